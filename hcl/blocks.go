@@ -113,10 +113,19 @@ var blockSchemas = map[string]*blockSchema{
 			"temperature": optional("temperature", cty.Number),
 			"max_tokens":  optional("max_tokens", cty.Number),
 			"timeout":     optional("timeout", cty.String),
+			// format: how tool calls travel — the endpoint's native tool
+			// calls, or text in OpenHands' or Qwen's function-call format.
+			"format":      optional("format", cty.String),
+			"max_retries": optional("max_retries", cty.Number),
+			// error_rate and seed configure the oracle test teacher.
+			"error_rate": optional("error_rate", cty.Number),
+			"seed":       optional("seed", cty.Number),
 		},
 		checks: map[string]func(cty.Value) error{
-			"provider": oneOf("openai", "oracle"),
-			"timeout":  duration,
+			"provider":   oneOf("openai", "oracle"),
+			"timeout":    duration,
+			"format":     oneOf("native", "openhands", "qwen"),
+			"error_rate": fraction,
 		},
 	}},
 	"toolset": {labels: []string{"name"}, ref: true, body: &coreBody{
@@ -134,11 +143,18 @@ var blockSchemas = map[string]*blockSchema{
 			"max_turns": optional("max_turns", cty.Number),
 			"workers":   optional("workers", cty.Number),
 			"attempts":  optional("attempts", cty.Number),
+			// token_budget caps prompt+completion tokens of one attempt,
+			// time_limit its wall-clock time.
+			"token_budget":  optional("token_budget", cty.Number),
+			"time_limit":    optional("time_limit", cty.String),
+			"system_prompt": optional("system_prompt", cty.String),
+			"task_prompt":   optional("task_prompt", cty.String),
 		},
 		checks: map[string]func(cty.Value) error{
-			"tasks":   refTo(false, "source"),
-			"model":   refTo(false, "model"),
-			"toolset": refTo(false, "toolset"),
+			"tasks":      refTo(false, "source"),
+			"model":      refTo(false, "model"),
+			"toolset":    refTo(false, "toolset"),
+			"time_limit": duration,
 		},
 	}},
 	"sft": {labels: []string{"name"}, stage: true, ref: true, body: &coreBody{
@@ -201,11 +217,14 @@ var coreSources = map[string]*coreBody{
 			"workers":        optional("workers", cty.Number),
 			"reruns":         optional("reruns", cty.Number),
 			"timeout":        optional("timeout", cty.String),
+			// model is lent to LM injectors and writes problem statements.
+			"model": optional("model", cty.DynamicPseudoType),
 		},
 		nested: map[string]nestedPlugin{"injector": {kind: sdk.KindBugInjector, required: true}},
 		checks: map[string]func(cty.Value) error{
 			"environment": refTo(false, "environment"),
 			"timeout":     duration,
+			"model":       refTo(false, "model"),
 		},
 	},
 }
@@ -229,6 +248,15 @@ func oneOf(allowed ...string) func(cty.Value) error {
 		}
 		return fmt.Errorf("%q is not one of %s", s, quoteList(allowed))
 	}
+}
+
+// fraction accepts a number in [0, 1].
+func fraction(v cty.Value) error {
+	f, _ := v.AsBigFloat().Float64()
+	if f < 0 || f > 1 {
+		return fmt.Errorf("%g is not between 0 and 1", f)
+	}
+	return nil
 }
 
 // duration accepts a Go duration such as "90s" or "30m".
