@@ -144,6 +144,12 @@ type Trajectory struct {
 	Tests      map[string]string `json:"tests,omitempty"`
 	Usage      Usage             `json:"usage,omitempty"`
 	Seed       int64             `json:"seed,omitempty"`
+	// StopReason says why the episode ended: finished, max_turns,
+	// token_budget, time_limit or model_error.
+	StopReason string `json:"stop_reason,omitempty"`
+	// Error says why an attempt has status error (its sandbox could not be
+	// opened, the tool set failed, grading failed).
+	Error string `json:"error,omitempty"`
 }
 
 // Message is one chat message in OpenAI's shape. LossWeight and TurnMask
@@ -174,7 +180,9 @@ type FunctionCall struct {
 }
 
 // Turn is the metadata of one agent turn (one assistant message and the
-// observations it caused).
+// observations it caused). ExitCode is the last tool's; Error is set when a
+// tool reported an error (a bad edit, a malformed call) or the shell could
+// not run a command — not for a command that ran and exited non-zero.
 type Turn struct {
 	ExitCode  int           `json:"exit_code"`
 	Error     bool          `json:"error"`

@@ -45,6 +45,8 @@ func Stages(rec *hcl.Recipe, host *pluginhost.Host) ([]engine.Stage, error) {
 			out = append(out, &ttsStage{stageBase: base})
 		case "eval":
 			out = append(out, &evalStage{stageBase: base})
+		case "rollout":
+			out = append(out, &rolloutStage{stageBase: base})
 		default:
 			out = append(out, &unavailableStage{stageBase: base})
 		}

@@ -1,0 +1,268 @@
+package pipeline
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"time"
+
+	"github.com/bluekeyes/go-gitdiff/gitdiff"
+
+	"github.com/swelego/swelego/core/agent"
+	"github.com/swelego/swelego/core/engine"
+	"github.com/swelego/swelego/core/harness"
+	"github.com/swelego/swelego/core/taskenv"
+	"github.com/swelego/swelego/hcl"
+	"github.com/swelego/swelego/sdk"
+)
+
+// TrajectoriesOutput names the records a rollout stage writes: one graded
+// sdk.Trajectory per (instance_id, attempt).
+const TrajectoriesOutput = "trajectories"
+
+// DefaultToolSet is the tool-set plugin a rollout uses when it names none.
+const DefaultToolSet = "swetools"
+
+// rolloutStage runs the agent over a stage's tasks: `rollout "NAME" {
+// tasks, model, toolset, max_turns, workers, attempts, token_budget,
+// time_limit, system_prompt, task_prompt }`. Each attempt gets a fresh
+// sanitised sandbox from the task's environment image; its final patch is
+// graded in another fresh sandbox by the harness.
+type rolloutStage struct{ stageBase }
+
+// attemptKey is one unit of work: a task and an attempt number (from 1).
+type attemptKey struct {
+	task    sdk.Task
+	attempt int
+}
+
+func (s *rolloutStage) Run(ctx context.Context, sc *engine.StageContext) error {
+	tasks, err := readTaskList(sc.OutputPath(s.block.Ref("tasks"), TasksOutput))
+	if err != nil {
+		return fmt.Errorf("%s: %w", s.block.Address, err)
+	}
+	model := s.recipe.Block(s.block.Ref("model"))
+	if model == nil {
+		return fmt.Errorf("%s: model %q is not in the recipe", s.block.Address, s.block.Ref("model"))
+	}
+	toolPlugin, toolConfig := DefaultToolSet, sdk.Config(nil)
+	if ref := s.block.Ref("toolset"); ref != "" {
+		tb := s.recipe.Block(ref)
+		if tb == nil {
+			return fmt.Errorf("%s: toolset %q is not in the recipe", s.block.Address, ref)
+		}
+		toolPlugin, toolConfig = tb.Plugin, tb.Config
+	}
+	if s.host == nil {
+		return fmt.Errorf("%s: no plugin host", s.block.Address)
+	}
+	tools, err := s.host.ToolSet(ctx, toolPlugin)
+	if err != nil {
+		return fmt.Errorf("%s: tool set: %w", s.block.Address, err)
+	}
+	opts := agent.Options{
+		Tools: tools, ToolConfig: toolConfig,
+		MaxTurns:     s.block.Int("max_turns", agent.DefaultMaxTurns),
+		TokenBudget:  s.block.Int("token_budget", 0),
+		SystemPrompt: s.block.String("system_prompt"),
+		TaskPrompt:   s.block.String("task_prompt"),
+		MaxTokens:    model.Int("max_tokens", 0),
+		Logger:       sc.Logger,
+	}
+	if v := s.block.String("time_limit"); v != "" {
+		if opts.TimeLimit, err = time.ParseDuration(v); err != nil {
+			return fmt.Errorf("%s: time_limit: %w", s.block.Address, err)
+		}
+	}
+	if t := model.Attr("temperature"); !t.IsNull() {
+		f, _ := t.AsBigFloat().Float64()
+		opts.Temperature = &f
+	}
+	// Prompts must render before any sandbox is opened.
+	if len(tasks) > 0 {
+		if _, _, err := agent.RenderPrompts(opts.SystemPrompt, opts.TaskPrompt, tasks[0]); err != nil {
+			return fmt.Errorf("%s: %w", s.block.Address, err)
+		}
+	}
+
+	envs, closeEnvs, err := s.environments(ctx, sc, "")
+	if err != nil {
+		return err
+	}
+	defer closeEnvs()
+	out, err := sc.OpenOutput(TrajectoriesOutput, engine.KeyFields("instance_id", "attempt"))
+	if err != nil {
+		return err
+	}
+	defer out.Close()
+
+	attempts := max(s.block.Int("attempts", 1), 1)
+	var todo []attemptKey
+	done := 0
+	for _, t := range tasks {
+		for n := 1; n <= attempts; n++ {
+			if out.Has(fmt.Sprintf("%s/%d", t.InstanceID, n)) {
+				done++
+				continue
+			}
+			todo = append(todo, attemptKey{t, n})
+		}
+	}
+	prog := sc.Progress(len(todo) + done)
+	prog.Skip(done)
+	defer prog.Finish()
+	ev := &Evaluator{Envs: envs, Logger: sc.Logger}
+	ev.LogParsers = s.host.LogParser
+	if model.String("provider") == "oracle" {
+		sc.Logger.Warn("the oracle model is a test teacher: it replays each task's known fix", "model", model.Address)
+	}
+	err = forEach(ctx, s.block.Int("workers", 1), todo, func(k attemptKey) error {
+		tr := s.attempt(ctx, envs, ev, model, opts, k)
+		if ctx.Err() != nil {
+			return ctx.Err() // an interrupted attempt is not a result
+		}
+		tr.RunID = sc.Run.ID()
+		sc.Count("status."+tr.Status, 1)
+		sc.Logger.Info("rollout", "instance_id", tr.InstanceID, "attempt", tr.Attempt, "status", tr.Status,
+			"turns", len(tr.Turns), "stop", tr.StopReason, "error", tr.Error)
+		prog.Add(1)
+		return out.Append(ctx, fmt.Sprintf("%s/%d", tr.InstanceID, tr.Attempt), tr)
+	})
+	if err != nil {
+		return fmt.Errorf("%s: %w", s.block.Address, err)
+	}
+	return s.writePredictions(ctx, sc, out.Path())
+}
+
+// attempt plays and grades one attempt; failures become a trajectory with
+// status error.
+func (s *rolloutStage) attempt(ctx context.Context, envs *taskenv.Manager, ev *Evaluator, model *hcl.Block, opts agent.Options, k attemptKey) sdk.Trajectory {
+	tr := sdk.Trajectory{InstanceID: k.task.InstanceID, Attempt: k.attempt, Status: sdk.StatusError}
+	fail := func(format string, args ...any) sdk.Trajectory {
+		tr.Status = sdk.StatusError
+		tr.Error = fmt.Sprintf(format, args...)
+		return tr
+	}
+	t, err := envs.Prepare(k.task)
+	if err != nil {
+		return fail("prepare: %v", err)
+	}
+	sb, err := envs.Open(ctx, t)
+	if err != nil {
+		return fail("open sandbox: %v", err)
+	}
+	closed := false
+	closeSB := func() {
+		if !closed {
+			closed = true
+			sb.Close(context.WithoutCancel(ctx))
+		}
+	}
+	defer closeSB()
+	m, name, seed, err := s.openModel(ctx, model, sb, t, k.attempt)
+	if err != nil {
+		return fail("model: %v", err)
+	}
+	opts.Model, opts.ModelName, opts.Seed = m, name, seed
+	played, err := agent.Run(ctx, sb, t, opts)
+	played.Attempt = k.attempt
+	tr = played
+	if err != nil {
+		return fail("agent: %v", err)
+	}
+	closeSB()
+
+	hopts, err := ev.harnessOptions(ctx, t)
+	if err != nil {
+		return fail("grade: %v", err)
+	}
+	open := func(ctx context.Context, t sdk.Task) (harness.Sandbox, error) { return envs.Open(ctx, t) }
+	r := harness.Evaluate(ctx, open, t, tr.FinalPatch, hopts)
+	tr.Tests = map[string]string{}
+	for id, st := range r.FailToPass {
+		tr.Tests[id] = string(st)
+	}
+	for id, st := range r.PassToPass {
+		tr.Tests[id] = string(st)
+	}
+	switch {
+	case r.Status == harness.ResultResolved:
+		tr.Status = sdk.StatusResolved
+	case r.Status == harness.ResultError && tr.FinalPatch != "":
+		tr.Status, tr.Error = sdk.StatusError, "grade: "+r.Error
+	case touchesGoldFiles(tr.FinalPatch, t.Patch):
+		tr.Status = sdk.StatusSemiResolved
+	default:
+		tr.Status = sdk.StatusUnresolved
+	}
+	return tr
+}
+
+// openModel makes the model of one attempt: the oracle test teacher is made
+// per task; endpoints are shared.
+func (s *rolloutStage) openModel(ctx context.Context, b *hcl.Block, sb sdk.Sandbox, t sdk.Task, attempt int) (sdk.Model, string, int64, error) {
+	seed := int64(b.Int("seed", 0))
+	switch b.String("provider") {
+	case "oracle":
+		o, err := agent.NewOracle(ctx, sb, t, agent.OracleOptions{ErrorRate: b.Float("error_rate", 0), Seed: seed, Attempt: attempt})
+		if err != nil {
+			return nil, "", 0, err
+		}
+		return o, agent.OracleName, seed, nil
+	}
+	m, name, err := s.endpoint(b)
+	return m, name, seed, err
+}
+
+// touchesGoldFiles reports whether a patch changes a file the gold patch
+// changes (SWE-Lego's semi-resolved: the right place, not all tests pass).
+func touchesGoldFiles(patch, gold string) bool {
+	if patch == "" || gold == "" {
+		return false
+	}
+	goldFiles := map[string]bool{}
+	files, _, err := gitdiff.Parse(stringsReader(gold))
+	if err != nil {
+		return false
+	}
+	for _, f := range files {
+		goldFiles[f.OldName], goldFiles[f.NewName] = true, true
+	}
+	delete(goldFiles, "")
+	files, _, err = gitdiff.Parse(stringsReader(patch))
+	if err != nil {
+		return false
+	}
+	for _, f := range files {
+		if goldFiles[f.OldName] || goldFiles[f.NewName] {
+			return true
+		}
+	}
+	return false
+}
+
+// writePredictions writes the first attempt of each task as SWE-bench
+// predictions, so an eval stage can grade a rollout as it grades a file.
+func (s *rolloutStage) writePredictions(ctx context.Context, sc *engine.StageContext, path string) error {
+	preds, err := sc.OpenOutput(PredictionsOutput, engine.KeyField("instance_id"))
+	if err != nil {
+		return err
+	}
+	defer preds.Close()
+	err = engine.ReadRecords(path, func(line int, raw json.RawMessage) error {
+		var tr sdk.Trajectory
+		if err := json.Unmarshal(raw, &tr); err != nil {
+			return fmt.Errorf("%s:%d: %w", path, line, err)
+		}
+		if tr.Attempt != 1 || preds.Has(tr.InstanceID) {
+			return nil
+		}
+		return preds.Append(ctx, tr.InstanceID, sdk.Prediction{InstanceID: tr.InstanceID, ModelNameOrPath: tr.Model, ModelPatch: tr.FinalPatch})
+	})
+	if err != nil {
+		return err
+	}
+	sc.Logger.Info("rollout predictions", "path", filepath.Base(preds.Path()), "count", preds.Len())
+	return nil
+}
