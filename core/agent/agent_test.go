@@ -88,9 +88,11 @@ func (d diffSandbox) Diff(ctx context.Context) (string, error) { return d.diff, 
 
 type badCall struct{}
 
-func (badCall) Error() string       { return "malformed call" }
-func (badCall) Reply() sdk.Message  { return sdk.Message{Content: "<function=execute_bash>oops"} }
-func (badCall) Observation() string { return "Your tool call could not be read: unclosed <function> tag." }
+func (badCall) Error() string      { return "malformed call" }
+func (badCall) Reply() sdk.Message { return sdk.Message{Content: "<function=execute_bash>oops"} }
+func (badCall) Observation() string {
+	return "Your tool call could not be read: unclosed <function> tag."
+}
 
 const srcDiff = "diff --git a/pkg/a.py b/pkg/a.py\n--- a/pkg/a.py\n+++ b/pkg/a.py\n@@ -1 +1 @@\n-x = 1\n+x = 2\n"
 const testDiff = "diff --git a/tests/test_a.py b/tests/test_a.py\n--- a/tests/test_a.py\n+++ b/tests/test_a.py\n@@ -1 +1 @@\n-y = 1\n+y = 2\n"

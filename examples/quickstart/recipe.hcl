@@ -1,6 +1,7 @@
-# The quickstart: load the bundled SWE-bench-format tasks into a run directory.
-# Later stages (rollouts, SFT, evaluation) build on the tasks this writes.
+# The quickstart: load the bundled SWE-bench-format tasks, grade their own
+# fixes, roll out a teacher agent over them and grade its patches.
 #
+#   swelego run examples/quickstart/recipe.hcl              # everything
 #   swelego run examples/quickstart/recipe.hcl --stage tasks
 
 swelego {
@@ -44,5 +45,41 @@ sandbox {
 eval "gold" {
   tasks       = source.swebench.bundled
   predictions = "gold"
+  workers     = 2
+}
+
+# The teacher. "oracle" is a TEST TEACHER, not a model: it replays each task's
+# known fix as a realistic trajectory (explore, reproduce, edit, test,
+# finish), with mistakes at error_rate so loss masking has something to mask.
+# Point provider = "openai" and base_url at a vLLM, SGLang, llama.cpp or
+# Ollama server to roll out a real model instead.
+model "teacher" {
+  provider   = "oracle"
+  error_rate = 0.3
+  seed       = 1
+}
+
+# OpenHands CodeAct's four tools: execute_bash, str_replace_editor, think,
+# finish. The plugin is built into swelego.
+toolset "swe" {
+  plugin = "swetools"
+}
+
+# One attempt per task, each in a fresh sanitised sandbox; the final patch is
+# graded like a SWE-bench prediction. Trajectories land in
+# rollout/teacher/trajectories.jsonl.
+rollout "teacher" {
+  tasks     = source.swebench.bundled
+  model     = model.teacher
+  toolset   = toolset.swe
+  max_turns = 50
+  workers   = 2
+  attempts  = 1
+}
+
+# Grade the teacher's patches as SWE-bench predictions.
+eval "teacher" {
+  tasks       = source.swebench.bundled
+  predictions = rollout.teacher
   workers     = 2
 }

@@ -1,0 +1,250 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/swelego/swelego/core/trajfmt"
+	"github.com/swelego/swelego/sdk"
+)
+
+// rolloutRecipe writes a recipe over the bundled tasks with one oracle
+// rollout per error rate.
+func rolloutRecipe(t *testing.T, backend string, workers int, rates map[string]float64) string {
+	t.Helper()
+	dir := t.TempDir()
+	var b strings.Builder
+	fmt.Fprintf(&b, `source "swebench" "bundled" {
+  path = %q
+}
+environment "textkit" {
+  repo     = "swelego-examples/textkit"
+  git      = %q
+  language = "python"
+}
+environment "semver" {
+  repo     = "swelego-examples/semver"
+  git      = %q
+  language = "go"
+}
+sandbox {
+  backend = %q
+  memory  = "2g"
+}
+toolset "swe" {
+  plugin = "swetools"
+}
+`, abs(t, bundledTasks), abs(t, "../../examples/repos/textkit.bundle"), abs(t, "../../examples/repos/semver.bundle"), backend)
+	for name, rate := range rates {
+		fmt.Fprintf(&b, `model %q {
+  provider   = "oracle"
+  error_rate = %g
+  seed       = 5
+}
+rollout %q {
+  tasks     = source.swebench.bundled
+  model     = model.%s
+  toolset   = toolset.swe
+  max_turns = 60
+  workers   = %d
+}
+`, name, rate, name, name, workers)
+	}
+	path := filepath.Join(dir, "recipe.hcl")
+	writeFile(t, path, b.String())
+	return path
+}
+
+func readTrajectories(t *testing.T, path string) []sdk.Trajectory {
+	t.Helper()
+	var out []sdk.Trajectory
+	for _, rec := range readJSONL(t, path) {
+		raw, _ := json.Marshal(rec)
+		var tr sdk.Trajectory
+		if err := json.Unmarshal(raw, &tr); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, tr)
+	}
+	return out
+}
+
+// TestRolloutOracle rolls the oracle test teacher out over the bundled
+// tasks: without mistakes every task is resolved and no turn is an error;
+// with error_rate 0.3 some turns are errors and every task is still
+// resolved.
+func TestRolloutOracle(t *testing.T) {
+	requireDocker(t)
+	if testing.Short() {
+		t.Skip("opens sandboxes for every bundled task")
+	}
+	recipe := rolloutRecipe(t, "auto", 2, map[string]float64{"clean": 0, "noisy": 0.3})
+	work := t.TempDir()
+	cmd := swelegoCmd(t.TempDir(), "run", recipe, "--workdir", work)
+	cmd.Env = append(cmd.Env, "SWELEGO_CACHE="+testCache)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%v\n%s", err, tail(string(out), 4000))
+	}
+	if !strings.Contains(string(out), "test teacher") {
+		t.Errorf("the run's output does not say the oracle is a test teacher:\n%s", tail(string(out), 2000))
+	}
+	tasks := 0
+	for range readJSONL(t, abs(t, bundledTasks)) {
+		tasks++
+	}
+	for name, wantErrors := range map[string]bool{"clean": false, "noisy": true} {
+		trs := readTrajectories(t, filepath.Join(work, "rollout", name, "trajectories.jsonl"))
+		if len(trs) != tasks {
+			t.Fatalf("%s: %d trajectories, want %d", name, len(trs), tasks)
+		}
+		errorTurns := 0
+		for _, tr := range trs {
+			if tr.Status != sdk.StatusResolved {
+				t.Errorf("%s: %s is %s (%s)", name, tr.InstanceID, tr.Status, tr.Error)
+			}
+			if !strings.Contains(tr.Model, "test teacher") || tr.StopReason != "finished" || tr.FinalPatch == "" || tr.RunID == "" {
+				t.Errorf("%s: %s: model %q, stop %q, patch %d bytes, run %q", name, tr.InstanceID, tr.Model, tr.StopReason, len(tr.FinalPatch), tr.RunID)
+			}
+			if len(tr.Turns) < 5 || len(tr.Messages) < 2+2*len(tr.Turns) {
+				t.Errorf("%s: %s: %d turns, %d messages", name, tr.InstanceID, len(tr.Turns), len(tr.Messages))
+			}
+			for _, turn := range tr.Turns {
+				if turn.Error {
+					errorTurns++
+				}
+			}
+			for id, st := range tr.Tests {
+				if st != "PASSED" && st != "XFAIL" {
+					t.Errorf("%s: %s: test %s is %s", name, tr.InstanceID, id, st)
+				}
+			}
+		}
+		if wantErrors != (errorTurns > 0) {
+			t.Errorf("%s: %d error turns", name, errorTurns)
+		}
+		preds := readJSONL(t, filepath.Join(work, "rollout", name, "predictions.jsonl"))
+		if len(preds) != tasks {
+			t.Errorf("%s: %d predictions, want %d", name, len(preds), tasks)
+		}
+	}
+	assertNoContainers(t, runIDOf(t, work))
+	exportRoundTrip(t, filepath.Join(work, "rollout", "noisy", "trajectories.jsonl"))
+}
+
+// exportRoundTrip exports real trajectories in both styles with the CLI,
+// imports them back and checks they come back unchanged (as trajfmt
+// normalises them: regenerated call ids, compact arguments).
+func exportRoundTrip(t *testing.T, path string) {
+	t.Helper()
+	orig := readTrajectories(t, path)
+	for _, style := range []string{"sharegpt", "openhands"} {
+		dir := t.TempDir()
+		out := filepath.Join(dir, style+".jsonl")
+		args := []string{"trajectories", "export", "--style", style, "-o", out, path}
+		if style == "sharegpt" {
+			args = append(args, "--dataset-info", filepath.Join(dir, "dataset_info.json"))
+		}
+		if _, errOut, code := swelego(t, dir, args...); code != 0 {
+			t.Fatalf("export %s: exit %d\n%s", style, code, errOut)
+		}
+		back := filepath.Join(dir, "back.jsonl")
+		if _, errOut, code := swelego(t, dir, "trajectories", "import", "--style", style, "-o", back, out); code != 0 {
+			t.Fatalf("import %s: exit %d\n%s", style, code, errOut)
+		}
+		got := readTrajectories(t, back)
+		if len(got) != len(orig) {
+			t.Fatalf("%s: %d trajectories back, want %d", style, len(got), len(orig))
+		}
+		for i := range orig {
+			want, err := trajfmt.Normalize(orig[i])
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(want, got[i]); diff != "" {
+				t.Errorf("%s: %s changed in the round trip (-want +got):\n%s", style, orig[i].InstanceID, diff)
+			}
+		}
+		if style == "sharegpt" {
+			var info map[string]map[string]any
+			data, err := os.ReadFile(filepath.Join(dir, "dataset_info.json"))
+			if err != nil || json.Unmarshal(data, &info) != nil || info["sharegpt"]["formatting"] != "sharegpt" {
+				t.Errorf("dataset_info.json: %v\n%s", err, data)
+			}
+		}
+	}
+}
+
+// runIDOf reads the id of the run in work.
+func runIDOf(t *testing.T, work string) string {
+	t.Helper()
+	var info struct {
+		ID string `json:"id"`
+	}
+	data, err := os.ReadFile(filepath.Join(work, "run.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(data, &info); err != nil {
+		t.Fatal(err)
+	}
+	return info.ID
+}
+
+// TestRolloutSIGKILL kills a two-worker rollout midway; the rerun finishes
+// it with each (task, attempt) trajectory exactly once.
+func TestRolloutSIGKILL(t *testing.T) {
+	requireDocker(t)
+	if testing.Short() {
+		t.Skip("opens sandboxes for every bundled task")
+	}
+	recipe := rolloutRecipe(t, "auto", 2, map[string]float64{"kill": 0})
+	work := t.TempDir()
+	out := filepath.Join(work, "rollout", "kill", "trajectories.jsonl")
+	cmd := swelegoCmd(filepath.Dir(recipe), "run", recipe, "--workdir", work)
+	cmd.Env = append(cmd.Env, "SWELEGO_CACHE="+testCache)
+	var first bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &first, &first
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 5*time.Minute, func() bool { return countLines(out) >= 2 }, "two trajectories")
+	cmd.Process.Kill()
+	cmd.Wait()
+	killed := countLines(out)
+	tasks := len(readJSONL(t, abs(t, bundledTasks)))
+	if killed >= tasks {
+		t.Fatalf("the first run finished all %d tasks before it was killed", tasks)
+	}
+	waitFor(t, 10*time.Second, func() bool { return len(pluginProcesses(filepath.Dir(recipe))) == 0 }, "the orphaned plugins to die")
+
+	cmd = swelegoCmd(filepath.Dir(recipe), "run", recipe, "--workdir", work)
+	cmd.Env = append(cmd.Env, "SWELEGO_CACHE="+testCache)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("rerun: %v\n%s", err, tail(string(b), 4000))
+	}
+	seen := map[string]int{}
+	for _, tr := range readTrajectories(t, out) {
+		seen[fmt.Sprintf("%s/%d", tr.InstanceID, tr.Attempt)]++
+		if tr.Status != sdk.StatusResolved {
+			t.Errorf("%s: %s (%s)", tr.InstanceID, tr.Status, tr.Error)
+		}
+	}
+	if len(seen) != tasks {
+		t.Errorf("%d distinct (task, attempt) pairs, want %d (first run stored %d)", len(seen), tasks, killed)
+	}
+	for k, n := range seen {
+		if n != 1 {
+			t.Errorf("%s stored %d times", k, n)
+		}
+	}
+	assertNoContainers(t, runIDOf(t, work))
+}
