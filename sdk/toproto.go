@@ -3,6 +3,7 @@ package sdk
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"google.golang.org/protobuf/types/known/durationpb"
@@ -72,7 +73,7 @@ func toolCallToProto(c ToolCall) *pb.ToolCall {
 }
 
 func toolResultToProto(r ToolResult) *pb.ToolResult {
-	return &pb.ToolResult{Output: r.Output, ExitCode: int64(r.ExitCode), Error: r.Error, Truncated: r.Truncated, Finished: r.Finished}
+	return &pb.ToolResult{Output: validUTF8(r.Output), ExitCode: int64(r.ExitCode), Error: r.Error, Truncated: r.Truncated, Finished: r.Finished}
 }
 
 func lossWeightsToProto(ws []LossWeight) []*pb.LossWeight {
@@ -112,7 +113,7 @@ func execRequestToProto(cmd string, timeout time.Duration) *pb.ExecRequest {
 }
 
 func execResultToProto(r ExecResult) *pb.ExecResult {
-	return &pb.ExecResult{Output: r.Output, ExitCode: int64(r.ExitCode), TimedOut: r.TimedOut}
+	return &pb.ExecResult{Output: validUTF8(r.Output), ExitCode: int64(r.ExitCode), TimedOut: r.TimedOut}
 }
 
 func chatRequestToProto(r ChatRequest) (*pb.ChatRequest, error) {
@@ -170,3 +171,7 @@ func verifyRequestToProto(r VerifyRequest) (*pb.VerifyRequest, error) {
 	}
 	return &pb.VerifyRequest{ConfigJson: r.Config, TaskJson: task, TrajectoryJson: traj, Patch: r.Patch}, nil
 }
+
+// validUTF8 replaces invalid UTF-8 in command output with U+FFFD: protobuf
+// strings must be valid UTF-8, and a command may print any bytes.
+func validUTF8(s string) string { return strings.ToValidUTF8(s, "\uFFFD") }

@@ -4,6 +4,7 @@ import (
 	"github.com/swelego/swelego/plugins/golang"
 	"github.com/swelego/swelego/plugins/python"
 	"github.com/swelego/swelego/plugins/swebench"
+	"github.com/swelego/swelego/plugins/swetools"
 	"github.com/swelego/swelego/sdk"
 )
 
@@ -14,6 +15,7 @@ var builtins = map[string]func() *sdk.Plugin{
 	"swebench": swebench.New,
 	"python":   python.New,
 	"golang":   golang.New,
+	"swetools": swetools.New,
 }
 
 func pluginProtocol() int { return sdk.ProtocolVersion }
