@@ -111,6 +111,10 @@ func TestCommand(kind string, base string, tests []string, nonce string) string 
 		shellQuote(startMarker(nonce)), cmd.String(), shellQuote(endMarker(nonce)), shellQuote(OutputPath(nonce)))
 }
 
+// SeedGoCache is a shell script that copies GoCacheSeed into an empty
+// GOCACHE, silently: a sandbox's first go command then starts warm.
+const SeedGoCache = seedGoCache
+
 // seedGoCache copies GoCacheSeed into an empty GOCACHE, silently.
 const seedGoCache = `if [ -d ` + GoCacheSeed + ` ]; then swelego_gc=$(go env GOCACHE 2>/dev/null); ` +
 	`if [ -n "$swelego_gc" ] && [ ! -e "$swelego_gc" ]; then mkdir -p "$swelego_gc" && cp -R ` + GoCacheSeed + `/. "$swelego_gc"/ 2>/dev/null; fi; fi

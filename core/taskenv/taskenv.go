@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/swelego/swelego/core/envimage"
 	"github.com/swelego/swelego/core/gitsafe"
@@ -319,6 +320,14 @@ func (m *Manager) Open(ctx context.Context, t sdk.Task) (sandbox.Sandbox, error)
 	os.RemoveAll(dir)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", t.InstanceID, err)
+	}
+	if e.Language == "go" {
+		// Warm the Go build cache once, so an agent's go commands, like the
+		// harness's test runs, do not rebuild the standard library.
+		if _, err := sb.Exec(ctx, harness.SeedGoCache, 5*time.Minute); err != nil {
+			sb.Close(context.WithoutCancel(ctx))
+			return nil, fmt.Errorf("%s: seed the Go build cache: %w", t.InstanceID, err)
+		}
 	}
 	return sb, nil
 }
