@@ -86,7 +86,7 @@ func TestRolloutOracle(t *testing.T) {
 	if testing.Short() {
 		t.Skip("opens sandboxes for every bundled task")
 	}
-	recipe := rolloutRecipe(t, "auto", 2, map[string]float64{"clean": 0, "noisy": 0.3})
+	recipe := rolloutRecipe(t, "bwrap", 2, map[string]float64{"clean": 0, "noisy": 0.3})
 	work := t.TempDir()
 	cmd := swelegoCmd(t.TempDir(), "run", recipe, "--workdir", work)
 	cmd.Env = append(cmd.Env, "SWELEGO_CACHE="+testCache)
