@@ -2,6 +2,7 @@ package hcl
 
 import (
 	"fmt"
+	"math/big"
 	"strings"
 	"time"
 
@@ -55,10 +56,13 @@ type coreBody struct {
 }
 
 // nestedPlugin is a nested plugin-defined block type of a core body. At most
-// one block of the type is allowed.
+// one block of the type is allowed unless multiple is set.
 type nestedPlugin struct {
 	kind     sdk.Kind
 	required bool
+	// multiple allows several blocks of the type (a synthetic source's
+	// injectors); Block.NestedAll lists them in file order.
+	multiple bool
 }
 
 // blockSchemas is the table of top-level block types.
@@ -219,14 +223,62 @@ var coreSources = map[string]*coreBody{
 			"timeout":        optional("timeout", cty.String),
 			// model is lent to LM injectors and writes problem statements.
 			"model": optional("model", cty.DynamicPseudoType),
+			// combine merges validated bugs of one file or package into
+			// harder tasks.
+			"combine": &hcldec.BlockSpec{TypeName: "combine", Nested: hcldec.ObjectSpec{
+				"per":       optional("per", cty.String),
+				"min_bugs":  optional("min_bugs", cty.Number),
+				"max_bugs":  optional("max_bugs", cty.Number),
+				"max_tasks": optional("max_tasks", cty.Number),
+			}},
 		},
-		nested: map[string]nestedPlugin{"injector": {kind: sdk.KindBugInjector, required: true}},
+		nested: map[string]nestedPlugin{"injector": {kind: sdk.KindBugInjector, required: true, multiple: true}},
 		checks: map[string]func(cty.Value) error{
 			"environment": refTo(false, "environment"),
 			"timeout":     duration,
 			"model":       refTo(false, "model"),
+			"combine":     combineSettings,
 		},
 	},
+}
+
+// combineSettings checks a synthetic source's combine block: per is "file"
+// or "package", 2 <= min_bugs <= max_bugs, max_tasks >= 0.
+func combineSettings(v cty.Value) error {
+	if per := v.GetAttr("per"); !per.IsNull() {
+		if err := oneOf("file", "package")(per); err != nil {
+			return &nestedAttrError{"per", err}
+		}
+	}
+	num := func(name string, def int64) (int64, error) {
+		n := v.GetAttr(name)
+		if n.IsNull() {
+			return def, nil
+		}
+		i, acc := n.AsBigFloat().Int64()
+		if acc != big.Exact || i < 0 {
+			return 0, &nestedAttrError{name, fmt.Errorf("%s is not a whole number >= 0", n.AsBigFloat().String())}
+		}
+		return i, nil
+	}
+	lo, err := num("min_bugs", 2)
+	if err != nil {
+		return err
+	}
+	hi, err := num("max_bugs", max(lo, 2))
+	if err != nil {
+		return err
+	}
+	if _, err := num("max_tasks", 0); err != nil {
+		return err
+	}
+	if lo < 2 {
+		return &nestedAttrError{"min_bugs", fmt.Errorf("a combination has at least 2 bugs, not %d", lo)}
+	}
+	if hi < lo {
+		return &nestedAttrError{"max_bugs", fmt.Errorf("%d is less than min_bugs (%d)", hi, lo)}
+	}
+	return nil
 }
 
 func required(name string, ty cty.Type) *hcldec.AttrSpec {

@@ -43,6 +43,9 @@ func TestBroken(t *testing.T) {
 		{name: "plugin_not_found"},
 		{name: "protocol_mismatch"},
 		{name: "function_error"},
+		{name: "duplicate_verifier"},
+		{name: "bad_combine"},
+		{name: "missing_injector"},
 	}
 	listed := map[string]bool{}
 	for _, tc := range cases {

@@ -43,6 +43,10 @@ var fakePlugins = map[string]map[sdk.Kind]sdk.Schema{
 		"timeout": {Type: sdk.TypeNumber},
 		"tools":   {Type: sdk.TypeStringList},
 	}}},
+	"ast": {sdk.KindBugInjector: {Attributes: map[string]sdk.Attribute{
+		"rules": {Type: sdk.TypeStringList},
+		"seed":  {Type: sdk.TypeNumber},
+	}}},
 	"badschema": {sdk.KindTaskSource: {Attributes: map[string]sdk.Attribute{
 		"x": {Type: []any{"nonsense"}},
 	}}},

@@ -2,6 +2,7 @@ package hcl
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -325,7 +326,7 @@ func (l *loader) splitNested(pb *pendingBody) {
 			if nb.Type != name {
 				continue
 			}
-			if found != nil {
+			if found != nil && !np.multiple {
 				l.addError(fmt.Sprintf("Duplicate %s block", name),
 					fmt.Sprintf("A %s block may have only one %s block; the first one is at %s.", pb.hb.Type, name, pos(found.DefRange)),
 					&nb.DefRange)
@@ -334,15 +335,25 @@ func (l *loader) splitNested(pb *pendingBody) {
 			if !l.validLabels(nb) {
 				continue
 			}
-			found = nb
+			if found == nil {
+				found = nb
+			}
 			pb.nested = append(pb.nested, &nestedBody{typeName: name, hb: nb, kind: np.kind})
 		}
 		if found == nil && np.required && !diags.HasErrors() {
 			l.addError(fmt.Sprintf("Missing %s block", name),
-				fmt.Sprintf("A %s block needs a %s block naming the plugin that serves it, like %s \"NAME\" { … }.", pb.hb.Type, name, name),
+				fmt.Sprintf("A %s block needs %s %s block naming the plugin that serves it, like %s \"NAME\" { … }.", pb.hb.Type, article(name), name, name),
 				&pb.hb.DefRange)
 		}
 	}
+}
+
+// article returns the indefinite article for word.
+func article(word string) string {
+	if word != "" && strings.ContainsRune("aeiou", rune(word[0])) {
+		return "an"
+	}
+	return "a"
 }
 
 // resolveSchemas asks the schema provider for the schema of every
@@ -458,8 +469,12 @@ func (l *loader) decodeNested(pb *pendingBody, nb *nestedBody, evalCtx *hcl.Eval
 	if pb.block != nil {
 		if pb.block.Nested == nil {
 			pb.block.Nested = map[string]*PluginBody{}
+			pb.block.nestedAll = map[string][]*PluginBody{}
 		}
-		pb.block.Nested[nb.typeName] = out
+		if pb.block.Nested[nb.typeName] == nil {
+			pb.block.Nested[nb.typeName] = out
+		}
+		pb.block.nestedAll[nb.typeName] = append(pb.block.nestedAll[nb.typeName], out)
 	}
 }
 
@@ -488,10 +503,43 @@ func (l *loader) check(pb *pendingBody, val cty.Value) {
 		}
 		if err := pb.core.checks[name](v); err != nil {
 			rng := hcldec.SourceRange(pb.body, pb.core.spec[name])
+			what := fmt.Sprintf("argument %q", name)
+			var ne *nestedAttrError
+			if errors.As(err, &ne) {
+				what = fmt.Sprintf("argument %q of the %s block", ne.attr, name)
+				if r := nestedAttrRange(pb.body, name, ne.attr); r != nil {
+					rng = *r
+				}
+				err = ne.err
+			}
 			l.addError("Invalid value",
-				fmt.Sprintf("Inappropriate value for argument %q: %s.", name, err), &rng)
+				fmt.Sprintf("Inappropriate value for %s: %s.", what, err), &rng)
 		}
 	}
+}
+
+// nestedAttrError is a check's complaint about one argument of a nested
+// block (combine's per), so the diagnostic can point at that argument.
+type nestedAttrError struct {
+	attr string
+	err  error
+}
+
+func (e *nestedAttrError) Error() string { return e.attr + ": " + e.err.Error() }
+
+// nestedAttrRange returns the range of the value of argument attr in the
+// first nested block of type typ of body, or nil.
+func nestedAttrRange(body hcl.Body, typ, attr string) *hcl.Range {
+	content, _, _ := body.PartialContent(&hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{{Type: typ}}})
+	if content == nil || len(content.Blocks) == 0 {
+		return nil
+	}
+	inner, _, _ := content.Blocks[0].Body.PartialContent(&hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: attr}}})
+	if inner == nil || inner.Attributes[attr] == nil {
+		return nil
+	}
+	r := inner.Attributes[attr].Expr.Range()
+	return &r
 }
 
 // decodePluginConfig checks a core body's plugin configuration argument

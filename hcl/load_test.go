@@ -561,3 +561,62 @@ func TestCoreSourceType(t *testing.T) {
 		t.Errorf("injector = %+v", inj)
 	}
 }
+
+// TestSeveralInjectors checks that a synthetic source may hold several
+// injector blocks, of one plugin or several, listed in file order by
+// NestedAll, and a combine block decoded into its Value.
+func TestSeveralInjectors(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "recipe.hcl")
+	src := `source "synthetic" "bugs" {
+  repo = "a/b"
+  injector "ast" {
+    seed = 1
+  }
+  injector "ast" {
+    rules = ["lm_modify"]
+  }
+  combine {
+    per      = "package"
+    max_bugs = 3
+  }
+}
+`
+	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r, diags := Load(context.Background(), path, Options{Environ: []string{}, Schemas: &fakeSchemas{}})
+	if len(diags) > 0 {
+		t.Fatalf("diagnostics: %v", diags)
+	}
+	b := r.Block("source.synthetic.bugs")
+	all := b.NestedAll("injector")
+	if len(all) != 2 {
+		t.Fatalf("NestedAll(injector) = %d blocks, want 2", len(all))
+	}
+	cases := []struct {
+		name   string
+		got    *PluginBody
+		config string
+		line   int
+	}{
+		{"first", all[0], `{"rules":null,"seed":1}`, 3},
+		{"second", all[1], `{"rules":["lm_modify"],"seed":null}`, 6},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if c.got.Plugin != "ast" || c.got.Kind != sdk.KindBugInjector || string(c.got.Config) != c.config || c.got.DefRange.Start.Line != c.line {
+				t.Errorf("injector = %s %s %s line %d, want ast bug_injector %s line %d", c.got.Plugin, c.got.Kind, c.got.Config, c.got.DefRange.Start.Line, c.config, c.line)
+			}
+		})
+	}
+	if b.Nested["injector"] != all[0] {
+		t.Errorf("Nested[injector] is not the first injector block")
+	}
+	comb := b.Attr("combine")
+	if comb == cty.NilVal || comb.IsNull() || comb.GetAttr("per").AsString() != "package" {
+		t.Errorf("combine = %#v", comb)
+	}
+	if got := (&Block{Nested: map[string]*PluginBody{"verifier": all[0]}}).NestedAll("verifier"); len(got) != 1 {
+		t.Errorf("NestedAll of a hand-made block = %v", got)
+	}
+}

@@ -118,8 +118,13 @@ type Block struct {
 	// toolset's plugin attribute; "" for core-defined blocks.
 	Plugin string
 	// Nested holds the nested plugin-defined blocks by block type, e.g.
-	// "verifier" for tts blocks.
+	// "verifier" for tts blocks: the first block of each type. Types that
+	// allow several blocks (a synthetic source's injectors) list all of
+	// them through NestedAll.
 	Nested map[string]*PluginBody
+	// nestedAll holds every nested plugin-defined block by type, in file
+	// order.
+	nestedAll map[string][]*PluginBody
 	// DependsOn are the addresses of the blocks this block references,
 	// directly or through local values, in file order.
 	DependsOn []string
@@ -128,6 +133,20 @@ type Block struct {
 	DefRange    hcl.Range
 	TypeRange   hcl.Range
 	LabelRanges []hcl.Range
+}
+
+// NestedAll returns every nested plugin-defined block of type typ, in file
+// order: several for a type that allows it (injector), at most one for the
+// others (verifier). A Block built by hand with only Nested set gives its
+// Nested entry.
+func (b *Block) NestedAll(typ string) []*PluginBody {
+	if all, ok := b.nestedAll[typ]; ok {
+		return all
+	}
+	if nb := b.Nested[typ]; nb != nil {
+		return []*PluginBody{nb}
+	}
+	return nil
 }
 
 // Block returns the block with the given address, or nil.

@@ -2,6 +2,10 @@ package pipeline
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -22,35 +26,148 @@ import (
 const (
 	RejectedOutput = "rejected"   // candidates that did not make a task, and why
 	YieldFile      = "yield.json" // per-modifier counts
+	// candidatesFile holds one injector block's candidates once the
+	// injector has sent them all (%d is the block's index), so a resumed
+	// stage does not ask again: an LM injector would answer differently.
+	candidatesFile = "candidates-%d.jsonl"
+)
+
+// SyntheticField is the Extra member of a synthetic task that says where
+// it came from (a SyntheticOrigin).
+const SyntheticField = "synthetic"
+
+// SyntheticOrigin records how a synthetic task was made: the injector
+// block and mutation behind it, or the tasks a combination merged.
+type SyntheticOrigin struct {
+	// Block is the injector block ("injector[0]", in the source's order)
+	// or "combine".
+	Block      string `json:"block"`
+	Plugin     string `json:"plugin,omitempty"`
+	Kind       string `json:"kind,omitempty"`
+	MutationID string `json:"mutation_id,omitempty"`
+	File       string `json:"file,omitempty"`
+	Line       int    `json:"line,omitempty"`
+	Symbol     string `json:"symbol,omitempty"`
+	// Per and Parts are set on combined tasks: the grouping (file or
+	// package) and the instance ids of the tasks merged.
+	Per   string   `json:"per,omitempty"`
+	Parts []string `json:"parts,omitempty"`
+	Files []string `json:"files,omitempty"`
+	// Statement says who wrote the problem statement: "template" or
+	// "model".
+	Statement string `json:"statement"`
+}
+
+// Steps at which a candidate is rejected (Rejection.Step).
+const (
+	StepApply    = "apply"    // the mutation does not apply to the repository
+	StepCompile  = "compile"  // the mutated code does not compile (py_compile, go build)
+	StepValidate = "validate" // validation failed or the tests do not show the bug
 )
 
 // Rejection is a candidate mutation that did not become a task.
 type Rejection struct {
 	InstanceID string `json:"instance_id"`
+	Injector   string `json:"injector,omitempty"`
 	Kind       string `json:"kind"`
 	File       string `json:"file"`
+	Step       string `json:"step,omitempty"`
 	Reason     string `json:"reason"`
 }
 
-// Yield counts what became of one modifier's candidates.
+// Yield counts what became of one modifier's candidates (the modifier is
+// the task's injector: PLUGIN/KIND, or combine/PER). Every candidate is
+// counted once in Duplicates, OverLimit, NotApplied, CompileFailed or
+// Compiled; Compiled ≥ Validated ≥ Kept.
 type Yield struct {
-	Candidates int `json:"candidates"`
-	Duplicates int `json:"duplicates"`
-	Validated  int `json:"validated"` // validation ran to the end
-	Kept       int `json:"kept"`      // ≥1 FAIL_TO_PASS and ≥1 PASS_TO_PASS
+	Candidates    int `json:"candidates"`
+	Duplicates    int `json:"duplicates"`
+	OverLimit     int `json:"over_limit"`     // beyond max_candidates: not tried
+	NotApplied    int `json:"not_applied"`    // the diff does not apply
+	CompileFailed int `json:"compile_failed"` // rejected by the compile check
+	Compiled      int `json:"compiled"`       // passed the compile check (or the language has none)
+	Validated     int `json:"validated"`      // validation ran to the end
+	Kept          int `json:"kept"`           // ≥1 FAIL_TO_PASS and ≥1 PASS_TO_PASS
 }
 
-// syntheticStage is `source "synthetic" "NAME" { repo, environment,
-// injector "PLUGIN" {…} }`: a bug injector's candidate mutations of a
-// repository, each validated in sandboxes; a candidate whose tests show the
-// bug (≥1 FAIL_TO_PASS, ≥1 PASS_TO_PASS) becomes a task whose patch is the
-// fix (the mutation reversed) and whose base is a fresh single-commit
-// history of the buggy tree.
-type syntheticStage struct{ stageBase }
+// ModelOpener opens the chat model a recipe's model block describes, by
+// its address ("model.NAME").
+type ModelOpener func(ctx context.Context, address string) (sdk.Model, error)
+
+// syntheticStage is `source "synthetic" "NAME" { repo, environment, model,
+// injector "PLUGIN" {…} …, combine {…} }`: the candidate mutations of every
+// injector block, deduplicated, checked to compile and validated in
+// sandboxes; a candidate whose tests show the bug (≥1 FAIL_TO_PASS, ≥1
+// PASS_TO_PASS) becomes a task whose patch is the fix (the mutation
+// reversed) and whose base is a fresh single-commit history of the buggy
+// tree. With a combine block, validated bugs of one file or package are
+// then merged into harder tasks. With a model, the model is lent to the
+// injectors (LM rules) and writes the problem statements.
+type syntheticStage struct {
+	stageBase
+	// models opens the source's model; nil uses the recipe's model block
+	// through stageBase.endpoint.
+	models ModelOpener
+}
+
+// Fingerprint adds every injector block to the base fingerprint, which
+// hashes only the first block of each nested type.
+func (s *syntheticStage) Fingerprint() string {
+	h := sha256.New()
+	h.Write([]byte(s.stageBase.Fingerprint()))
+	for i, inj := range s.block.NestedAll("injector") {
+		fmt.Fprintf(h, "\ninjector[%d]=%s:%s", i, inj.Plugin, inj.Config)
+	}
+	return hex.EncodeToString(h.Sum(nil))[:16]
+}
+
+// synthRun is one run of the stage: what every step shares.
+type synthRun struct {
+	*syntheticStage
+	sc       *engine.StageContext
+	envs     *taskenv.Manager
+	env      taskenv.Environment
+	commit   string
+	model    sdk.Model
+	hopts    harness.Options
+	open     harness.Opener
+	tasks    *engine.Writer
+	rejected *engine.Writer
+	prog     *engine.Progress
+
+	ymu   sync.Mutex
+	yield map[string]*Yield
+	kept  []sdk.Task // single-bug tasks kept by this run
+	// prior holds the records of an interrupted run, by instance id.
+	priorTasks    map[string]sdk.Task
+	priorRejected map[string]Rejection
+}
+
+// candidate is a mutation with the injector block that proposed it and
+// the instance id its task gets.
+type synthCandidate struct {
+	sdk.Mutation
+	block  int
+	plugin string
+	id     string
+}
+
+// modifier is the candidate's row of the yield report and its task's
+// injector field.
+func (c synthCandidate) modifier() string { return c.plugin + "/" + c.Kind }
+
+func (r *synthRun) count(modifier string, f func(*Yield)) {
+	r.ymu.Lock()
+	defer r.ymu.Unlock()
+	if r.yield[modifier] == nil {
+		r.yield[modifier] = &Yield{}
+	}
+	f(r.yield[modifier])
+}
 
 func (s *syntheticStage) Run(ctx context.Context, sc *engine.StageContext) error {
-	inj := s.block.Nested["injector"]
-	if inj == nil {
+	injectors := s.block.NestedAll("injector")
+	if len(injectors) == 0 {
 		return fmt.Errorf("%s: an injector block is required", s.block.Address)
 	}
 	if s.host == nil {
@@ -61,174 +178,388 @@ func (s *syntheticStage) Run(ctx context.Context, sc *engine.StageContext) error
 		return err
 	}
 	defer closeEnvs()
+	r := &synthRun{syntheticStage: s, sc: sc, envs: envs, yield: map[string]*Yield{}}
 	repoName := s.block.String("repo")
 	probe := sdk.Task{Repo: repoName, Environment: strings.TrimPrefix(s.block.Ref("environment"), "environment.")}
-	env, err := envs.Environment(probe)
-	if err != nil {
+	if r.env, err = envs.Environment(probe); err != nil {
 		return fmt.Errorf("%s: %w", s.block.Address, err)
 	}
 	rev := s.block.String("commit")
 	if rev == "" {
 		rev = "HEAD"
 	}
-	commit, err := envs.Resolve(ctx, env, rev)
-	if err != nil {
+	if r.commit, err = envs.Resolve(ctx, r.env, rev); err != nil {
+		return fmt.Errorf("%s: %w", s.block.Address, err)
+	}
+	if r.model, err = s.openModel(ctx); err != nil {
+		return fmt.Errorf("%s: %w", s.block.Address, err)
+	}
+	if r.hopts, err = s.harnessOptions(ctx, sc, envs, r.env); err != nil {
+		return fmt.Errorf("%s: %w", s.block.Address, err)
+	}
+	r.open = func(ctx context.Context, t sdk.Task) (harness.Sandbox, error) { return envs.Open(ctx, t) }
+
+	if r.tasks, err = sc.OpenOutput(TasksOutput, engine.KeyField("instance_id")); err != nil {
+		return err
+	}
+	defer r.tasks.Close()
+	if r.rejected, err = sc.OpenOutput(RejectedOutput, engine.KeyField("instance_id")); err != nil {
+		return err
+	}
+	defer r.rejected.Close()
+	if err := r.readPrior(); err != nil {
 		return fmt.Errorf("%s: %w", s.block.Address, err)
 	}
 
-	cands, err := s.candidates(ctx, envs, env, commit, inj)
+	var all []synthCandidate
+	for i, inj := range injectors {
+		cands, err := r.candidates(ctx, i, inj)
+		if err != nil {
+			return fmt.Errorf("%s: injector[%d] %q: %w", s.block.Address, i, inj.Plugin, err)
+		}
+		all = append(all, cands...)
+	}
+	todo := r.pick(all)
+
+	r.prog = sc.Progress(len(todo))
+	defer r.prog.Finish()
+	compiled, err := r.compileCheck(ctx, todo)
 	if err != nil {
 		return fmt.Errorf("%s: %w", s.block.Address, err)
 	}
-	yield := map[string]*Yield{}
-	var ymu sync.Mutex
-	count := func(kind string, f func(*Yield)) {
-		ymu.Lock()
-		defer ymu.Unlock()
-		if yield[kind] == nil {
-			yield[kind] = &Yield{}
-		}
-		f(yield[kind])
-	}
-	seen := map[string]bool{}
-	var unique []sdk.Mutation
-	for _, m := range cands {
-		count(m.Kind, func(y *Yield) { y.Candidates++ })
-		if seen[m.Diff] {
-			count(m.Kind, func(y *Yield) { y.Duplicates++ })
-			continue
-		}
-		seen[m.Diff] = true
-		unique = append(unique, m)
-	}
-	sort.Slice(unique, func(i, j int) bool { return unique[i].ID < unique[j].ID })
-	if max := s.block.Int("max_candidates", 0); max > 0 && len(unique) > max {
-		unique = unique[:max]
-	}
-
-	tasks, err := sc.OpenOutput(TasksOutput, engine.KeyField("instance_id"))
+	err = forEach(ctx, s.block.Int("workers", 1), compiled, func(c synthCandidate) error {
+		return r.validateCandidate(ctx, c)
+	})
 	if err != nil {
-		return err
+		return fmt.Errorf("%s: %w", s.block.Address, err)
 	}
-	defer tasks.Close()
-	rejected, err := sc.OpenOutput(RejectedOutput, engine.KeyField("instance_id"))
-	if err != nil {
-		return err
+	if err := r.combine(ctx); err != nil {
+		return fmt.Errorf("%s: %w", s.block.Address, err)
 	}
-	defer rejected.Close()
-	prog := sc.Progress(len(unique))
-	defer prog.Finish()
+	return r.report()
+}
 
+// openModel opens the source's model, or returns nil when it names none.
+func (s *syntheticStage) openModel(ctx context.Context) (sdk.Model, error) {
+	addr := s.block.Ref("model")
+	if addr == "" {
+		return nil, nil
+	}
+	if s.models != nil {
+		return s.models(ctx, addr)
+	}
+	b := s.recipe.Block(addr)
+	if b == nil {
+		return nil, fmt.Errorf("no %s block", addr)
+	}
+	m, _, err := s.endpoint(b)
+	return m, err
+}
+
+// harnessOptions are the validation options: reruns, timeout and the
+// environment's log parser (a harness parser or a log_parser plugin).
+func (s *syntheticStage) harnessOptions(ctx context.Context, sc *engine.StageContext, envs *taskenv.Manager, env taskenv.Environment) (harness.Options, error) {
 	hopts := harness.Options{Reruns: s.block.Int("reruns", 2)}
 	if d := s.block.String("timeout"); d != "" {
 		hopts.Timeout, _ = time.ParseDuration(d)
 	}
-	open := func(ctx context.Context, t sdk.Task) (harness.Sandbox, error) { return envs.Open(ctx, t) }
-	err = forEach(ctx, s.block.Int("workers", 1), unique, func(m sdk.Mutation) error {
-		id := syntheticID(repoName, m)
-		if tasks.Has(id) || rejected.Has(id) {
-			count(m.Kind, func(y *Yield) {
-				y.Validated++
-				if tasks.Has(id) {
-					y.Kept++
-				}
-			})
-			prog.Skip(1)
-			return nil
-		}
-		t, reason, err := s.validate(ctx, envs, env, commit, inj.Plugin, id, m, open, hopts)
-		if err != nil {
-			return err
-		}
-		prog.Add(1)
-		if reason != "" {
-			count(m.Kind, func(y *Yield) { y.Validated++ })
-			return rejected.Append(ctx, id, Rejection{InstanceID: id, Kind: m.Kind, File: m.File, Reason: reason})
-		}
-		count(m.Kind, func(y *Yield) { y.Validated++; y.Kept++ })
-		return tasks.Append(ctx, id, t)
-	})
-	if err != nil {
-		return fmt.Errorf("%s: %w", s.block.Address, err)
+	ev := &Evaluator{Envs: envs, Harness: hopts, Logger: sc.Logger}
+	if s.host != nil {
+		ev.LogParsers = s.host.LogParser
 	}
-	if err := writeJSON(filepath.Join(sc.Dir(), YieldFile), yield); err != nil {
+	return ev.harnessOptions(ctx, sdk.Task{Repo: env.Repo, Environment: env.Name})
+}
+
+// readPrior loads what an interrupted run already wrote.
+func (r *synthRun) readPrior() error {
+	r.priorTasks = map[string]sdk.Task{}
+	r.priorRejected = map[string]Rejection{}
+	err := engine.ReadRecords(r.tasks.Path(), func(line int, raw json.RawMessage) error {
+		var t sdk.Task
+		if err := json.Unmarshal(raw, &t); err != nil {
+			return fmt.Errorf("%s:%d: %w", r.tasks.Path(), line, err)
+		}
+		r.priorTasks[t.InstanceID] = t
+		return nil
+	})
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return err
 	}
-	kinds := make([]string, 0, len(yield))
-	for k := range yield {
-		kinds = append(kinds, k)
-	}
-	sort.Strings(kinds)
-	for _, k := range kinds {
-		y := yield[k]
-		sc.Logger.Info("yield", "modifier", k, "candidates", y.Candidates, "duplicates", y.Duplicates, "validated", y.Validated, "kept", y.Kept)
+	err = engine.ReadRecords(r.rejected.Path(), func(line int, raw json.RawMessage) error {
+		var rej Rejection
+		if err := json.Unmarshal(raw, &rej); err != nil {
+			return fmt.Errorf("%s:%d: %w", r.rejected.Path(), line, err)
+		}
+		r.priorRejected[rej.InstanceID] = rej
+		return nil
+	})
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
 	}
 	return nil
 }
 
-// candidates asks the injector for mutations of the repository at commit,
-// lending it a sandbox holding that commit.
-func (s *syntheticStage) candidates(ctx context.Context, envs *taskenv.Manager, env taskenv.Environment, commit string, inj *hcl.PluginBody) ([]sdk.Mutation, error) {
-	injector, err := s.host.BugInjector(ctx, inj.Plugin)
+// candidates returns injector block i's mutations of the repository at
+// the source's commit: from the file a previous run kept, else from the
+// injector, lent a sandbox holding that commit and the source's model.
+func (r *synthRun) candidates(ctx context.Context, i int, inj *hcl.PluginBody) ([]synthCandidate, error) {
+	wrap := func(ms []sdk.Mutation) []synthCandidate {
+		out := make([]synthCandidate, len(ms))
+		for k, m := range ms {
+			out[k] = synthCandidate{Mutation: m, block: i, plugin: inj.Plugin}
+		}
+		return out
+	}
+	path := filepath.Join(r.sc.Dir(), fmt.Sprintf(candidatesFile, i))
+	var kept []sdk.Mutation
+	err := engine.ReadRecords(path, func(line int, raw json.RawMessage) error {
+		var m sdk.Mutation
+		if err := json.Unmarshal(raw, &m); err != nil {
+			return fmt.Errorf("%s:%d: %w", path, line, err)
+		}
+		kept = append(kept, m)
+		return nil
+	})
+	if err == nil {
+		return wrap(kept), nil
+	}
+	if !errors.Is(err, os.ErrNotExist) {
+		return nil, err
+	}
+
+	injector, err := r.host.BugInjector(ctx, inj.Plugin)
 	if err != nil {
 		return nil, err
 	}
-	sb, err := envs.Open(ctx, sdk.Task{InstanceID: "candidates", Repo: env.Repo, Environment: env.Name, BaseCommit: commit, EnvironmentSetupCommit: commit, Language: env.Language})
+	sb, err := r.envs.Open(ctx, sdk.Task{InstanceID: "candidates", Repo: r.env.Repo, Environment: r.env.Name, BaseCommit: r.commit, EnvironmentSetupCommit: r.commit, Language: r.env.Language})
 	if err != nil {
 		return nil, err
 	}
 	defer sb.Close(context.WithoutCancel(ctx))
-	var out []sdk.Mutation
-	err = injector.Mutations(ctx, sdk.InjectRequest{Config: inj.Config, Repo: env.Repo, Language: env.Language, Sandbox: sb}, func(m sdk.Mutation) error {
-		out = append(out, m)
+	var ms []sdk.Mutation
+	req := sdk.InjectRequest{Config: inj.Config, Repo: r.env.Repo, Language: r.env.Language, Sandbox: sb, Model: r.model}
+	err = injector.Mutations(ctx, req, func(m sdk.Mutation) error {
+		ms = append(ms, m)
 		return nil
 	})
-	return out, err
+	if err != nil {
+		return nil, err
+	}
+	if err := writeMutations(path, ms); err != nil {
+		return nil, err
+	}
+	return wrap(ms), nil
 }
 
-// validate turns one mutation into a task, or says why it cannot be one.
-// Errors are for the stage (cancellation); a candidate's own failures are
-// reasons.
-func (s *syntheticStage) validate(ctx context.Context, envs *taskenv.Manager, env taskenv.Environment, commit, injector, id string, m sdk.Mutation, open harness.Opener, opts harness.Options) (sdk.Task, string, error) {
-	fix, err := reverseDiff(ctx, envs, env, commit, m.Diff)
-	if err != nil {
-		return sdk.Task{}, "the mutation does not apply: " + err.Error(), nil
+// writeMutations writes the candidates to path atomically, one a line.
+func writeMutations(path string, ms []sdk.Mutation) error {
+	var b strings.Builder
+	for _, m := range ms {
+		data, err := json.Marshal(m)
+		if err != nil {
+			return err
+		}
+		b.Write(data)
+		b.WriteByte('\n')
 	}
-	t := sdk.Task{
-		InstanceID: id, Repo: env.Repo, Source: sdk.SourceSynthetic, Injector: injector + "/" + m.Kind,
-		Language: env.Language, Environment: env.Name, EnvironmentSetupCommit: commit,
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, []byte(b.String()), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+// pick drops duplicate diffs (the first block's candidate wins), keeps
+// each block's first max_candidates by mutation id, gives every candidate
+// its instance id and counts the ones a previous run decided. It returns
+// the candidates still to try.
+func (r *synthRun) pick(all []synthCandidate) []synthCandidate {
+	repoName := r.block.String("repo")
+	seen := map[string]bool{}
+	byBlock := map[int][]synthCandidate{}
+	var blocks []int
+	for _, c := range all {
+		r.count(c.modifier(), func(y *Yield) { y.Candidates++ })
+		if seen[c.Diff] {
+			r.count(c.modifier(), func(y *Yield) { y.Duplicates++ })
+			continue
+		}
+		seen[c.Diff] = true
+		if _, ok := byBlock[c.block]; !ok {
+			blocks = append(blocks, c.block)
+		}
+		byBlock[c.block] = append(byBlock[c.block], c)
+	}
+	limit := r.block.Int("max_candidates", 0)
+	ids := map[string]string{} // instance id → diff
+	var todo []synthCandidate
+	sort.Ints(blocks)
+	for _, b := range blocks {
+		cs := byBlock[b]
+		sort.SliceStable(cs, func(i, j int) bool { return cs[i].ID < cs[j].ID })
+		for k, c := range cs {
+			if limit > 0 && k >= limit {
+				r.count(c.modifier(), func(y *Yield) { y.OverLimit++ })
+				continue
+			}
+			c.id = syntheticID(repoName, c.Mutation)
+			if d, taken := ids[c.id]; taken && d != c.Diff {
+				// Same mutation id, another diff (the same rule with
+				// another seed, say): tell them apart by the diff.
+				sum := sha256.Sum256([]byte(c.Diff))
+				c.id += "-" + hex.EncodeToString(sum[:3])
+			}
+			ids[c.id] = c.Diff
+			if _, ok := r.priorTasks[c.id]; ok {
+				r.count(c.modifier(), func(y *Yield) { y.Compiled++; y.Validated++; y.Kept++ })
+				continue
+			}
+			if rej, ok := r.priorRejected[c.id]; ok {
+				r.count(c.modifier(), func(y *Yield) {
+					countRejection(y, rej.Step)
+					if rej.Step != StepApply && rej.Step != StepCompile {
+						y.Compiled++ // counted by the compile check when it ran
+					}
+				})
+				continue
+			}
+			todo = append(todo, c)
+		}
+	}
+	return todo
+}
+
+// countRejection counts a rejection at step in y; a candidate rejected by
+// validation was counted as compiled when it passed the compile check.
+func countRejection(y *Yield, step string) {
+	switch step {
+	case StepApply:
+		y.NotApplied++
+	case StepCompile:
+		y.CompileFailed++
+	default:
+		y.Validated++
+	}
+}
+
+// reject records why candidate id did not make a task.
+func (r *synthRun) reject(ctx context.Context, c synthCandidate, step, reason string) error {
+	r.count(c.modifier(), func(y *Yield) { countRejection(y, step) })
+	return r.rejected.Append(ctx, c.id, Rejection{InstanceID: c.id, Injector: c.modifier(), Kind: c.Kind, File: c.File, Step: step, Reason: reason})
+}
+
+// validateCandidate validates one compiled candidate and writes its task
+// or its rejection.
+func (r *synthRun) validateCandidate(ctx context.Context, c synthCandidate) error {
+	t, step, reason, err := r.validate(ctx, c.id, c.modifier(), []string{c.Diff})
+	if err != nil {
+		return err
+	}
+	r.prog.Add(1)
+	if reason != "" {
+		return r.reject(ctx, c, step, reason)
+	}
+	origin := SyntheticOrigin{
+		Block: fmt.Sprintf("injector[%d]", c.block), Plugin: c.plugin, Kind: c.Kind,
+		MutationID: c.ID, File: c.File, Line: c.Line, Symbol: c.Symbol,
+	}
+	origin.Statement = r.writeStatement(ctx, &t, []string{c.Diff})
+	if err := setOrigin(&t, origin); err != nil {
+		return err
+	}
+	r.count(c.modifier(), func(y *Yield) { y.Validated++; y.Kept++ })
+	r.ymu.Lock()
+	r.kept = append(r.kept, t)
+	r.ymu.Unlock()
+	return r.tasks.Append(ctx, c.id, t)
+}
+
+func setOrigin(t *sdk.Task, o SyntheticOrigin) error {
+	data, err := json.Marshal(o)
+	if err != nil {
+		return err
+	}
+	if t.Extra == nil {
+		t.Extra = map[string]json.RawMessage{}
+	}
+	t.Extra[SyntheticField] = data
+	return nil
+}
+
+// Origin reads the SyntheticOrigin of a synthetic task; ok is false when
+// the task has none.
+func Origin(t sdk.Task) (o SyntheticOrigin, ok bool) {
+	raw, ok := t.Extra[SyntheticField]
+	if !ok || json.Unmarshal(raw, &o) != nil {
+		return SyntheticOrigin{}, false
+	}
+	return o, true
+}
+
+// validate turns mutations (one, or several of a combination) into a task,
+// or says at which step and why it cannot be one. Errors are for the stage
+// (cancellation); a candidate's own failures are reasons.
+func (r *synthRun) validate(ctx context.Context, id, injector string, mutations []string) (t sdk.Task, step, reason string, err error) {
+	fix, err := reverseDiff(ctx, r.envs, r.env, r.commit, mutations)
+	if err != nil {
+		if ctx.Err() != nil {
+			return t, "", "", ctx.Err()
+		}
+		return t, StepValidate, "the mutation does not apply: " + err.Error(), nil
+	}
+	t = sdk.Task{
+		InstanceID: id, Repo: r.env.Repo, Source: sdk.SourceSynthetic, Injector: injector,
+		Language: r.env.Language, Environment: r.env.Name, EnvironmentSetupCommit: r.commit,
 		Patch: fix, PatchDirection: sdk.PatchFixes, Version: "synthetic",
 		CreatedAt: time.Now().UTC().Format(time.RFC3339),
 	}
 	dir, err := os.MkdirTemp("", "swelego-synth-")
 	if err != nil {
-		return t, "", err
+		return t, "", "", err
 	}
 	defer os.RemoveAll(dir)
-	t.BaseCommit, err = envs.SyntheticBase(ctx, env, t, filepath.Join(dir, "repo"))
+	t.BaseCommit, err = r.envs.SyntheticBase(ctx, r.env, t, filepath.Join(dir, "repo"))
 	if err != nil {
-		return t, "the buggy tree cannot be built: " + err.Error(), nil
+		return t, StepValidate, "the buggy tree cannot be built: " + err.Error(), nil
 	}
-	f2p, p2p, err := harness.Validate(ctx, open, t, opts)
+	f2p, p2p, err := harness.Validate(ctx, r.open, t, r.hopts)
 	if ctx.Err() != nil {
-		return t, "", ctx.Err()
+		return t, "", "", ctx.Err()
 	}
 	switch {
-	case err != nil:
-		return t, "validation failed: " + err.Error(), nil
+	case err != nil && !errors.Is(err, harness.ErrNoFailToPass):
+		return t, StepValidate, "validation failed: " + err.Error(), nil
 	case len(f2p) == 0:
-		return t, "no test fails because of the bug", nil
+		return t, StepValidate, "no test fails because of the bug", nil
 	case len(p2p) == 0:
-		return t, "no test passes on both trees (the bug breaks everything, e.g. the build)", nil
+		return t, StepValidate, "no test passes on both trees (the bug breaks everything, e.g. the build)", nil
 	}
 	t.FailToPass, t.PassToPass = f2p, p2p
-	t.ProblemStatement = problemStatement(t)
-	return t, "", nil
+	return t, "", "", nil
 }
 
-// reverseDiff returns the diff that undoes mutation: apply it to a checkout
-// of commit and diff back.
-func reverseDiff(ctx context.Context, envs *taskenv.Manager, env taskenv.Environment, commit, mutation string) (string, error) {
+// report writes the yield report and logs it.
+func (r *synthRun) report() error {
+	if err := writeJSON(filepath.Join(r.sc.Dir(), YieldFile), r.yield); err != nil {
+		return err
+	}
+	kinds := make([]string, 0, len(r.yield))
+	for k := range r.yield {
+		kinds = append(kinds, k)
+	}
+	sort.Strings(kinds)
+	for _, k := range kinds {
+		y := r.yield[k]
+		r.sc.Logger.Info("yield", "modifier", k, "candidates", y.Candidates, "duplicates", y.Duplicates, "over_limit", y.OverLimit,
+			"not_applied", y.NotApplied, "compile_failed", y.CompileFailed, "compiled", y.Compiled, "validated", y.Validated, "kept", y.Kept)
+	}
+	return nil
+}
+
+// reverseDiff returns the diff that undoes mutations: apply them in turn
+// to a checkout of commit and diff back. Mutations that overlap do not
+// apply together.
+func reverseDiff(ctx context.Context, envs *taskenv.Manager, env taskenv.Environment, commit string, mutations []string) (string, error) {
 	dir, err := os.MkdirTemp("", "swelego-rev-")
 	if err != nil {
 		return "", err
@@ -238,11 +569,16 @@ func reverseDiff(ctx context.Context, envs *taskenv.Manager, env taskenv.Environ
 	if err := envs.Checkout(ctx, env, commit, co); err != nil {
 		return "", err
 	}
-	apply := exec.CommandContext(ctx, "git", "apply", "-")
-	apply.Dir = co
-	apply.Stdin = strings.NewReader(mutation)
-	if out, err := apply.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("%w: %s", err, strings.TrimSpace(string(out)))
+	for i, m := range mutations {
+		apply := exec.CommandContext(ctx, "git", "apply", "-")
+		apply.Dir = co
+		apply.Stdin = strings.NewReader(m)
+		if out, err := apply.CombinedOutput(); err != nil {
+			if len(mutations) > 1 {
+				return "", fmt.Errorf("mutation %d of %d: %w: %s", i+1, len(mutations), err, strings.TrimSpace(string(out)))
+			}
+			return "", fmt.Errorf("%w: %s", err, strings.TrimSpace(string(out)))
+		}
 	}
 	// -R swaps the prefixes too: these give the usual a/ and b/ headers.
 	diff := exec.CommandContext(ctx, "git", "diff", "-R", "--src-prefix=b/", "--dst-prefix=a/")
@@ -264,29 +600,4 @@ func syntheticID(repo string, m sdk.Mutation) string {
 		id = id[:10]
 	}
 	return strings.ReplaceAll(repo, "/", "__") + "." + m.Kind + "." + id
-}
-
-// problemStatement writes an issue a user could have filed: what fails,
-// never where the bug is.
-func problemStatement(t sdk.Task) string {
-	var b strings.Builder
-	tests := t.FailToPass
-	if len(tests) == 1 {
-		fmt.Fprintf(&b, "%s fails\n\n", tests[0])
-		b.WriteString("After a recent change this test fails:\n\n")
-	} else {
-		fmt.Fprintf(&b, "%d tests fail after a recent change\n\n", len(tests))
-		b.WriteString("After a recent change these tests fail:\n\n")
-	}
-	for _, name := range tests {
-		fmt.Fprintf(&b, "- `%s`\n", name)
-	}
-	if len(tests) == 1 {
-		b.WriteString("\nIt passed before")
-	} else {
-		b.WriteString("\nThey passed before")
-	}
-	fmt.Fprintf(&b, ", and the other %d tests of the repository still pass. ", len(t.PassToPass))
-	b.WriteString("The tests are right: the behaviour they check is broken in the code they exercise. Please find the cause and fix it without changing the tests.\n")
-	return b.String()
 }

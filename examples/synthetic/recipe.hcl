@@ -1,6 +1,8 @@
 # Synthetic tasks: inject bugs into the bundled repositories with the built-in
-# procedural injectors, keep the candidates whose tests show them (at least one
-# FAIL_TO_PASS and one PASS_TO_PASS), and grade each task's own fix.
+# procedural injectors, drop the candidates that do not compile, keep those
+# whose tests show them (at least one FAIL_TO_PASS and one PASS_TO_PASS),
+# merge validated bugs of one file into harder tasks, and grade each task's
+# own fix. lm.hcl does the same with a model rewriting functions.
 #
 #   swelego run examples/synthetic/recipe.hcl
 
@@ -42,6 +44,14 @@ source "synthetic" "textkit" {
     rules = ["change_operator", "change_constant", "remove_conditional", "swap_operands"]
     seed  = 1
   }
+
+  # Two or three validated bugs of the same file make one harder task, when
+  # together they still fail every test each fails alone.
+  combine {
+    per       = "file"
+    max_bugs  = 3
+    max_tasks = 2
+  }
 }
 
 source "synthetic" "semver" {
@@ -53,6 +63,11 @@ source "synthetic" "semver" {
   injector "golang" {
     rules = ["change_operator", "invert_condition", "off_by_one", "remove_early_return"]
     seed  = 1
+  }
+
+  combine {
+    per       = "package"
+    max_tasks = 2
   }
 }
 

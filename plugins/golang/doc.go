@@ -1,10 +1,14 @@
-// Package golang is the first-party procedural bug injector for Go
-// repositories, after SWE-smith's procedural modifiers: it parses each file
-// with go/parser and proposes small, named, local mutations (an operator
-// changed, an if condition inverted, a loop removed, …) as unified diffs.
+// Package golang is the first-party language plugin for Go. Its bug
+// injector follows SWE-smith: procedural modifiers parse each file with
+// go/parser and propose small, named, local mutations (an operator changed,
+// an if condition inverted, a loop removed, …), and the LM rules lm_modify
+// and lm_rewrite have a model the host lends rewrite one function; each
+// candidate is a unified diff that replaces one byte range. Its log parser
+// reads `go test -json` output.
 //
-// Mutate is the pure core and works on one file's bytes; New wraps it as a
-// plugin serving sdk.KindBugInjector over the sandbox the host lends. Every
-// mutation edits only the bytes of the node it changes and is checked to
-// parse; whether it compiles or makes a test fail is for the validate stage.
+// Mutate is the pure core of the procedural rules and works on one file's
+// bytes; New wraps everything as a plugin serving the bug_injector and
+// log_parser kinds over the sandbox and model the host lends. Every mutation
+// is checked to parse; whether it compiles or makes a test fail is for the
+// synthetic source of the pipeline.
 package golang

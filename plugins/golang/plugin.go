@@ -2,9 +2,13 @@ package golang
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path"
+	"slices"
 	"strings"
 	"time"
 
@@ -34,17 +38,24 @@ type Config struct {
 	// slash matches the base name). Empty keeps every .go file outside
 	// vendor and testdata directories.
 	Files []string `json:"files"`
+	// ModelCalls caps the LM rules' model calls (default
+	// DefaultModelCalls); ModelParallel is how many are in flight at once
+	// (default DefaultModelParallel).
+	ModelCalls    *int `json:"model_calls"`
+	ModelParallel *int `json:"model_parallel"`
 }
 
 // Schema is the configuration the bug injector accepts.
 var Schema = sdk.Schema{Attributes: map[string]sdk.Attribute{
-	"rules":            {Type: sdk.TypeStringList, Description: "rules to run (default all): " + strings.Join(Rules, ", ")},
+	"rules":            {Type: sdk.TypeStringList, Description: "rules to run (default every procedural rule): " + strings.Join(Rules, ", ") + "; the LM rules " + strings.Join(LMRules, " and ") + " run only when named here and need the source's model"},
 	"probability":      {Type: sdk.TypeNumber, Description: "probability in [0, 1] that each candidate is kept (default 1)"},
 	"seed":             {Type: sdk.TypeNumber, Description: "seed of the sampling (default 0)"},
 	"max_per_function": {Type: sdk.TypeNumber, Description: "keep at most this many candidates per function, picked at random (default no limit)"},
 	"min_statements":   {Type: sdk.TypeNumber, Description: "skip functions with fewer statements"},
 	"max_statements":   {Type: sdk.TypeNumber, Description: "skip functions with more statements"},
 	"files":            {Type: sdk.TypeStringList, Description: "globs of the files to mutate, ** for any directories (default every .go file outside vendor/ and testdata/)"},
+	"model_calls":      {Type: sdk.TypeNumber, Description: "lm_modify/lm_rewrite: at most this many model calls, functions drawn at random with the seed (default 20)"},
+	"model_parallel":   {Type: sdk.TypeNumber, Description: "lm_modify/lm_rewrite: model calls in flight at once (default 4)"},
 }}
 
 // New returns the plugin: a bug injector for Go.
@@ -52,9 +63,10 @@ func New() *sdk.Plugin {
 	return &sdk.Plugin{
 		Name:        "golang",
 		Version:     Version,
-		Description: "procedural bug injector for Go (SWE-smith's modifiers over go/ast)",
-		BugInjector: Injector{Warn: func(err error) { fmt.Fprintln(os.Stderr, "warning:", err) }},
-		Schemas:     map[sdk.Kind]sdk.Schema{sdk.KindBugInjector: Schema},
+		Description: "Go language plugin: bug injector (SWE-smith's procedural modifiers over go/ast, LM rewrites) and go test -json log parser",
+		BugInjector: Injector{Warn: func(err error) { fmt.Fprintln(os.Stderr, "warning:", err) }, Log: logInfo},
+		LogParser:   LogParser{},
+		Schemas:     map[sdk.Kind]sdk.Schema{sdk.KindBugInjector: Schema, sdk.KindLogParser: {}},
 	}
 }
 
@@ -63,6 +75,9 @@ func New() *sdk.Plugin {
 type Injector struct {
 	// Warn receives the files skipped because they do not parse.
 	Warn func(error)
+	// Log receives a summary line of the LM rules' model calls (how many,
+	// how many replies were dropped and why); nil drops it.
+	Log func(msg string)
 }
 
 var _ sdk.BugInjector = Injector{}
@@ -85,7 +100,9 @@ func (c Config) Options() (Options, error) {
 		rules = Rules
 	}
 	for _, r := range rules {
-		opts.Rules[r] = p
+		if !isLMRule(r) {
+			opts.Rules[r] = p
+		}
 	}
 	for _, g := range c.Files {
 		if _, err := path.Match(g, ""); err != nil {
@@ -95,8 +112,39 @@ func (c Config) Options() (Options, error) {
 	return opts, opts.Check()
 }
 
+// lmSettings returns the LM rules the configuration names, with their
+// keep probability, and the call limits.
+func (c Config) lmSettings() (rules map[string]float64, calls, parallel int, err error) {
+	p := 1.0
+	if c.Probability != nil {
+		p = *c.Probability
+	}
+	for _, r := range c.Rules {
+		if isLMRule(r) {
+			if rules == nil {
+				rules = map[string]float64{}
+			}
+			rules[r] = p
+		}
+	}
+	calls, parallel = DefaultModelCalls, DefaultModelParallel
+	if c.ModelCalls != nil {
+		calls = *c.ModelCalls
+	}
+	if c.ModelParallel != nil {
+		parallel = *c.ModelParallel
+	}
+	if calls < 1 || parallel < 1 {
+		return nil, 0, 0, errors.New("golang: model_calls and model_parallel must be at least 1")
+	}
+	return rules, calls, parallel, nil
+}
+
 // Mutations sends the mutations of every Go file the sandbox's git index
-// lists, file by file in git's order.
+// lists, file by file in git's order. When the rules name LM rules, the
+// functions they may rewrite are gathered on the way, at most model_calls
+// of them drawn at random, and the model's candidates sent after the
+// procedural ones; without a lent model that is ErrNoModel.
 func (in Injector) Mutations(ctx context.Context, req sdk.InjectRequest, send func(sdk.Mutation) error) error {
 	var c Config
 	if err := req.Config.Decode(&c); err != nil {
@@ -106,6 +154,14 @@ func (in Injector) Mutations(ctx context.Context, req sdk.InjectRequest, send fu
 	if err != nil {
 		return err
 	}
+	lmRules, calls, parallel, err := c.lmSettings()
+	if err != nil {
+		return err
+	}
+	if len(lmRules) > 0 && req.Model == nil {
+		return fmt.Errorf("golang: rules %s: %w", strings.Join(slices.Sorted(maps.Keys(lmRules)), ", "), ErrNoModel)
+	}
+	var targets []lmTarget
 	if req.Sandbox == nil {
 		return fmt.Errorf("golang: the injector reads the repository from a sandbox: %w", sdk.ErrNotLent)
 	}
@@ -128,6 +184,15 @@ func (in Injector) Mutations(ctx context.Context, req sdk.InjectRequest, send fu
 		if err != nil {
 			return fmt.Errorf("golang: read %s: %w", name, err)
 		}
+		if len(lmRules) > 0 {
+			ts, err := lmTargets(name, src, opts, lmRules)
+			if err == nil {
+				targets = append(targets, ts...)
+			}
+		}
+		if len(opts.Rules) == 0 {
+			continue // only LM rules named
+		}
 		ms, err := Mutate(name, src, opts)
 		if err != nil {
 			if in.Warn != nil {
@@ -141,7 +206,14 @@ func (in Injector) Mutations(ctx context.Context, req sdk.InjectRequest, send fu
 			}
 		}
 	}
-	return nil
+	if len(lmRules) == 0 {
+		return nil
+	}
+	stats, err := runLM(ctx, req.Model, targets, opts.Seed, calls, parallel, send)
+	if in.Log != nil {
+		in.Log(fmt.Sprintf("golang injector, %s: %d functions eligible, %s", strings.Join(slices.Sorted(maps.Keys(lmRules)), "+"), len(targets), stats))
+	}
+	return err
 }
 
 // keep reports whether the configuration selects the file.
@@ -184,4 +256,11 @@ func matchGlob(pattern, name []string) bool {
 		pattern, name = pattern[1:], name[1:]
 	}
 	return len(name) == 0
+}
+
+// logInfo writes msg to stderr as an hclog JSON line, which the host's
+// plugin client shows at info level.
+func logInfo(msg string) {
+	line, _ := json.Marshal(map[string]string{"@level": "info", "@message": msg, "@module": "golang", "@timestamp": time.Now().Format("2006-01-02T15:04:05.000000Z07:00")})
+	fmt.Fprintln(os.Stderr, string(line))
 }

@@ -1,11 +1,13 @@
-// Package python is the first-party procedural bug injector for Python,
-// after SWE-smith's procedural modifiers: it parses a file with
-// tree-sitter-python, applies one small named rewrite (change an operator,
-// drop a loop, swap two statements, …) and proposes the result as a
-// candidate bug, a unified diff that introduces it.
+// Package python is the first-party language plugin for Python. Its bug
+// injector follows SWE-smith: procedural modifiers parse a file with
+// tree-sitter-python and apply one small named rewrite (change an operator,
+// drop a loop, swap two statements, …), and the LM rules lm_modify and
+// lm_rewrite have a model the host lends rewrite one function; every
+// candidate is a unified diff that replaces one byte range. Its log parser
+// reads pytest output.
 //
-// Mutate is the pure core, usable without a plugin host; New wraps it as a
-// plugin serving the bug_injector kind over a sandbox the host lends.
-// Whether a candidate actually breaks a test is not decided here: the
-// validate stage of the pipeline runs the tests.
+// Mutate is the pure core of the procedural rules, usable without a plugin
+// host; New wraps everything as a plugin serving the bug_injector and
+// log_parser kinds. Whether a candidate compiles and breaks a test is not
+// decided here: the synthetic source of the pipeline checks and validates.
 package python

@@ -9,6 +9,7 @@ import (
 	"hash/fnv"
 	"math/rand/v2"
 	"path"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -114,7 +115,7 @@ func (o Options) probability(r string) float64 {
 
 func (o Options) validate() error {
 	known := map[string]bool{}
-	for _, r := range Rules {
+	for _, r := range append(slices.Clone(Rules), LMRules...) {
 		known[r] = true
 	}
 	for _, r := range o.Rules {

@@ -134,6 +134,9 @@ func applyDiff(t *testing.T, tool, name string, src []byte, diff string) []byte 
 			t.Fatalf("%s: %v\n%s\ndiff:\n%s", strings.Join(args, " "), err, out, diff)
 		}
 	}
+	if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	if err := os.WriteFile(filepath.Join(dir, name), src, 0o644); err != nil {
 		t.Fatal(err)
 	}

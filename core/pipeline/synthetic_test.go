@@ -1,0 +1,233 @@
+package pipeline
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/zclconf/go-cty/cty"
+
+	"github.com/swelego/swelego/sdk"
+)
+
+const fixDiff = `diff --git a/pkg/calc.py b/pkg/calc.py
+--- a/pkg/calc.py
++++ b/pkg/calc.py
+@@ -1,4 +1,4 @@
+ def clamp(x, lo, hi):
+-    if x <= lo:
++    if x < lo:
+         return lo
+     return x
+`
+
+// TestReversePatch: a reversed fix is the mutation, and reversing twice
+// gives the patch back; git agrees on the direction.
+func TestReversePatch(t *testing.T) {
+	rev, err := reversePatch(fixDiff)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(rev, "+    if x <= lo:\n") || !strings.Contains(rev, "-    if x < lo:\n") || !strings.Contains(rev, "--- b/pkg/calc.py\n+++ a/pkg/calc.py\n") {
+		t.Errorf("reversed:\n%s", rev)
+	}
+	back, err := reversePatch(rev)
+	if err != nil || back != fixDiff {
+		t.Errorf("reversing twice: %v\n%s", err, back)
+	}
+	// git applies the fix to the buggy file and the reversed fix to the
+	// fixed one.
+	dir := t.TempDir()
+	run := func(stdin string, args ...string) {
+		t.Helper()
+		c := exec.Command(args[0], args[1:]...)
+		c.Dir = dir
+		c.Stdin = strings.NewReader(stdin)
+		if out, err := c.CombinedOutput(); err != nil {
+			t.Fatalf("%v: %v\n%s", args, err, out)
+		}
+	}
+	os.MkdirAll(filepath.Join(dir, "pkg"), 0o755)
+	os.WriteFile(filepath.Join(dir, "pkg", "calc.py"), []byte("def clamp(x, lo, hi):\n    if x <= lo:\n        return lo\n    return x\n"), 0o644)
+	run("", "git", "init", "-q")
+	run(fixDiff, "git", "apply", "-")
+	run(rev, "git", "apply", "-")
+	got, _ := os.ReadFile(filepath.Join(dir, "pkg", "calc.py"))
+	if !strings.Contains(string(got), "if x <= lo:") {
+		t.Errorf("fix then reversed fix gives\n%s", got)
+	}
+	if _, err := reversePatch("diff --git a/x b/x\nnew file mode 100644\n"); err == nil {
+		t.Error("a new file was reversed")
+	}
+}
+
+func TestChoose(t *testing.T) {
+	cases := []struct {
+		name        string
+		k, n, limit int
+		want        [][]int
+	}{
+		{"pairs of three", 3, 2, 10, [][]int{{0, 1}, {0, 2}, {1, 2}}},
+		{"limited", 4, 2, 2, [][]int{{0, 1}, {0, 2}}},
+		{"all", 3, 3, 10, [][]int{{0, 1, 2}}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if got := choose(c.k, c.n, c.limit); !reflect.DeepEqual(got, c.want) {
+				t.Errorf("choose(%d, %d) = %v, want %v", c.k, c.n, got, c.want)
+			}
+		})
+	}
+}
+
+func TestReadCombine(t *testing.T) {
+	obj := func(per string, min, max, tasks any) cty.Value {
+		v := func(x any) cty.Value {
+			if x == nil {
+				return cty.NullVal(cty.Number)
+			}
+			return cty.NumberIntVal(int64(x.(int)))
+		}
+		p := cty.NullVal(cty.String)
+		if per != "" {
+			p = cty.StringVal(per)
+		}
+		return cty.ObjectVal(map[string]cty.Value{"per": p, "min_bugs": v(min), "max_bugs": v(max), "max_tasks": v(tasks)})
+	}
+	cases := []struct {
+		name string
+		v    cty.Value
+		ok   bool
+		want combineSettings
+	}{
+		{"absent", cty.NilVal, false, combineSettings{}},
+		{"null", cty.NullVal(cty.DynamicPseudoType), false, combineSettings{}},
+		{"defaults", obj("", nil, nil, nil), true, combineSettings{per: "file", minBugs: 2, maxBugs: 2, maxTasks: 5, attempts: 20}},
+		{"package, up to 3", obj("package", nil, 3, 2), true, combineSettings{per: "package", minBugs: 2, maxBugs: 3, maxTasks: 2, attempts: 8}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got, ok := readCombine(c.v)
+			if ok != c.ok || got != c.want {
+				t.Errorf("readCombine = %+v, %v; want %+v, %v", got, ok, c.want, c.ok)
+			}
+		})
+	}
+}
+
+// TestStatementChecks: the lines a bug changed are found in both
+// directions of its diff, scrubbed from the failure output and refused in
+// a model's statement.
+func TestStatementChecks(t *testing.T) {
+	ch := changedLines([]string{fixDiff})
+	if len(ch.text) != 2 || !ch.lines["pkg/calc.py"][2] {
+		t.Fatalf("changed lines = %+v", ch)
+	}
+	log := "pkg/calc.py:2: in clamp\n    if x < lo:\nE   assert 0 == 1\ntests/test_calc.py:5: AssertionError\n"
+	if got := ch.scrub(log); got != "E   assert 0 == 1\ntests/test_calc.py:5: AssertionError\n" {
+		t.Errorf("scrub =\n%s", got)
+	}
+	cases := []struct {
+		name, reply, why string
+	}{
+		{"good", "clamp returns the lower bound too late\n\nCalling clamp(0, 0, 3) gives 3, I expected 0.", ""},
+		{"fenced", "```markdown\nclamp is wrong for values on the lower bound: clamp(0, 0, 3) is not 0.\n```", ""},
+		{"quotes the bug", "The problem is in clamp: `if x<lo:` should include the bound, so everything goes wrong.", "the reply quotes a line the bug changed"},
+		{"quotes the fix", "Please change it to `if x <= lo:` in pkg/calc.py and it will work again fine.", "the reply quotes a line the bug changed"},
+		{"diff", "Fix:\ndiff --git a/pkg/calc.py b/pkg/calc.py\n@@ -1 +1 @@\n", "the reply shows a diff"},
+		{"empty", "  ", "the reply is empty or too short"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			text, why := checkStatement(c.reply, ch)
+			if why != c.why {
+				t.Fatalf("why = %q, want %q", why, c.why)
+			}
+			if why == "" && (strings.Contains(text, "```") || !strings.HasSuffix(text, "\n")) {
+				t.Errorf("text = %q", text)
+			}
+		})
+	}
+}
+
+func TestStatementPrompt(t *testing.T) {
+	task := sdk.Task{Repo: "o/r", FailToPass: []string{"tests/t.py::test_a"}, PassToPass: []string{"x", "y"}}
+	req := statementPrompt(task, "E   assert 1 == 2\n", reproduction(task, "pytest"))
+	user := req.Messages[len(req.Messages)-1].Content
+	for _, want := range []string{"tests/t.py::test_a", "2 other tests", "assert 1 == 2", "python -m pytest 'tests/t.py::test_a'", "do not propose a fix"} {
+		if !strings.Contains(user, want) {
+			t.Errorf("prompt lacks %q:\n%s", want, user)
+		}
+	}
+	if got := reproduction(sdk.Task{FailToPass: []string{"TestA/sub"}}, "gotest"); got != "go test -run '^TestA$' ./..." {
+		t.Errorf("go reproduction = %q", got)
+	}
+}
+
+func TestGoTestText(t *testing.T) {
+	events := `{"Action":"run","Test":"TestA"}
+{"Action":"output","Test":"TestA","Output":"=== RUN   TestA\n"}
+{"Action":"output","Test":"TestA/x","Output":"    a_test.go:9: got 1, want 2\n"}
+{"Action":"output","Test":"TestB","Output":"=== RUN   TestB\n"}
+{"Action":"output","Output":"FAIL\n"}
+not json
+`
+	if got := goTestText(events, []string{"TestA"}); got != "=== RUN   TestA\n    a_test.go:9: got 1, want 2\nFAIL\n" {
+		t.Errorf("goTestText =\n%s", got)
+	}
+	if got := markedOutput("junk\n>>>>> swelego test output start N\nbody\n>>>>> swelego test output end N exit=1\n", "N"); got != "body\n" {
+		t.Errorf("markedOutput = %q", got)
+	}
+}
+
+func TestCompileCommand(t *testing.T) {
+	files := diffFiles(fixDiff + "diff --git a/README.md b/README.md\n--- a/README.md\n+++ b/README.md\n")
+	if !reflect.DeepEqual(files, []string{"pkg/calc.py", "README.md"}) {
+		t.Fatalf("diffFiles = %v", files)
+	}
+	cases := []struct {
+		name, language string
+		files          []string
+		want           string
+	}{
+		{"python", "python", files, "python3 -m py_compile 'pkg/calc.py'"},
+		{"python without python files", "python", []string{"README.md"}, ""},
+		{"go", "go", []string{"a.go"}, "go build -o /dev/null ./..."},
+		{"unknown", "rust", files, ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got := compileCommand(c.language, c.files)
+			if c.want == "" && got != "" || !strings.Contains(got, c.want) {
+				t.Errorf("compileCommand = %q, want it to hold %q", got, c.want)
+			}
+		})
+	}
+}
+
+// TestOrigin round-trips the origin through a task's JSON.
+func TestOrigin(t *testing.T) {
+	var task sdk.Task
+	o := SyntheticOrigin{Block: "combine", Per: "file", Parts: []string{"a", "b"}, Files: []string{"x.py"}, Statement: StatementTemplate}
+	if err := setOrigin(&task, o); err != nil {
+		t.Fatal(err)
+	}
+	data, err := task.MarshalJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back sdk.Task
+	if err := back.UnmarshalJSON(data); err != nil {
+		t.Fatal(err)
+	}
+	got, ok := Origin(back)
+	if !ok || !reflect.DeepEqual(got, o) {
+		t.Errorf("Origin = %+v, %v", got, ok)
+	}
+	if _, ok := Origin(sdk.Task{}); ok {
+		t.Error("a task without origin has one")
+	}
+}

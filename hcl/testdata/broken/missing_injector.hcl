@@ -1,0 +1,7 @@
+source "synthetic" "bugs" {
+  repo = "a/b"
+
+  combine {
+    max_bugs = 3
+  }
+}

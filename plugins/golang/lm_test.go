@@ -1,0 +1,379 @@
+package golang
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"go/parser"
+	"go/token"
+	"hash/fnv"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/swelego/swelego/sdk"
+	"github.com/swelego/swelego/sdk/sdktest"
+)
+
+// fakeModel stands in for a chat model. It reads the code block of the
+// prompt it gets and answers as a model might: the function with one
+// operator changed (lm_modify) or a body that panics (lm_rewrite), wrapped
+// in prose and a fence, bare, in a whole file with trailing prose, with a
+// changed signature, or with no code at all. Which one depends on a hash
+// of the prompt, so answers do not depend on the order of parallel calls.
+type fakeModel struct {
+	mu      sync.Mutex
+	prompts []string
+}
+
+var fakeStyles = []string{"prose+fence", "bare", "garbage", "signature", "plain-fence", "whole-file"}
+
+func styleOf(prompt string) string {
+	h := fnv.New32a()
+	h.Write([]byte(prompt))
+	return fakeStyles[int(h.Sum32())%len(fakeStyles)]
+}
+
+func (f *fakeModel) Chat(_ context.Context, req sdk.ChatRequest) (sdk.ChatResponse, error) {
+	var user string
+	for _, m := range req.Messages {
+		if m.Role == "user" {
+			user = m.Content
+		}
+	}
+	block := regexp.MustCompile("(?s)```go\n(.*?)\n```").FindStringSubmatch(user)
+	if block == nil {
+		return sdk.ChatResponse{}, errors.New("fake model: no code in the prompt")
+	}
+	var fn string
+	if strings.Contains(user, "has been removed") {
+		fn = rewriteNaively(block[1])
+	} else {
+		fn = breakOperator(block[1])
+	}
+	f.mu.Lock()
+	f.prompts = append(f.prompts, user)
+	f.mu.Unlock()
+	var reply string
+	switch styleOf(user) {
+	case "prose+fence":
+		reply = "Here is the function with a subtle change:\n\n```go\n" + fn + "\n```\n\nIt only shows for some inputs."
+	case "bare":
+		reply = fn + "\n"
+	case "garbage":
+		reply = "I am sorry, but I cannot help with introducing bugs."
+	case "signature":
+		reply = "```go\n" + strings.Replace(fn, "(", "(strict bool, ", 1) + "\n```"
+	case "plain-fence":
+		reply = "```\n" + fn + "\n```"
+	case "whole-file":
+		reply = "package geo\n\nimport \"math\"\n\nvar _ = math.Pi\n\n" + fn + "\n\nThat should do it."
+	}
+	return sdk.ChatResponse{Message: sdk.Message{Role: "assistant", Content: reply}, FinishReason: "stop"}, nil
+}
+
+// breakOperator changes the first comparison or arithmetic operator of
+// the function body.
+func breakOperator(fn string) string {
+	body := strings.Index(fn, "{\n")
+	for _, swap := range [][2]string{{" < ", " <= "}, {" > ", " >= "}, {" + ", " - "}, {" * ", " + "}, {"*k", "*(k+1)"}} {
+		if i := strings.Index(fn[body+1:], swap[0]); body >= 0 && i >= 0 {
+			i += body + 1
+			return fn[:i] + swap[1] + fn[i+len(swap[0]):]
+		}
+	}
+	return fn
+}
+
+// rewriteNaively gives the function whose body was removed a body that
+// panics.
+func rewriteNaively(file string) string {
+	i := strings.Index(file, "{\n\t// body removed\n}")
+	start := strings.LastIndex(file[:i], "\nfunc ") + 1
+	return file[start:i] + "{\n\tpanic(\"not implemented\")\n}"
+}
+
+func readLMSource(t testing.TB) []byte {
+	src, err := os.ReadFile(filepath.Join("testdata", "lm", "geo.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return src
+}
+
+// TestLMPromptsGolden renders the prompts of both LM rules for every
+// function of testdata/lm/geo.go (refresh with -update).
+func TestLMPromptsGolden(t *testing.T) {
+	targets, err := lmTargets("geo/geo.go", readLMSource(t), Options{}, map[string]float64{RuleLMModify: 1, RuleLMRewrite: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	for _, tg := range targets {
+		fmt.Fprintf(&b, "=== %s %s (line %d)\n", tg.rule, tg.symbol, tg.line)
+		for _, m := range tg.prompt().Messages {
+			fmt.Fprintf(&b, "--- %s\n%s\n", m.Role, m.Content)
+		}
+	}
+	golden := filepath.Join("testdata", "lm", "prompts.golden")
+	if *update {
+		if err := os.WriteFile(golden, []byte(b.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run with -update)", err)
+	}
+	if b.String() != string(want) {
+		t.Errorf("prompts differ from %s (run with -update to accept):\n%s", golden, b.String())
+	}
+	// Four functions with statements (empty has none), two rules.
+	if len(targets) != 8 {
+		t.Errorf("%d targets, want 8", len(targets))
+	}
+}
+
+// TestFunctionInReply reads model replies of many shapes.
+func TestFunctionInReply(t *testing.T) {
+	const fn = "func Clamp(x, lo, hi int) int {\n\tif x <= lo {\n\t\treturn lo\n\t}\n\treturn x\n}"
+	cases := []struct {
+		name, reply, sym string
+		ok               bool
+	}{
+		{"fenced with prose", "Here you go:\n\n```go\n" + fn + "\n```\nHope it helps.", "Clamp", true},
+		{"bare", fn + "\n", "Clamp", true},
+		{"crlf", strings.ReplaceAll("```golang\n"+fn+"\n```", "\n", "\r\n"), "Clamp", true},
+		{"untagged fence", "```\n" + fn + "\n```", "Clamp", true},
+		{"second fence", "```sh\ngo test ./...\n```\nThe code:\n```go\n" + fn + "\n```", "Clamp", true},
+		{"whole file", "```go\npackage geo\n\nimport \"fmt\"\n\n" + fn + "\n```", "Clamp", true},
+		{"prose after unfenced code", fn + "\n\nThis changes the lower bound.", "Clamp", true},
+		{"prose before and after", "Sure.\n" + fn + "\nDone.", "Clamp", true},
+		{"unterminated fence", "```go\n" + fn + "\n", "Clamp", true},
+		{"not gofmt'ed", "func Clamp(x, lo, hi int) int {\n  if x <= lo {\n    return lo\n  }\n  return x\n}", "Clamp", true},
+		{"method", "```go\nfunc (r Rect) Clamp(x, lo, hi int) int { return x }\n```", "Clamp", false},
+		{"other function", "```go\nfunc Other() {}\n```", "Clamp", false},
+		{"garbage", "I cannot do that.", "Clamp", false},
+		{"syntax error", "```go\nfunc Clamp(x, lo, hi int) int {\n\tif x <= lo \n```", "Clamp", false},
+		{"empty", "", "Clamp", false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got, ok := functionInReply(c.reply, c.sym)
+			if ok != c.ok {
+				t.Fatalf("ok = %v, want %v (got %q)", ok, c.ok, got.text)
+			}
+			if ok && got.text != fn {
+				t.Errorf("function =\n%s\nwant\n%s", got.text, fn)
+			}
+		})
+	}
+}
+
+// TestLMMutation checks the candidate an LM reply makes: only the
+// function's bytes change, the diff applies, and replies that change the
+// signature or change nothing are dropped with their reason.
+func TestLMMutation(t *testing.T) {
+	src := readLMSource(t)
+	targets, err := lmTargets("geo.go", src, Options{}, map[string]float64{RuleLMModify: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	byName := map[string]lmTarget{}
+	for _, tg := range targets {
+		byName[tg.symbol] = tg
+	}
+	cases := []struct {
+		name, symbol, reply, drop string
+	}{
+		{"modified function", "Clamp", "```go\nfunc Clamp(x, lo, hi int) int {\n\tif x < lo {\n\t\treturn lo\n\t}\n\tif x >= hi {\n\t\treturn hi\n\t}\n\treturn x\n}\n```", ""},
+		{"modified pointer method", "Rect.Scaled", "```go\nfunc (r *Rect) Scaled(k float64) Rect {\n\treturn Rect{r.W * k, r.H}\n}\n```", ""},
+		{"value receiver became a pointer", "Rect.Area", "func (r *Rect) Area() float64 {\n\treturn r.W + r.H\n}\n", dropSignature},
+		{"changed results", "Hypot", "func Hypot(a, b float64) (float64, error) {\n\treturn 0, nil\n}\n", dropSignature},
+		{"renamed parameter", "Clamp", "func Clamp(v, lo, hi int) int {\n\treturn v\n}\n", dropSignature},
+		{"unchanged but reformatted", "Hypot", "```go\nfunc Hypot(a, b float64) float64 {\n    total := a*a + b*b\n    return math.Sqrt(total)\n}\n```", dropUnchanged},
+		{"no function", "Hypot", "Sorry.", dropNoCode},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			tg, ok := byName[c.symbol]
+			if !ok {
+				t.Fatalf("no target %s", c.symbol)
+			}
+			m, drop := tg.mutation(c.reply)
+			if drop != c.drop {
+				t.Fatalf("drop = %q, want %q", drop, c.drop)
+			}
+			if drop != "" {
+				return
+			}
+			if m.Kind != RuleLMModify || m.Symbol != c.symbol || m.File != "geo.go" || m.Line != tg.line {
+				t.Errorf("mutation fields: %+v", m)
+			}
+			got, err := applyDiff(src, m.Diff, false)
+			if err != nil {
+				t.Fatalf("%v\n%s", err, m.Diff)
+			}
+			if string(got[:tg.start]) != string(src[:tg.start]) || !strings.HasSuffix(string(got), string(src[tg.end:])) {
+				t.Errorf("bytes outside the function changed:\n%s", m.Diff)
+			}
+			if _, err := parser.ParseFile(token.NewFileSet(), "geo.go", got, 0); err != nil {
+				t.Errorf("mutated file: %v", err)
+			}
+		})
+	}
+}
+
+// lmRepo is a Go module holding testdata/lm/geo.go in git's index.
+func lmRepo(t *testing.T) dirSandbox {
+	t.Helper()
+	dir := t.TempDir()
+	files := map[string][]byte{
+		"go.mod":         []byte("module example.com/geo\n\ngo 1.22\n"),
+		"geo.go":         readLMSource(t),
+		"geo_test.go":    []byte("package geo\n\nimport \"testing\"\n\nfunc TestClamp(t *testing.T) {\n\tif Clamp(5, 0, 3) != 3 {\n\t\tt.Fatal(\"clamp\")\n\t}\n}\n"),
+		"testdata/x.go":  []byte("package x\n\nfunc X() int { return 1 + 2 }\n"),
+		"vendor/v/v.go":  []byte("package v\n\nfunc V() int { return 1 + 2 }\n"),
+		"internal/ok.go": []byte("package internal\n\nfunc Ok(a int) bool {\n\treturn a > 1\n}\n"),
+		"broken/bad.go":  []byte("package broken\n\nfunc {\n"),
+	}
+	for name, data := range files {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if out, err := exec.Command("sh", "-c", "cd "+dir+" && git init -q && git add -A").CombinedOutput(); err != nil {
+		t.Fatalf("git init: %v %s", err, out)
+	}
+	return dirSandbox{dir}
+}
+
+// TestLMRulesThroughPlugin runs lm_modify and lm_rewrite through the real
+// plugin protocol (sdktest: gRPC, the model and the sandbox lent through
+// the broker) with the fake model: replies of usable styles become
+// candidates that compile, the others are dropped.
+func TestLMRulesThroughPlugin(t *testing.T) {
+	c := sdktest.Connect(t, New())
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	model := &fakeModel{}
+	sb := lmRepo(t)
+	var got []sdk.Mutation
+	err := c.BugInjector().Mutations(ctx, sdk.InjectRequest{
+		Config:  sdk.Config(`{"rules":["lm_modify","lm_rewrite"],"seed":1,"model_parallel":3}`),
+		Sandbox: sb,
+		Model:   model,
+	}, func(m sdk.Mutation) error {
+		got = append(got, m)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// geo.go: 4 functions with statements; internal/ok.go: 1; ×2 rules.
+	if len(model.prompts) != 10 {
+		t.Fatalf("the model got %d prompts, want 10", len(model.prompts))
+	}
+	usable := 0
+	for _, p := range model.prompts {
+		if s := styleOf(p); s != "garbage" && s != "signature" {
+			usable++
+		}
+	}
+	if len(got) == 0 || len(got) > usable {
+		t.Fatalf("%d candidates from %d usable replies", len(got), usable)
+	}
+	for _, m := range got {
+		if m.Injector != InjectorName || (m.Kind != RuleLMModify && m.Kind != RuleLMRewrite) {
+			t.Errorf("mutation %+v", m)
+		}
+		if strings.Contains(m.Diff, "strict bool") {
+			t.Errorf("a reply with a changed signature became a candidate:\n%s", m.Diff)
+		}
+		// The candidate applies; lm_modify's (an operator changed)
+		// compile too. The naive rewrites may not (an import left unused):
+		// the synthetic source's compile check drops those.
+		script := "git apply - && go build . ./internal; rc=$?; git checkout -q -- . ; exit $rc"
+		if m.Kind == RuleLMRewrite {
+			script = "git apply --check -"
+		}
+		build := exec.Command("sh", "-c", script)
+		build.Dir = sb.dir
+		build.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOTOOLCHAIN=local", "GOWORK=off")
+		build.Stdin = strings.NewReader(m.Diff)
+		if out, err := build.CombinedOutput(); err != nil {
+			t.Errorf("%s does not apply or build: %v %s\n%s", m.ID, err, out, m.Diff)
+		}
+	}
+	err = c.BugInjector().Mutations(ctx, sdk.InjectRequest{Config: sdk.Config(`{"rules":["lm_rewrite"]}`), Sandbox: sb}, func(sdk.Mutation) error { return nil })
+	if err == nil || !strings.Contains(err.Error(), "need a model") {
+		t.Errorf("lm_rewrite without a model: got %v", err)
+	}
+	err = c.BugInjector().Mutations(ctx, sdk.InjectRequest{Config: sdk.Config(`{"rules":["off_by_one"]}`), Sandbox: sb}, func(sdk.Mutation) error { return nil })
+	if err != nil {
+		t.Errorf("procedural rules without a model: %v", err)
+	}
+}
+
+type failingModel struct{}
+
+func (failingModel) Chat(context.Context, sdk.ChatRequest) (sdk.ChatResponse, error) {
+	return sdk.ChatResponse{}, errors.New("connection refused")
+}
+
+// TestLMLimitsAndErrors: model_calls caps the calls, a mixed
+// procedural+LM configuration gives both, and a model that always fails is
+// an error.
+func TestLMLimitsAndErrors(t *testing.T) {
+	sb := lmRepo(t)
+	ctx := context.Background()
+	model := &fakeModel{}
+	var msgs []string
+	inj := Injector{Log: func(m string) { msgs = append(msgs, m) }}
+	kinds := map[string]int{}
+	err := inj.Mutations(ctx, sdk.InjectRequest{Config: sdk.Config(`{"rules":["change_operator","lm_modify"],"model_calls":2}`), Sandbox: sb, Model: model},
+		func(m sdk.Mutation) error { kinds[m.Kind]++; return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(model.prompts) != 2 || kinds[RuleChangeOperator] == 0 {
+		t.Errorf("%d prompts, kinds %v; want 2 prompts and change_operator candidates", len(model.prompts), kinds)
+	}
+	if len(msgs) != 1 || !strings.Contains(msgs[0], "2 model calls") {
+		t.Errorf("log = %q", msgs)
+	}
+	err = inj.Mutations(ctx, sdk.InjectRequest{Config: sdk.Config(`{"rules":["lm_modify"]}`), Sandbox: sb, Model: failingModel{}}, func(sdk.Mutation) error { return nil })
+	if err == nil || !strings.Contains(err.Error(), "connection refused") {
+		t.Errorf("failing model: got %v", err)
+	}
+	err = inj.Mutations(ctx, sdk.InjectRequest{Config: sdk.Config(`{"rules":["lm_modify"],"model_calls":0}`), Sandbox: sb, Model: model}, func(sdk.Mutation) error { return nil })
+	if err == nil {
+		t.Error("model_calls = 0 accepted")
+	}
+}
+
+// FuzzFunctionInReply: no reply makes the reader panic, and a function it
+// finds parses.
+func FuzzFunctionInReply(f *testing.F) {
+	f.Add("```go\nfunc Clamp(x int) int { return x }\n```")
+	f.Add("func Clamp(x int) int {\n\treturn x\n}\nThat is all.")
+	f.Add("package p\nfunc (r *R) Clamp() {}\n")
+	f.Fuzz(func(t *testing.T, reply string) {
+		fn, ok := functionInReply(reply, "Clamp")
+		if !ok {
+			return
+		}
+		if _, err := parser.ParseFile(token.NewFileSet(), "", "package p\n"+fn.text, 0); err != nil {
+			t.Fatalf("found a function that does not parse: %v\n%s", err, fn.text)
+		}
+	})
+}
