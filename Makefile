@@ -12,10 +12,18 @@ FUZZTIME  ?= 20000x
 FUZZ      := ./sdk:FuzzTaskJSON ./sdk/jsonl:FuzzDecoder ./hcl:FuzzLoad ./core/engine:FuzzOpenWriter \
              ./core/engine:FuzzReadRecords ./core/harness:FuzzParsePytest ./core/harness:FuzzParseGoTest \
              ./core/harness:FuzzCheckPatch ./core/sandbox:FuzzRepoRel \
-             ./plugins/golang:FuzzMutate ./plugins/python:FuzzMutate
+             ./plugins/golang:FuzzMutate ./plugins/python:FuzzMutate \
+             ./core/llm:FuzzParseReply ./core/trajfmt:FuzzDecode \
+             ./plugins/swetools:FuzzParseArgs ./plugins/swetools:FuzzShellReport ./plugins/swetools:FuzzEdit \
+             ./plugins/swetools:FuzzClip ./core/safetensors:FuzzParseHeader \
+             ./plugins/python:FuzzFunctionInReply ./plugins/python:FuzzParsePytestLog \
+             ./plugins/golang:FuzzFunctionInReply ./plugins/golang:FuzzParseTestJSON
 # Debian packages the sandboxes and tests use: bubblewrap and debootstrap
-# build and run sandboxes, pytest and patch grade on the host side.
-DEBS      := bubblewrap debootstrap python3-pytest patch git ca-certificates
+# build and run sandboxes, pytest and patch grade on the host side; the
+# PyTorch reference checks checkpoints against the training core and is the
+# peer of its benchmark (with OpenBLAS, not the reference BLAS).
+DEBS      := bubblewrap debootstrap python3-pytest patch git ca-certificates \
+             python3-torch python3-numpy libopenblas0-pthread
 SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: all deps build demo test vet unit fuzz bench proto example-plugin clean
@@ -40,7 +48,9 @@ example-plugin:
 
 demo: deps build example-plugin
 	$(SWELEGO) validate examples/quickstart/recipe.hcl
-	$(SWELEGO) run examples/quickstart/recipe.hcl --stage tasks
+	$(SWELEGO) run examples/quickstart/recipe.hcl
+	$(SWELEGO) trajectories export --dataset-info runs/quickstart/dataset_info.json \
+		-o runs/quickstart/teacher_sharegpt.jsonl runs/quickstart/rollout/teacher/trajectories.jsonl
 	$(SWELEGO) plugins lock --update examples/rerank/recipe.hcl # the plugin was just rebuilt
 	$(SWELEGO) run examples/rerank/recipe.hcl
 	@echo "Run directories: runs/quickstart runs/rerank"
@@ -68,6 +78,10 @@ bench: deps
 	$(GO) test -run='^$$' -bench=EvalBundled -benchtime=1x -timeout 30m ./core/pipeline/
 	$(GO) test -run='^$$' -bench=Mutate -benchtime=3x ./plugins/golang/ ./plugins/python/
 	$(GO) test -run='^$$' -bench=SyntheticValidation -benchtime=1x -timeout 30m ./cmd/swelego/
+	$(GO) test -run='^$$' -bench=TurnOverhead -benchtime=50x ./core/agent/
+	$(GO) test -run='^$$' -bench='BareExec|ExecuteBash|EditorReplace' -benchtime=30x ./plugins/swetools/
+	$(GO) test -run='^$$' -bench='Sgemm|MicroKernels' -benchtime=10x ./core/backend/gemm/
+	$(GO) test -run='^$$' -bench=Train124M -benchtime=3x -timeout 30m ./core/model/
 
 proto:
 	bash sdk/proto/generate.sh

@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/swelego/swelego/core/harness"
 	"github.com/swelego/swelego/core/trajfmt"
 	"github.com/swelego/swelego/sdk"
 )
@@ -77,18 +78,58 @@ func readTrajectories(t *testing.T, path string) []sdk.Trajectory {
 	return out
 }
 
-// TestRolloutOracle rolls the oracle test teacher out over the bundled
-// tasks: without mistakes every task is resolved and no turn is an error;
-// with error_rate 0.3 some turns are errors and every task is still
-// resolved.
-func TestRolloutOracle(t *testing.T) {
+// checkOracleRollout checks a finished oracle rollout over the bundled
+// tasks: every task resolved by a finished episode, error turns present
+// exactly when wantErrors, and predictions for every task.
+func checkOracleRollout(t *testing.T, dir string, wantErrors bool) {
+	t.Helper()
+	tasks := len(readJSONL(t, abs(t, bundledTasks)))
+	trs := readTrajectories(t, filepath.Join(dir, "trajectories.jsonl"))
+	if len(trs) != tasks {
+		t.Fatalf("%s: %d trajectories, want %d", dir, len(trs), tasks)
+	}
+	errorTurns := 0
+	for _, tr := range trs {
+		if tr.Status != sdk.StatusResolved {
+			t.Errorf("%s is %s (%s)", tr.InstanceID, tr.Status, tr.Error)
+		}
+		if !strings.Contains(tr.Model, "test teacher") || tr.StopReason != "finished" || tr.FinalPatch == "" || tr.RunID == "" {
+			t.Errorf("%s: model %q, stop %q, patch %d bytes, run %q", tr.InstanceID, tr.Model, tr.StopReason, len(tr.FinalPatch), tr.RunID)
+		}
+		if len(tr.Turns) < 5 || len(tr.Messages) < 2+2*len(tr.Turns) {
+			t.Errorf("%s: %d turns, %d messages", tr.InstanceID, len(tr.Turns), len(tr.Messages))
+		}
+		for _, turn := range tr.Turns {
+			if turn.Error {
+				errorTurns++
+			}
+		}
+		for id, st := range tr.Tests {
+			if st != "PASSED" && st != "XFAIL" {
+				t.Errorf("%s: test %s is %s", tr.InstanceID, id, st)
+			}
+		}
+	}
+	if wantErrors != (errorTurns > 0) {
+		t.Errorf("%s: %d error turns", dir, errorTurns)
+	}
+	if preds := readJSONL(t, filepath.Join(dir, "predictions.jsonl")); len(preds) != tasks {
+		t.Errorf("%s: %d predictions, want %d", dir, len(preds), tasks)
+	}
+}
+
+// TestQuickstartRecipe runs examples/quickstart/recipe.hcl from tasks to
+// graded trajectories: the gold patches resolve every task, the oracle test
+// teacher at error_rate 0.3 makes error turns and still resolves every
+// task, and the eval of its patches agrees. Its trajectories then go
+// through export and import in both styles unchanged.
+func TestQuickstartRecipe(t *testing.T) {
 	requireDocker(t)
 	if testing.Short() {
 		t.Skip("opens sandboxes for every bundled task")
 	}
-	recipe := rolloutRecipe(t, "bwrap", 2, map[string]float64{"clean": 0, "noisy": 0.3})
 	work := t.TempDir()
-	cmd := swelegoCmd(t.TempDir(), "run", recipe, "--workdir", work)
+	cmd := swelegoCmd(t.TempDir(), "run", abs(t, "../../examples/quickstart/recipe.hcl"), "--workdir", work)
 	cmd.Env = append(cmd.Env, "SWELEGO_CACHE="+testCache)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
@@ -97,47 +138,40 @@ func TestRolloutOracle(t *testing.T) {
 	if !strings.Contains(string(out), "test teacher") {
 		t.Errorf("the run's output does not say the oracle is a test teacher:\n%s", tail(string(out), 2000))
 	}
-	tasks := 0
-	for range readJSONL(t, abs(t, bundledTasks)) {
-		tasks++
-	}
-	for name, wantErrors := range map[string]bool{"clean": false, "noisy": true} {
-		trs := readTrajectories(t, filepath.Join(work, "rollout", name, "trajectories.jsonl"))
-		if len(trs) != tasks {
-			t.Fatalf("%s: %d trajectories, want %d", name, len(trs), tasks)
+	checkOracleRollout(t, filepath.Join(work, "rollout", "teacher"), true)
+	tasks := len(readJSONL(t, abs(t, bundledTasks)))
+	for _, name := range []string{"gold", "teacher"} {
+		var report harness.Report
+		data, err := os.ReadFile(filepath.Join(work, "eval", name, "report.json"))
+		if err != nil {
+			t.Fatal(err)
 		}
-		errorTurns := 0
-		for _, tr := range trs {
-			if tr.Status != sdk.StatusResolved {
-				t.Errorf("%s: %s is %s (%s)", name, tr.InstanceID, tr.Status, tr.Error)
-			}
-			if !strings.Contains(tr.Model, "test teacher") || tr.StopReason != "finished" || tr.FinalPatch == "" || tr.RunID == "" {
-				t.Errorf("%s: %s: model %q, stop %q, patch %d bytes, run %q", name, tr.InstanceID, tr.Model, tr.StopReason, len(tr.FinalPatch), tr.RunID)
-			}
-			if len(tr.Turns) < 5 || len(tr.Messages) < 2+2*len(tr.Turns) {
-				t.Errorf("%s: %s: %d turns, %d messages", name, tr.InstanceID, len(tr.Turns), len(tr.Messages))
-			}
-			for _, turn := range tr.Turns {
-				if turn.Error {
-					errorTurns++
-				}
-			}
-			for id, st := range tr.Tests {
-				if st != "PASSED" && st != "XFAIL" {
-					t.Errorf("%s: %s: test %s is %s", name, tr.InstanceID, id, st)
-				}
-			}
+		if err := json.Unmarshal(data, &report); err != nil {
+			t.Fatal(err)
 		}
-		if wantErrors != (errorTurns > 0) {
-			t.Errorf("%s: %d error turns", name, errorTurns)
-		}
-		preds := readJSONL(t, filepath.Join(work, "rollout", name, "predictions.jsonl"))
-		if len(preds) != tasks {
-			t.Errorf("%s: %d predictions, want %d", name, len(preds), tasks)
+		if report.ResolvedInstances != tasks {
+			t.Errorf("eval %s: %d of %d resolved", name, report.ResolvedInstances, tasks)
 		}
 	}
 	assertNoContainers(t, runIDOf(t, work))
-	exportRoundTrip(t, filepath.Join(work, "rollout", "noisy", "trajectories.jsonl"))
+	exportRoundTrip(t, filepath.Join(work, "rollout", "teacher", "trajectories.jsonl"))
+}
+
+// TestRolloutOracleClean rolls the oracle out without mistakes, on
+// bubblewrap: every task resolved, no error turn.
+func TestRolloutOracleClean(t *testing.T) {
+	requireDocker(t) // the environment images are built with Docker
+	if testing.Short() {
+		t.Skip("opens sandboxes for every bundled task")
+	}
+	recipe := rolloutRecipe(t, "bwrap", 2, map[string]float64{"clean": 0})
+	work := t.TempDir()
+	cmd := swelegoCmd(t.TempDir(), "run", recipe, "--workdir", work)
+	cmd.Env = append(cmd.Env, "SWELEGO_CACHE="+testCache)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("%v\n%s", err, tail(string(out), 4000))
+	}
+	checkOracleRollout(t, filepath.Join(work, "rollout", "clean"), false)
 }
 
 // exportRoundTrip exports real trajectories in both styles with the CLI,

@@ -1,0 +1,471 @@
+//go:build amd64 && !purego
+
+#include "textflag.h"
+
+// Register use of the AVX2 6×16 kernel:
+//   SI packed A (6 floats a step), DI packed B (16 floats a step), CX steps,
+//   Y0-Y1 the B row of a step, Y2-Y3 broadcast A values,
+//   Y4-Y15 the accumulators: row r of the tile is Y(4+2r), Y(5+2r).
+
+#define STEP6x16(ao, bo) \
+	VMOVUPS      bo(DI), Y0        \
+	VMOVUPS      bo+32(DI), Y1     \
+	VBROADCASTSS ao(SI), Y2        \
+	VFMADD231PS  Y0, Y2, Y4        \
+	VFMADD231PS  Y1, Y2, Y5        \
+	VBROADCASTSS ao+4(SI), Y3      \
+	VFMADD231PS  Y0, Y3, Y6        \
+	VFMADD231PS  Y1, Y3, Y7        \
+	VBROADCASTSS ao+8(SI), Y2      \
+	VFMADD231PS  Y0, Y2, Y8        \
+	VFMADD231PS  Y1, Y2, Y9        \
+	VBROADCASTSS ao+12(SI), Y3     \
+	VFMADD231PS  Y0, Y3, Y10       \
+	VFMADD231PS  Y1, Y3, Y11       \
+	VBROADCASTSS ao+16(SI), Y2     \
+	VFMADD231PS  Y0, Y2, Y12       \
+	VFMADD231PS  Y1, Y2, Y13       \
+	VBROADCASTSS ao+20(SI), Y3     \
+	VFMADD231PS  Y0, Y3, Y14       \
+	VFMADD231PS  Y1, Y3, Y15
+
+// Scale one row of accumulators by alpha (Y0) and store it at R9.
+#define STORE16(lo, hi) \
+	VMULPS  Y0, lo, lo  \
+	VMULPS  Y0, hi, hi  \
+	VMOVUPS lo, (R9)    \
+	VMOVUPS hi, 32(R9)  \
+	ADDQ    R8, R9
+
+// Same, adding beta (Y1) times the old row.
+#define UPDATE16(lo, hi)           \
+	VMULPS      Y0, lo, lo         \
+	VMULPS      Y0, hi, hi         \
+	VFMADD231PS (R9), Y1, lo       \
+	VFMADD231PS 32(R9), Y1, hi     \
+	VMOVUPS     lo, (R9)           \
+	VMOVUPS     hi, 32(R9)         \
+	ADDQ        R8, R9
+
+// func kernelAVX2x6x16(kc int, a, b, c *float32, ldc int, alpha, beta float32)
+TEXT ·kernelAVX2x6x16(SB), NOSPLIT, $0-48
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+16(FP), DI
+	MOVQ c+24(FP), DX
+	MOVQ ldc+32(FP), R8
+	SHLQ $2, R8
+
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+	VXORPS Y12, Y12, Y12
+	VXORPS Y13, Y13, Y13
+	VXORPS Y14, Y14, Y14
+	VXORPS Y15, Y15, Y15
+
+	// Bring the C tile towards L1 while the loop runs.
+	MOVQ DX, R9
+	PREFETCHT0 (R9)
+	PREFETCHT0 63(R9)
+	ADDQ R8, R9
+	PREFETCHT0 (R9)
+	PREFETCHT0 63(R9)
+	ADDQ R8, R9
+	PREFETCHT0 (R9)
+	PREFETCHT0 63(R9)
+	ADDQ R8, R9
+	PREFETCHT0 (R9)
+	PREFETCHT0 63(R9)
+	ADDQ R8, R9
+	PREFETCHT0 (R9)
+	PREFETCHT0 63(R9)
+	ADDQ R8, R9
+	PREFETCHT0 (R9)
+	PREFETCHT0 63(R9)
+
+	MOVQ CX, BX
+	SHRQ $2, BX
+	JZ   avx2tail
+
+avx2loop4:
+	PREFETCHT0 384(SI)
+	PREFETCHT0 1024(DI)
+	STEP6x16(0, 0)
+	STEP6x16(24, 64)
+	PREFETCHT0 1088(DI)
+	STEP6x16(48, 128)
+	STEP6x16(72, 192)
+	ADDQ $96, SI
+	ADDQ $256, DI
+	DECQ BX
+	JNZ  avx2loop4
+
+avx2tail:
+	ANDQ $3, CX
+	JZ   avx2store
+
+avx2loop1:
+	STEP6x16(0, 0)
+	ADDQ $24, SI
+	ADDQ $64, DI
+	DECQ CX
+	JNZ  avx2loop1
+
+avx2store:
+	VBROADCASTSS alpha+40(FP), Y0
+	MOVQ         DX, R9
+	MOVL         beta+44(FP), AX
+	TESTL        AX, AX
+	JNZ          avx2beta
+	STORE16(Y4, Y5)
+	STORE16(Y6, Y7)
+	STORE16(Y8, Y9)
+	STORE16(Y10, Y11)
+	STORE16(Y12, Y13)
+	STORE16(Y14, Y15)
+	VZEROUPPER
+	RET
+
+avx2beta:
+	VBROADCASTSS beta+44(FP), Y1
+	UPDATE16(Y4, Y5)
+	UPDATE16(Y6, Y7)
+	UPDATE16(Y8, Y9)
+	UPDATE16(Y10, Y11)
+	UPDATE16(Y12, Y13)
+	UPDATE16(Y14, Y15)
+	VZEROUPPER
+	RET
+
+// Register use of the AVX-512 12×32 kernel:
+//   SI packed A (12 floats a step), DI packed B (32 floats a step), CX steps,
+//   Z0-Z1 the B row of a step, Z2-Z3 broadcast A values,
+//   Z8-Z31 the accumulators: row r of the tile is Z(8+2r), Z(9+2r).
+
+#define ROW32(ao, bc, lo, hi) \
+	VBROADCASTSS ao(SI), bc   \
+	VFMADD231PS  Z0, bc, lo   \
+	VFMADD231PS  Z1, bc, hi
+
+#define STEP12x32(ao, bo)          \
+	VMOVUPS bo(DI), Z0             \
+	VMOVUPS bo+64(DI), Z1          \
+	ROW32(ao, Z2, Z8, Z9)          \
+	ROW32(ao+4, Z3, Z10, Z11)      \
+	ROW32(ao+8, Z2, Z12, Z13)      \
+	ROW32(ao+12, Z3, Z14, Z15)     \
+	ROW32(ao+16, Z2, Z16, Z17)     \
+	ROW32(ao+20, Z3, Z18, Z19)     \
+	ROW32(ao+24, Z2, Z20, Z21)     \
+	ROW32(ao+28, Z3, Z22, Z23)     \
+	ROW32(ao+32, Z2, Z24, Z25)     \
+	ROW32(ao+36, Z3, Z26, Z27)     \
+	ROW32(ao+40, Z2, Z28, Z29)     \
+	ROW32(ao+44, Z3, Z30, Z31)
+
+#define STORE32(lo, hi) \
+	VMULPS  Z4, lo, lo  \
+	VMULPS  Z4, hi, hi  \
+	VMOVUPS lo, (R9)    \
+	VMOVUPS hi, 64(R9)  \
+	ADDQ    R8, R9
+
+#define UPDATE32(lo, hi)           \
+	VMULPS      Z4, lo, lo         \
+	VMULPS      Z4, hi, hi         \
+	VFMADD231PS (R9), Z5, lo       \
+	VFMADD231PS 64(R9), Z5, hi     \
+	VMOVUPS     lo, (R9)           \
+	VMOVUPS     hi, 64(R9)         \
+	ADDQ        R8, R9
+
+#define PREFETCHROW \
+	PREFETCHT0 (R9)    \
+	PREFETCHT0 64(R9)  \
+	PREFETCHT0 127(R9) \
+	ADDQ       R8, R9
+
+// func kernelAVX512x12x32(kc int, a, b, c *float32, ldc int, alpha, beta float32)
+TEXT ·kernelAVX512x12x32(SB), NOSPLIT, $0-48
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+16(FP), DI
+	MOVQ c+24(FP), DX
+	MOVQ ldc+32(FP), R8
+	SHLQ $2, R8
+
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+	VPXORD Z16, Z16, Z16
+	VPXORD Z17, Z17, Z17
+	VPXORD Z18, Z18, Z18
+	VPXORD Z19, Z19, Z19
+	VPXORD Z20, Z20, Z20
+	VPXORD Z21, Z21, Z21
+	VPXORD Z22, Z22, Z22
+	VPXORD Z23, Z23, Z23
+	VPXORD Z24, Z24, Z24
+	VPXORD Z25, Z25, Z25
+	VPXORD Z26, Z26, Z26
+	VPXORD Z27, Z27, Z27
+	VPXORD Z28, Z28, Z28
+	VPXORD Z29, Z29, Z29
+	VPXORD Z30, Z30, Z30
+	VPXORD Z31, Z31, Z31
+
+	MOVQ DX, R9
+	PREFETCHROW
+	PREFETCHROW
+	PREFETCHROW
+	PREFETCHROW
+	PREFETCHROW
+	PREFETCHROW
+	PREFETCHROW
+	PREFETCHROW
+	PREFETCHROW
+	PREFETCHROW
+	PREFETCHROW
+	PREFETCHROW
+
+	MOVQ CX, BX
+	SHRQ $2, BX
+	JZ   avx512tail
+
+avx512loop4:
+	PREFETCHT0 768(SI)
+	PREFETCHT0 2048(DI)
+	STEP12x32(0, 0)
+	PREFETCHT0 2112(DI)
+	STEP12x32(48, 128)
+	PREFETCHT0 2176(DI)
+	STEP12x32(96, 256)
+	PREFETCHT0 2240(DI)
+	STEP12x32(144, 384)
+	ADDQ $192, SI
+	ADDQ $512, DI
+	DECQ BX
+	JNZ  avx512loop4
+
+avx512tail:
+	ANDQ $3, CX
+	JZ   avx512store
+
+avx512loop1:
+	STEP12x32(0, 0)
+	ADDQ $48, SI
+	ADDQ $128, DI
+	DECQ CX
+	JNZ  avx512loop1
+
+avx512store:
+	VBROADCASTSS alpha+40(FP), Z4
+	MOVQ         DX, R9
+	MOVL         beta+44(FP), AX
+	TESTL        AX, AX
+	JNZ          avx512beta
+	STORE32(Z8, Z9)
+	STORE32(Z10, Z11)
+	STORE32(Z12, Z13)
+	STORE32(Z14, Z15)
+	STORE32(Z16, Z17)
+	STORE32(Z18, Z19)
+	STORE32(Z20, Z21)
+	STORE32(Z22, Z23)
+	STORE32(Z24, Z25)
+	STORE32(Z26, Z27)
+	STORE32(Z28, Z29)
+	STORE32(Z30, Z31)
+	VZEROUPPER
+	RET
+
+avx512beta:
+	VBROADCASTSS beta+44(FP), Z5
+	UPDATE32(Z8, Z9)
+	UPDATE32(Z10, Z11)
+	UPDATE32(Z12, Z13)
+	UPDATE32(Z14, Z15)
+	UPDATE32(Z16, Z17)
+	UPDATE32(Z18, Z19)
+	UPDATE32(Z20, Z21)
+	UPDATE32(Z22, Z23)
+	UPDATE32(Z24, Z25)
+	UPDATE32(Z26, Z27)
+	UPDATE32(Z28, Z29)
+	UPDATE32(Z30, Z31)
+	VZEROUPPER
+	RET
+
+// The AVX-512 14×32 variant: Z4-Z31 accumulate (row r in Z(4+2r), Z(5+2r)),
+// Z0-Z1 hold B, Z2-Z3 broadcasts; alpha and beta reuse Z0-Z1 at the end.
+
+#define STEP14x32(ao, bo)          \
+	VMOVUPS bo(DI), Z0             \
+	VMOVUPS bo+64(DI), Z1          \
+	ROW32(ao, Z2, Z4, Z5)          \
+	ROW32(ao+4, Z3, Z6, Z7)        \
+	ROW32(ao+8, Z2, Z8, Z9)        \
+	ROW32(ao+12, Z3, Z10, Z11)     \
+	ROW32(ao+16, Z2, Z12, Z13)     \
+	ROW32(ao+20, Z3, Z14, Z15)     \
+	ROW32(ao+24, Z2, Z16, Z17)     \
+	ROW32(ao+28, Z3, Z18, Z19)     \
+	ROW32(ao+32, Z2, Z20, Z21)     \
+	ROW32(ao+36, Z3, Z22, Z23)     \
+	ROW32(ao+40, Z2, Z24, Z25)     \
+	ROW32(ao+44, Z3, Z26, Z27)     \
+	ROW32(ao+48, Z2, Z28, Z29)     \
+	ROW32(ao+52, Z3, Z30, Z31)
+
+#define STORE32B(lo, hi) \
+	VMULPS  Z0, lo, lo  \
+	VMULPS  Z0, hi, hi  \
+	VMOVUPS lo, (R9)    \
+	VMOVUPS hi, 64(R9)  \
+	ADDQ    R8, R9
+
+#define UPDATE32B(lo, hi)          \
+	VMULPS      Z0, lo, lo         \
+	VMULPS      Z0, hi, hi         \
+	VFMADD231PS (R9), Z1, lo       \
+	VFMADD231PS 64(R9), Z1, hi     \
+	VMOVUPS     lo, (R9)           \
+	VMOVUPS     hi, 64(R9)         \
+	ADDQ        R8, R9
+
+// func kernelAVX512x14x32(kc int, a, b, c *float32, ldc int, alpha, beta float32)
+TEXT ·kernelAVX512x14x32(SB), NOSPLIT, $0-48
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+16(FP), DI
+	MOVQ c+24(FP), DX
+	MOVQ ldc+32(FP), R8
+	SHLQ $2, R8
+
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+	VPXORD Z16, Z16, Z16
+	VPXORD Z17, Z17, Z17
+	VPXORD Z18, Z18, Z18
+	VPXORD Z19, Z19, Z19
+	VPXORD Z20, Z20, Z20
+	VPXORD Z21, Z21, Z21
+	VPXORD Z22, Z22, Z22
+	VPXORD Z23, Z23, Z23
+	VPXORD Z24, Z24, Z24
+	VPXORD Z25, Z25, Z25
+	VPXORD Z26, Z26, Z26
+	VPXORD Z27, Z27, Z27
+	VPXORD Z28, Z28, Z28
+	VPXORD Z29, Z29, Z29
+	VPXORD Z30, Z30, Z30
+	VPXORD Z31, Z31, Z31
+
+	MOVQ DX, R9
+	PREFETCHROW
+	PREFETCHROW
+	PREFETCHROW
+	PREFETCHROW
+	PREFETCHROW
+	PREFETCHROW
+	PREFETCHROW
+	PREFETCHROW
+	PREFETCHROW
+	PREFETCHROW
+	PREFETCHROW
+	PREFETCHROW
+	PREFETCHROW
+	PREFETCHROW
+
+	MOVQ CX, BX
+	SHRQ $2, BX
+	JZ   k14tail
+
+k14loop4:
+	PREFETCHT0 896(SI)
+	PREFETCHT0 2048(DI)
+	STEP14x32(0, 0)
+	PREFETCHT0 2112(DI)
+	STEP14x32(56, 128)
+	PREFETCHT0 2176(DI)
+	STEP14x32(112, 256)
+	PREFETCHT0 2240(DI)
+	STEP14x32(168, 384)
+	ADDQ $224, SI
+	ADDQ $512, DI
+	DECQ BX
+	JNZ  k14loop4
+
+k14tail:
+	ANDQ $3, CX
+	JZ   k14store
+
+k14loop1:
+	STEP14x32(0, 0)
+	ADDQ $56, SI
+	ADDQ $128, DI
+	DECQ CX
+	JNZ  k14loop1
+
+k14store:
+	VBROADCASTSS alpha+40(FP), Z0
+	MOVQ         DX, R9
+	MOVL         beta+44(FP), AX
+	TESTL        AX, AX
+	JNZ          k14beta
+	STORE32B(Z4, Z5)
+	STORE32B(Z6, Z7)
+	STORE32B(Z8, Z9)
+	STORE32B(Z10, Z11)
+	STORE32B(Z12, Z13)
+	STORE32B(Z14, Z15)
+	STORE32B(Z16, Z17)
+	STORE32B(Z18, Z19)
+	STORE32B(Z20, Z21)
+	STORE32B(Z22, Z23)
+	STORE32B(Z24, Z25)
+	STORE32B(Z26, Z27)
+	STORE32B(Z28, Z29)
+	STORE32B(Z30, Z31)
+	VZEROUPPER
+	RET
+
+k14beta:
+	VBROADCASTSS beta+44(FP), Z1
+	UPDATE32B(Z4, Z5)
+	UPDATE32B(Z6, Z7)
+	UPDATE32B(Z8, Z9)
+	UPDATE32B(Z10, Z11)
+	UPDATE32B(Z12, Z13)
+	UPDATE32B(Z14, Z15)
+	UPDATE32B(Z16, Z17)
+	UPDATE32B(Z18, Z19)
+	UPDATE32B(Z20, Z21)
+	UPDATE32B(Z22, Z23)
+	UPDATE32B(Z24, Z25)
+	UPDATE32B(Z26, Z27)
+	UPDATE32B(Z28, Z29)
+	UPDATE32B(Z30, Z31)
+	VZEROUPPER
+	RET
