@@ -18,6 +18,16 @@ type ExecResult struct {
 	TimedOut bool   `json:"timed_out"`
 }
 
+// ExecMarkerEnv is set in the environment of every command a sandbox runs;
+// when the command ends (or times out) the sandbox kills every process it
+// left running that still carries the variable. A process started without
+// it (env -u SWELEGO_EXEC …) may outlive the Exec that started it, in
+// sandboxes that keep processes between Execs (docker does; bwrap, whose
+// process namespace ends with each Exec, does not); it ends when the
+// sandbox closes. Tool sets use this for commands that keep running
+// between tool calls.
+const ExecMarkerEnv = "SWELEGO_EXEC"
+
 // Sandbox is the isolated copy of a repository the host lends to tool sets,
 // injectors and verifiers. Paths are relative to the repository root or
 // absolute inside the sandbox.

@@ -242,3 +242,74 @@ func TestAgentIsolation(t *testing.T) {
 		t.Errorf("/etc/hosts of the host was changed")
 	}
 }
+
+// TestLongRunningCommand drives execute_bash's session through the plugin
+// in real sandboxes: on docker, which keeps processes between Execs, a
+// command outlives its call, takes input and stops on C-c; on bwrap, whose
+// process namespace ends with each Exec, it is stopped at its time limit
+// and the observation says so.
+func TestLongRunningCommand(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds environment images")
+	}
+	ctx := context.Background()
+	task := bundled(t)[0]
+	ts := tools(t)
+	for name, m := range managers(t) {
+		t.Run(name, func(t *testing.T) {
+			task, err := m.Prepare(task)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sb, err := m.Open(ctx, task)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer sb.Close(ctx)
+			n := 0
+			bash := func(args string) sdk.ToolResult {
+				t.Helper()
+				n++
+				res, err := ts.Execute(ctx, sdk.ToolRequest{Sandbox: sb, Call: sdk.ToolCall{ID: fmt.Sprint(n), Type: "function",
+					Function: sdk.FunctionCall{Name: "execute_bash", Arguments: args}}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return res
+			}
+			first := bash(`{"command": "for i in $(seq 1 120); do echo tick $i; sleep 0.5; done", "timeout": 3}`)
+			if !strings.Contains(first.Output, "tick 1") {
+				t.Fatalf("no output from the running command: %+v", first)
+			}
+			if name == "bwrap" {
+				if !strings.Contains(first.Output, "was stopped") {
+					t.Errorf("bwrap: the observation does not say the command was stopped:\n%s", first.Output)
+				}
+				return
+			}
+			if !strings.Contains(first.Output, "still running") || first.ExitCode != -1 {
+				t.Fatalf("docker: the command did not keep running (exit %d):\n%s", first.ExitCode, first.Output)
+			}
+			more := bash(`{"command": "", "is_input": "true", "timeout": 2}`)
+			if !strings.Contains(more.Output, "tick") {
+				t.Errorf("no new output after waiting:\n%s", more.Output)
+			}
+			stop := bash(`{"command": "C-c", "is_input": "true"}`)
+			if stop.ExitCode != 130 {
+				t.Errorf("C-c: exit %d, want 130:\n%s", stop.ExitCode, stop.Output)
+			}
+			left := bash(`{"command": "for p in /proc/[0-9]*; do tr '\\0' ' ' < $p/cmdline 2>/dev/null; echo; done | grep -c 'seq 1 12[0]' || true"}`)
+			if !strings.HasPrefix(strings.TrimSpace(left.Output), "0") {
+				t.Errorf("the interrupted command is still running:\n%s", left.Output)
+			}
+			read := bash(`{"command": "read -r line; echo got $line", "timeout": 2}`)
+			if !strings.Contains(read.Output, "still running") {
+				t.Fatalf("read did not wait for input:\n%s", read.Output)
+			}
+			got := bash(`{"command": "hello sandbox", "is_input": "true"}`)
+			if !strings.Contains(got.Output, "got hello sandbox") || got.ExitCode != 0 {
+				t.Errorf("input did not reach the command (exit %d):\n%s", got.ExitCode, got.Output)
+			}
+		})
+	}
+}

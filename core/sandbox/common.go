@@ -13,6 +13,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/swelego/swelego/sdk"
 )
 
 // ownerLabel labels a container with the process that opened it
@@ -20,8 +22,9 @@ import (
 const ownerLabel = "swelego.owner"
 
 // execMarker is set in the environment of every command a sandbox runs;
-// its value names the Exec, so a timeout can find the whole process tree.
-const execMarker = "SWELEGO_EXEC"
+// its value names the Exec, so a timeout can find the whole process tree
+// (see sdk.ExecMarkerEnv).
+const execMarker = sdk.ExecMarkerEnv
 
 // maxDiff caps the size of a Diff; maxFile the size of a ReadFile.
 const (

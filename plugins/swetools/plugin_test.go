@@ -232,3 +232,11 @@ func TestPluginProtocol(t *testing.T) {
 		t.Errorf("finish over gRPC: %+v", res)
 	}
 }
+
+// TestScriptsUseExecMarker: the shell helper starts jobs without the
+// variable by which sandboxes find what an Exec left running.
+func TestScriptsUseExecMarker(t *testing.T) {
+	if n := strings.Count(shellScript, "env -u "+sdk.ExecMarkerEnv+" setsid"); n != 2 {
+		t.Errorf("shell.sh starts %d jobs without %s, want 2 (probe and job)", n, sdk.ExecMarkerEnv)
+	}
+}

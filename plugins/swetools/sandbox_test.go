@@ -24,9 +24,9 @@ import (
 // hostSandbox is a sdk.Sandbox for tests that runs real bash on this
 // machine, in a temporary folder that plays the repository root. Like the
 // real backends it marks every Exec's processes with SWELEGO_EXEC in their
-// environment; with reap set it kills what an Exec left running when it
-// returns, as the docker and bwrap backends do, and without it leaves them
-// running, as a sandbox that keeps a session would.
+// environment. With reap set it kills everything an Exec left running when
+// it returns, marked or not, as bwrap's per-Exec process namespace does;
+// without it, it leaves running what dropped the marker, as docker does.
 type hostSandbox struct {
 	root string
 	reap bool
@@ -64,9 +64,12 @@ func (s *hostSandbox) Exec(ctx context.Context, cmd string, timeout time.Duratio
 	s.n++
 	s.mu.Unlock()
 	marker := "SWELEGO_EXEC=" + randomHex()
+	// namespace marks the Exec's processes the way a process namespace
+	// holds them: dropping SWELEGO_EXEC does not take them out.
+	namespace := "SWETOOLS_TEST_EXEC=" + randomHex()
 	c := exec.Command("bash", "-c", cmd)
 	c.Dir = s.root
-	c.Env = append(os.Environ(), marker, "SWETOOLS_TEST_SANDBOX="+s.id, "HOME="+s.root, "TERM=dumb")
+	c.Env = append(os.Environ(), marker, namespace, "SWETOOLS_TEST_SANDBOX="+s.id, "HOME="+s.root, "TERM=dumb")
 	var out bytes.Buffer
 	c.Stdout, c.Stderr = &out, &out
 	c.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -92,6 +95,8 @@ func (s *hostSandbox) Exec(ctx context.Context, cmd string, timeout time.Duratio
 		return sdk.ExecResult{Output: out.String(), ExitCode: -1}, ctx.Err()
 	}
 	if s.reap {
+		killMarked(namespace)
+	} else {
 		killMarked(marker)
 	}
 	code := c.ProcessState.ExitCode()

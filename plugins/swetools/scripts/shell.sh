@@ -165,8 +165,15 @@ probe1)
 	rm -f "$S/probe.lock" "$S/mode"
 	exec 7>"$S/probe.lock"
 	flock -x 7
-	setsid sleep 60 8>&- </dev/null >/dev/null 2>&1 &
+	env -u SWELEGO_EXEC setsid sleep 60 8>&- </dev/null >/dev/null 2>&1 &
 	echo $! >"$S/probe.pid"
+	# Until env runs, the child still carries the marker: wait for it, or
+	# the sandbox would reap it for the wrong reason.
+	i=0
+	while [ $i -lt 200 ] && tr '\0' '\n' <"/proc/$!/environ" 2>/dev/null | grep -q '^SWELEGO_EXEC='; do
+		sleep 0.01
+		i=$((i + 1))
+	done
 	exec 7>&-
 	echo "probe=started"
 	exit 0
@@ -234,9 +241,11 @@ start)
 	echo "$EPOCH" >"$S/start"
 	# The job inherits fd 9, which holds the job's lock until it ends.
 	# setsid -f, not &: a job started with & would ignore SIGINT (C-c).
+	# Without SWELEGO_EXEC (sdk.ExecMarkerEnv) the sandbox does not kill
+	# the job when this Exec ends, where it keeps processes at all.
 	exec 9>"$S/lock"
 	flock -x 9
-	setsid -f bash -c '. "$1/'"$RUNNER"'"; eval "$__sw_cmd" 9>&-' bash "$S" "$ROOT" "$mode" \
+	env -u SWELEGO_EXEC setsid -f bash -c '. "$1/'"$RUNNER"'"; eval "$__sw_cmd" 9>&-' bash "$S" "$ROOT" "$mode" \
 		8>&- </dev/null >>"$S/out" 2>&1
 	exec 9>&-
 	if ! wait_job "$IDLE" "$WALL" && [ "$mode" = reaped ]; then
