@@ -128,6 +128,7 @@ func (e *oracleEndpoint) serve(req llmtest.Request) llmtest.Reply {
 // format. The native run also meets a 429, a 500, a hung response that hits
 // the client's timeout and a malformed tool call, and still resolves.
 func TestRolloutThroughEndpoint(t *testing.T) {
+	t.Parallel() // waits on sandboxes more than it computes
 	requireDocker(t)
 	if testing.Short() {
 		t.Skip("opens sandboxes for bundled tasks")
@@ -168,6 +169,9 @@ environment "semver" {
   repo     = "swelego-examples/semver"
   git      = %q
   language = "go"
+}
+sandbox {
+  backend = "bwrap"
 }
 model "standin" {
   provider    = "openai"

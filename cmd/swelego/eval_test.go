@@ -162,6 +162,7 @@ func writePredictions(t *testing.T, preds map[string]string, only ...string) str
 // patches resolve every task, patches that print fake PASSED lines resolve
 // none of theirs, and the two backends agree on every instance.
 func TestEvalBundled(t *testing.T) {
+	t.Parallel() // waits on sandboxes more than it computes
 	requireDocker(t)
 	if testing.Short() {
 		t.Skip("builds environment images and runs every bundled task's tests")
@@ -213,6 +214,7 @@ func TestEvalBundled(t *testing.T) {
 // TestEvalMemoryHog: a task whose tests exceed the memory limit ends as an
 // error and the other tasks are graded as usual.
 func TestEvalMemoryHog(t *testing.T) {
+	t.Parallel() // waits on sandboxes more than it computes
 	requireDocker(t)
 	if testing.Short() {
 		t.Skip("builds environment images")

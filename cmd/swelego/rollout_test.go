@@ -124,6 +124,7 @@ func checkOracleRollout(t *testing.T, dir string, wantErrors bool) {
 // task, and the eval of its patches agrees. Its trajectories then go
 // through export and import in both styles unchanged.
 func TestQuickstartRecipe(t *testing.T) {
+	t.Parallel() // waits on sandboxes more than it computes
 	requireDocker(t)
 	if testing.Short() {
 		t.Skip("opens sandboxes for every bundled task")
@@ -160,6 +161,7 @@ func TestQuickstartRecipe(t *testing.T) {
 // TestRolloutOracleClean rolls the oracle out without mistakes, on
 // bubblewrap: every task resolved, no error turn.
 func TestRolloutOracleClean(t *testing.T) {
+	t.Parallel() // waits on sandboxes more than it computes
 	requireDocker(t) // the environment images are built with Docker
 	if testing.Short() {
 		t.Skip("opens sandboxes for every bundled task")
@@ -236,6 +238,7 @@ func runIDOf(t *testing.T, work string) string {
 // TestRolloutSIGKILL kills a two-worker rollout midway; the rerun finishes
 // it with each (task, attempt) trajectory exactly once.
 func TestRolloutSIGKILL(t *testing.T) {
+	t.Parallel() // waits on sandboxes more than it computes
 	requireDocker(t)
 	if testing.Short() {
 		t.Skip("opens sandboxes for every bundled task")

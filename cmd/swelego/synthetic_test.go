@@ -98,6 +98,7 @@ func squashSpace(s string) string { return strings.Join(strings.Fields(s), "") }
 // combined into harder tasks whose FAIL_TO_PASS holds every part's, each
 // task's own fix resolves it and an empty patch resolves none.
 func TestSyntheticRecipe(t *testing.T) {
+	t.Parallel() // waits on sandboxes more than it computes
 	requireDocker(t)
 	if testing.Short() {
 		t.Skip("builds environment images and validates mutations")
@@ -295,6 +296,7 @@ func (s *standIn) reply(req llmtest.Request) llmtest.Reply {
 // patch resolves, and it writes problem statements that never show the
 // changed lines (a reply that quotes one falls back to the template).
 func TestSyntheticLMRecipe(t *testing.T) {
+	t.Parallel() // waits on sandboxes more than it computes
 	requireDocker(t)
 	if testing.Short() {
 		t.Skip("builds environment images and validates mutations")
