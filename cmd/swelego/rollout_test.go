@@ -161,7 +161,7 @@ func TestQuickstartRecipe(t *testing.T) {
 // TestRolloutOracleClean rolls the oracle out without mistakes, on
 // bubblewrap: every task resolved, no error turn.
 func TestRolloutOracleClean(t *testing.T) {
-	t.Parallel() // waits on sandboxes more than it computes
+	t.Parallel()     // waits on sandboxes more than it computes
 	requireDocker(t) // the environment images are built with Docker
 	if testing.Short() {
 		t.Skip("opens sandboxes for every bundled task")
