@@ -232,7 +232,10 @@ func pluginProcesses(dir string) []int {
 		}
 		args := strings.Split(strings.TrimRight(string(raw), "\x00"), "\x00")
 		isPlugin := strings.HasPrefix(filepath.Base(args[0]), "swelego-plugin-") && strings.HasPrefix(args[0], dir)
-		isServe := args[0] == self && len(args) >= 3 && args[1] == "plugin" && args[2] == "serve"
+		// Built-ins run in the recipe's folder: other tests' runs, going on
+		// in parallel, have their own.
+		cwd, _ := os.Readlink(filepath.Join("/proc", e.Name(), "cwd"))
+		isServe := args[0] == self && len(args) >= 3 && args[1] == "plugin" && args[2] == "serve" && strings.HasPrefix(cwd, dir)
 		if isPlugin || isServe {
 			pids = append(pids, pid)
 		}

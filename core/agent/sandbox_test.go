@@ -288,6 +288,8 @@ func TestLongRunningCommand(t *testing.T) {
 				return
 			}
 			if !strings.Contains(first.Output, "still running") || first.ExitCode != -1 {
+				dbg, _ := sb.Exec(ctx, "cd /tmp/.swelego-swetools/shell && ls -la && cat mode probe.pid; for p in /proc/[0-9]*; do echo $p $(tr '\\0' ' ' < $p/cmdline | head -c 40); done", time.Minute)
+				t.Logf("the session's state in the sandbox:\n%s", dbg.Output)
 				t.Fatalf("docker: the command did not keep running (exit %d):\n%s", first.ExitCode, first.Output)
 			}
 			more := bash(`{"command": "", "is_input": "true", "timeout": 2}`)

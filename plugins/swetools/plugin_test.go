@@ -236,7 +236,7 @@ func TestPluginProtocol(t *testing.T) {
 // TestScriptsUseExecMarker: the shell helper starts jobs without the
 // variable by which sandboxes find what an Exec left running.
 func TestScriptsUseExecMarker(t *testing.T) {
-	if n := strings.Count(shellScript, "env -u "+sdk.ExecMarkerEnv+" setsid"); n != 2 {
+	if n := strings.Count(shellScript, "env -u "+sdk.ExecMarkerEnv+" setsid -f"); n != 2 {
 		t.Errorf("shell.sh starts %d jobs without %s, want 2 (probe and job)", n, sdk.ExecMarkerEnv)
 	}
 }

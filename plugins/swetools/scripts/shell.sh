@@ -165,15 +165,11 @@ probe1)
 	rm -f "$S/probe.lock" "$S/mode"
 	exec 7>"$S/probe.lock"
 	flock -x 7
-	env -u SWELEGO_EXEC setsid sleep 60 8>&- </dev/null >/dev/null 2>&1 &
-	echo $! >"$S/probe.pid"
-	# Until env runs, the child still carries the marker: wait for it, or
-	# the sandbox would reap it for the wrong reason.
-	i=0
-	while [ $i -lt 200 ] && tr '\0' '\n' <"/proc/$!/environ" 2>/dev/null | grep -q '^SWELEGO_EXEC='; do
-		sleep 0.01
-		i=$((i + 1))
-	done
+	# setsid -f forks only after env has dropped SWELEGO_EXEC
+	# (sdk.ExecMarkerEnv): the sleeper never carries it, so a sandbox that
+	# keeps processes between Execs cannot mistake it for this Exec's.
+	rm -f "$S/probe.pid"
+	env -u SWELEGO_EXEC setsid -f sh -c 'echo $$ >"$1"; exec sleep 60' sh "$S/probe.pid" 8>&- </dev/null >/dev/null 2>&1
 	exec 7>&-
 	echo "probe=started"
 	exit 0
