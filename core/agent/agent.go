@@ -245,11 +245,14 @@ func render(name, text string, data Prompt) (string, error) {
 	return strings.TrimSpace(b.String()), nil
 }
 
-// toolArgs encodes tool-call arguments as the JSON text a model sends.
+// toolArgs encodes tool-call arguments as the JSON text a model sends:
+// compact, with &, < and > as they are (models do not escape them).
 func toolArgs(v map[string]any) string {
-	data, err := json.Marshal(v)
-	if err != nil {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
 		panic(err) // maps of strings and numbers always encode
 	}
-	return string(data)
+	return strings.TrimSuffix(b.String(), "\n")
 }

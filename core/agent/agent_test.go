@@ -276,3 +276,10 @@ func TestIsTestFile(t *testing.T) {
 		}
 	}
 }
+
+func TestToolArgsUnescaped(t *testing.T) {
+	got := toolArgs(map[string]any{"command": "cd /testbed && go test ./... 2>&1 | tail -n 5 <in"})
+	if want := `{"command":"cd /testbed && go test ./... 2>&1 | tail -n 5 <in"}`; got != want {
+		t.Errorf("toolArgs = %s, want %s", got, want)
+	}
+}

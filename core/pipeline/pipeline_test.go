@@ -147,3 +147,47 @@ func TestEnvironmentParser(t *testing.T) {
 		t.Errorf("unknown parser without plugins: %v", err)
 	}
 }
+
+// TestRolloutFingerprint: a rollout's fingerprint follows the model block
+// and the tool set it refers to, not only its own body.
+func TestRolloutFingerprint(t *testing.T) {
+	recipe := func(rate, plugin string) string {
+		return `source "swebench" "s" {}
+model "m" {
+  provider   = "oracle"
+  error_rate = ` + rate + `
+}
+toolset "t" {
+  plugin = "` + plugin + `"
+}
+rollout "r" {
+  tasks   = source.swebench.s
+  model   = model.m
+  toolset = toolset.t
+}
+`
+	}
+	fp := func(src string) string {
+		stages, err := Stages(loadRecipe(t, src), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range stages {
+			if s.Address() == "rollout.r" {
+				return s.Fingerprint()
+			}
+		}
+		t.Fatal("no rollout stage")
+		return ""
+	}
+	base := fp(recipe("0.1", "swetools"))
+	if base != fp(recipe("0.1", "swetools")) {
+		t.Error("the same recipe got two fingerprints")
+	}
+	if base == fp(recipe("0.3", "swetools")) {
+		t.Error("changing the model's error_rate left the rollout's fingerprint")
+	}
+	if base == fp(recipe("0.1", "othertools")) {
+		t.Error("swapping the tool set left the rollout's fingerprint")
+	}
+}

@@ -2,10 +2,16 @@ package pipeline
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"path/filepath"
 	"time"
+
+	"github.com/zclconf/go-cty/cty"
+	ctyjson "github.com/zclconf/go-cty/cty/json"
 
 	"github.com/bluekeyes/go-gitdiff/gitdiff"
 
@@ -35,6 +41,30 @@ type rolloutStage struct{ stageBase }
 type attemptKey struct {
 	task    sdk.Task
 	attempt int
+}
+
+// Fingerprint adds what a rollout uses through references: the model
+// block's settings and the tool-set plugin with its configuration, so a
+// swapped teacher or tool set is noticed under a finished rollout.
+func (s *rolloutStage) Fingerprint() string {
+	h := sha256.New()
+	io.WriteString(h, s.stageBase.Fingerprint())
+	for _, attr := range []string{"model", "toolset"} {
+		if b := s.recipe.Block(s.block.Ref(attr)); b != nil {
+			fmt.Fprintf(h, "\n%s %s %s", attr, b.Address, b.Config)
+			if b.Value != (cty.Value{}) && b.Value.IsWhollyKnown() {
+				if data, err := ctyjson.Marshal(b.Value, b.Value.Type()); err == nil {
+					h.Write(data)
+				}
+			}
+		}
+	}
+	plugin := DefaultToolSet
+	if b := s.recipe.Block(s.block.Ref("toolset")); b != nil {
+		plugin = b.Plugin
+	}
+	s.writePlugin(h, plugin)
+	return hex.EncodeToString(h.Sum(nil))[:16]
 }
 
 func (s *rolloutStage) Run(ctx context.Context, sc *engine.StageContext) error {
