@@ -2,8 +2,6 @@ package pipeline
 
 import (
 	"fmt"
-	"io"
-	"strings"
 	"time"
 
 	"github.com/swelego/swelego/core/llm"
@@ -57,5 +55,3 @@ func LLMConfig(b *hcl.Block) (llm.Config, error) {
 	cfg.Format = f
 	return cfg, nil
 }
-
-func stringsReader(s string) io.Reader { return strings.NewReader(s) }

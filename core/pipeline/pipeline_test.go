@@ -191,3 +191,23 @@ rollout "r" {
 		t.Error("swapping the tool set left the rollout's fingerprint")
 	}
 }
+
+func TestTouchesGoldFiles(t *testing.T) {
+	diff := func(file string) string {
+		return "diff --git a/" + file + " b/" + file + "\n--- a/" + file + "\n+++ b/" + file + "\n@@ -1 +1 @@\n-x\n+y\n"
+	}
+	for _, tc := range []struct {
+		name, patch, gold string
+		want              bool
+	}{
+		{"same file", diff("pkg/a.py"), diff("pkg/a.py"), true},
+		{"one of several", diff("pkg/b.py") + diff("pkg/a.py"), diff("pkg/a.py"), true},
+		{"other file", diff("pkg/b.py"), diff("pkg/a.py"), false},
+		{"empty patch", "", diff("pkg/a.py"), false},
+		{"not a patch", "hello", diff("pkg/a.py"), false},
+	} {
+		if got := touchesGoldFiles(tc.patch, tc.gold); got != tc.want {
+			t.Errorf("%s: got %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}

@@ -8,12 +8,11 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/zclconf/go-cty/cty"
 	ctyjson "github.com/zclconf/go-cty/cty/json"
-
-	"github.com/bluekeyes/go-gitdiff/gitdiff"
 
 	"github.com/swelego/swelego/core/agent"
 	"github.com/swelego/swelego/core/engine"
@@ -251,21 +250,16 @@ func touchesGoldFiles(patch, gold string) bool {
 	if patch == "" || gold == "" {
 		return false
 	}
-	goldFiles := map[string]bool{}
-	files, _, err := gitdiff.Parse(stringsReader(gold))
+	goldFiles, err := harness.CheckPatch(gold)
+	if err != nil {
+		return false
+	}
+	files, err := harness.CheckPatch(patch)
 	if err != nil {
 		return false
 	}
 	for _, f := range files {
-		goldFiles[f.OldName], goldFiles[f.NewName] = true, true
-	}
-	delete(goldFiles, "")
-	files, _, err = gitdiff.Parse(stringsReader(patch))
-	if err != nil {
-		return false
-	}
-	for _, f := range files {
-		if goldFiles[f.OldName] || goldFiles[f.NewName] {
+		if slices.Contains(goldFiles, f) {
 			return true
 		}
 	}
