@@ -118,11 +118,13 @@ func checkOracleRollout(t *testing.T, dir string, wantErrors bool) {
 	}
 }
 
-// TestQuickstartRecipe runs examples/quickstart/recipe.hcl from tasks to
-// graded trajectories: the gold patches resolve every task, the oracle test
-// teacher at error_rate 0.3 makes error turns and still resolves every
-// task, and the eval of its patches agrees. Its trajectories then go
-// through export and import in both styles unchanged.
+// TestQuickstartRecipe runs examples/quickstart/recipe.hcl (on Docker)
+// from tasks to graded trajectories: the gold patches resolve every task,
+// the oracle test teacher at error_rate 0.3 makes error turns and still
+// resolves every task, and the eval of its patches agrees. Its
+// trajectories then go through export and import in both styles
+// unchanged, and its eval of the gold patches is the Docker side of
+// checkGrading's comparison of the two backends.
 func TestQuickstartRecipe(t *testing.T) {
 	t.Parallel() // waits on sandboxes more than it computes
 	requireDocker(t)
@@ -156,24 +158,17 @@ func TestQuickstartRecipe(t *testing.T) {
 	}
 	assertNoContainers(t, runIDOf(t, work))
 	exportRoundTrip(t, filepath.Join(work, "rollout", "teacher", "trajectories.jsonl"))
-}
 
-// TestRolloutOracleClean rolls the oracle out without mistakes, on
-// bubblewrap: every task resolved, no error turn.
-func TestRolloutOracleClean(t *testing.T) {
-	t.Parallel()     // waits on sandboxes more than it computes
-	requireDocker(t) // the environment images are built with Docker
-	if testing.Short() {
-		t.Skip("opens sandboxes for every bundled task")
+	gold := map[string]harness.Result{}
+	for _, rec := range readJSONL(t, filepath.Join(work, "eval", "gold", "results.jsonl")) {
+		raw, _ := json.Marshal(rec)
+		var r harness.Result
+		if err := json.Unmarshal(raw, &r); err != nil {
+			t.Fatal(err)
+		}
+		gold[r.InstanceID] = r
 	}
-	recipe := rolloutRecipe(t, "bwrap", 2, map[string]float64{"clean": 0})
-	work := t.TempDir()
-	cmd := swelegoCmd(t.TempDir(), "run", recipe, "--workdir", work)
-	cmd.Env = append(cmd.Env, "SWELEGO_CACHE="+testCache)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("%v\n%s", err, tail(string(out), 4000))
-	}
-	checkOracleRollout(t, filepath.Join(work, "rollout", "clean"), false)
+	t.Run("grading", func(t *testing.T) { checkGrading(t, gold) })
 }
 
 // exportRoundTrip exports real trajectories in both styles with the CLI,
@@ -235,8 +230,9 @@ func runIDOf(t *testing.T, work string) string {
 	return info.ID
 }
 
-// TestRolloutSIGKILL kills a two-worker rollout midway; the rerun finishes
-// it with each (task, attempt) trajectory exactly once.
+// TestRolloutSIGKILL kills a two-worker rollout of the oracle without
+// mistakes midway; the rerun finishes it with each (task, attempt)
+// trajectory exactly once, every task resolved and no error turn.
 func TestRolloutSIGKILL(t *testing.T) {
 	t.Parallel() // waits on sandboxes more than it computes
 	requireDocker(t)
@@ -283,5 +279,6 @@ func TestRolloutSIGKILL(t *testing.T) {
 			t.Errorf("%s stored %d times", k, n)
 		}
 	}
+	checkOracleRollout(t, filepath.Dir(out), false)
 	assertNoContainers(t, runIDOf(t, work))
 }

@@ -105,7 +105,9 @@ func TestSyntheticRecipe(t *testing.T) {
 	}
 	work := t.TempDir()
 	recipe := abs(t, "../../examples/synthetic/recipe.hcl")
-	cmd := swelegoCmd(t.TempDir(), "run", recipe, "--workdir", work)
+	// Docker is not what this test is about: bubblewrap runs the same
+	// images with less overhead per sandbox.
+	cmd := swelegoCmd(t.TempDir(), "run", recipe, "--workdir", work, "-var", "sandbox_backend=bwrap")
 	cmd.Env = append(cmd.Env, "SWELEGO_CACHE="+testCache)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("%v\n%s", err, tail(string(out), 4000))
@@ -168,7 +170,7 @@ func TestSyntheticRecipe(t *testing.T) {
 	}
 	t.Logf("single-bug tasks by language %v, combined tasks %d", byLang, combined)
 	for _, f := range files {
-		o := runEvalCLI(t, "auto", "empty", "--recipe", recipe, "--tasks", f)
+		o := runEvalCLI(t, "bwrap", "empty", "--recipe", recipe, "--tasks", f)
 		if o.report.ResolvedInstances != 0 || o.report.EmptyPatchInstances != o.report.TotalInstances {
 			t.Errorf("%s: empty predictions: %d resolved, %d empty of %d", f, o.report.ResolvedInstances, o.report.EmptyPatchInstances, o.report.TotalInstances)
 		}
@@ -306,7 +308,7 @@ func TestSyntheticLMRecipe(t *testing.T) {
 	srv.Handle(model.reply)
 	work := t.TempDir()
 	recipe := abs(t, "../../examples/synthetic/lm.hcl")
-	cmd := swelegoCmd(t.TempDir(), "run", recipe, "--workdir", work, "-var", "model_url="+srv.URL(), "-var", "model_calls=8")
+	cmd := swelegoCmd(t.TempDir(), "run", recipe, "--workdir", work, "-var", "model_url="+srv.URL(), "-var", "model_calls=8", "-var", "sandbox_backend=bwrap")
 	cmd.Env = append(cmd.Env, "SWELEGO_CACHE="+testCache)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("%v\n%s", err, tail(string(out), 6000))

@@ -11,6 +11,12 @@ swelego {
   workdir = "../../runs/synthetic-lm"
 }
 
+variable "sandbox_backend" {
+  type        = string
+  default     = "auto"
+  description = "auto (docker when an engine answers, else bwrap), docker or bwrap"
+}
+
 variable "model_url" {
   type        = string
   description = "API root of an OpenAI-compatible endpoint (vLLM, SGLang, llama.cpp, Ollama, OpenAI)"
@@ -51,7 +57,7 @@ environment "semver" {
 }
 
 sandbox {
-  backend = "auto"
+  backend = var.sandbox_backend
   memory  = "2g"
 }
 

@@ -11,6 +11,12 @@ swelego {
   workdir = "../../runs/synthetic"
 }
 
+variable "sandbox_backend" {
+  type        = string
+  default     = "auto"
+  description = "auto (docker when an engine answers, else bwrap), docker or bwrap"
+}
+
 variable "workers" {
   type        = number
   default     = 2
@@ -30,7 +36,7 @@ environment "semver" {
 }
 
 sandbox {
-  backend = "auto"
+  backend = var.sandbox_backend
   memory  = "2g"
 }
 

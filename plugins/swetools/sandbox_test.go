@@ -107,10 +107,13 @@ func (s *hostSandbox) Exec(ctx context.Context, cmd string, timeout time.Duratio
 }
 
 // killMarked kills, until none is left, every process of this user whose
-// environment holds the entry kv.
+// environment holds the entry kv. A process in the middle of an exec shows
+// no environment for a moment, so "none left" takes three scans in a row
+// that find none.
 func killMarked(kv string) {
 	want := []byte(kv)
-	for range 50 {
+	clean := 0
+	for range 100 {
 		found := false
 		procs, _ := filepath.Glob("/proc/[0-9]*")
 		for _, p := range procs {
@@ -130,7 +133,9 @@ func killMarked(kv string) {
 				}
 			}
 		}
-		if !found {
+		if found {
+			clean = 0
+		} else if clean++; clean == 3 {
 			return
 		}
 		time.Sleep(10 * time.Millisecond)

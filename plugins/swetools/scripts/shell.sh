@@ -175,7 +175,13 @@ probe1)
 	exit 0
 	;;
 probe2)
-	if flock -n -x "$S/probe.lock" true 2>/dev/null; then
+	# A sleeper still asleep means processes outlive an Exec. Otherwise
+	# it is gone or still dying: a killed process may hold its lock a
+	# moment after it left the process list's view, so wait a little.
+	getnum p "$S/probe.pid" 0
+	st=
+	((p > 1)) && read -r _ _ st _ <"/proc/$p/stat" 2>/dev/null
+	if [ "$st" != S ] && flock -x -w 2 "$S/probe.lock" true 2>/dev/null; then
 		mode=reaped
 	else
 		mode=persistent
