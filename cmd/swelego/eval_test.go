@@ -111,14 +111,23 @@ func runEvalCLI(t *testing.T, backend, predictions string, extra ...string) eval
 		json.Unmarshal(data, &info)
 	}
 	o.runID = info.ID
-	o.results = map[string]harness.Result{}
-	for _, rec := range readJSONL(t, filepath.Join(work, "eval", "cli", "results.jsonl")) {
+	o.results = readResults(t, filepath.Join(work, "eval", "cli", "results.jsonl"))
+	return o
+}
+
+// readResults reads an eval stage's results by instance id.
+func readResults(t *testing.T, path string) map[string]harness.Result {
+	t.Helper()
+	out := map[string]harness.Result{}
+	for _, rec := range readJSONL(t, path) {
 		raw, _ := json.Marshal(rec)
 		var r harness.Result
-		json.Unmarshal(raw, &r)
-		o.results[r.InstanceID] = r
+		if err := json.Unmarshal(raw, &r); err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		out[r.InstanceID] = r
 	}
-	return o
+	return out
 }
 
 func tail(s string, n int) string {

