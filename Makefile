@@ -17,7 +17,8 @@ FUZZ      := ./sdk:FuzzTaskJSON ./sdk/jsonl:FuzzDecoder ./hcl:FuzzLoad ./core/en
              ./plugins/swetools:FuzzParseArgs ./plugins/swetools:FuzzShellReport ./plugins/swetools:FuzzEdit \
              ./plugins/swetools:FuzzClip ./core/safetensors:FuzzParseHeader \
              ./plugins/python:FuzzFunctionInReply ./plugins/python:FuzzParsePytestLog \
-             ./plugins/golang:FuzzFunctionInReply ./plugins/golang:FuzzParseTestJSON
+             ./plugins/golang:FuzzFunctionInReply ./plugins/golang:FuzzParseTestJSON \
+             ./core/tokenizer:FuzzLoadHF ./core/tokenizer:FuzzEncode ./core/tokenizer:FuzzQwenSplit
 # Debian packages the sandboxes and tests use: bubblewrap and debootstrap
 # build and run sandboxes, pytest and patch grade on the host side; the
 # PyTorch reference checks checkpoints against the training core and is the
@@ -107,6 +108,7 @@ bench: deps
 	$(GO) test -run='^$$' -bench='BareExec|ExecuteBash|EditorReplace' -benchtime=30x ./plugins/swetools/
 	$(GO) test -run='^$$' -bench='Sgemm|MicroKernels' -benchtime=10x ./core/backend/gemm/
 	$(GO) test -run='^$$' -bench=Train124M -benchtime=3x -timeout 30m ./core/model/
+	$(GO) test -run='^$$' -bench=Encode -benchtime=20x ./core/tokenizer/
 
 proto:
 	bash sdk/proto/generate.sh
