@@ -18,6 +18,7 @@ FUZZ      := ./sdk:FuzzTaskJSON ./sdk/jsonl:FuzzDecoder ./hcl:FuzzLoad ./core/en
              ./plugins/swetools:FuzzClip ./core/safetensors:FuzzParseHeader \
              ./plugins/python:FuzzFunctionInReply ./plugins/python:FuzzParsePytestLog \
              ./plugins/golang:FuzzFunctionInReply ./plugins/golang:FuzzParseTestJSON \
+             ./plugins/errormask:FuzzMask ./plugins/curriculum:FuzzStages \
              ./core/tokenizer:FuzzLoadHF ./core/tokenizer:FuzzEncode ./core/tokenizer:FuzzQwenSplit
 # Debian packages the sandboxes and tests use: bubblewrap and debootstrap
 # build and run sandboxes, pytest and patch grade on the host side; the
@@ -80,6 +81,7 @@ vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { echo "gofmt needed:"; gofmt -l .; exit 1; }
 	$(GO) vet ./...
 	cd examples/plugins/verifier-example && $(GO) vet ./...
+	cd examples/plugins/masker-example && $(GO) vet ./...
 
 # unit runs every test through gotestsum (a tool dependency in go.mod) and
 # ends with the slowest tests, so drift shows in every run's log.

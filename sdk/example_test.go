@@ -127,3 +127,101 @@ func ExampleParseReattach() {
 	fmt.Println(rc.Pid, rc.Addr.Network, rc.Addr.String)
 	// Output: 4242 unix /tmp/plugin3921
 }
+
+// firstTurnOnly is a loss masker that trains the first assistant turn of a
+// trajectory and masks the others.
+type firstTurnOnly struct{}
+
+func (firstTurnOnly) Mask(ctx context.Context, cfg sdk.Config, t sdk.Trajectory) ([]sdk.LossWeight, error) {
+	var ws []sdk.LossWeight
+	first := true
+	for i, m := range t.Messages {
+		if m.Role != "assistant" {
+			continue // system, user and tool messages are never trained
+		}
+		if first {
+			first = false
+			continue // no entry: the turn keeps weight 1
+		}
+		ws = append(ws, sdk.LossWeight{Index: i, Weight: 0, Reason: "not the first turn"})
+	}
+	return ws, nil
+}
+
+// A loss masker answers with a weight per message it changes; the host
+// checks the answer and resolves it to a weight per message.
+func Example_lossMasker() {
+	client, stop, err := sdktest.Start(&sdk.Plugin{Name: "first-turn", LossMasker: firstTurnOnly{}})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer stop()
+
+	traj := sdk.Trajectory{InstanceID: "astropy__astropy-12907", Messages: []sdk.Message{
+		{Role: "system", Content: "You are a software engineer."},
+		{Role: "user", Content: "Fix the issue."},
+		{Role: "assistant", Content: "Let me look.", ToolCalls: []sdk.ToolCall{{ID: "c1", Type: "function", Function: sdk.FunctionCall{Name: "execute_bash", Arguments: `{"command":"ls"}`}}}},
+		{Role: "tool", Content: "setup.py\n", ToolCallID: "c1"},
+		{Role: "assistant", Content: "Done.", ToolCalls: []sdk.ToolCall{{ID: "c2", Type: "function", Function: sdk.FunctionCall{Name: "finish", Arguments: `{}`}}}},
+	}}
+	ws, err := client.LossMasker().Mask(context.Background(), nil, traj)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("answer: %+v\n", ws)
+	weights, err := sdk.ResolveLossWeights(traj, ws)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("weights:", weights)
+	// Output:
+	// answer: [{Index:4 Weight:0 Reason:not the first turn}]
+	// weights: [0 0 1 0 0]
+}
+
+// shortFirst is a curriculum of two stages: trajectories of at most
+// max_turns assistant turns, then all of them.
+type shortFirst struct{}
+
+func (shortFirst) Stages(ctx context.Context, cfg sdk.Config, stats []sdk.TrajectoryStats) ([]sdk.CurriculumStage, error) {
+	c := struct {
+		MaxTurns int `json:"max_turns"`
+	}{MaxTurns: 10}
+	if err := cfg.Decode(&c); err != nil {
+		return nil, err
+	}
+	short := sdk.CurriculumStage{Name: "short", Epochs: 1}
+	all := sdk.CurriculumStage{Name: "all", Epochs: 3}
+	for _, s := range stats {
+		if s.Turns <= c.MaxTurns {
+			short.IDs = append(short.IDs, s.ID)
+		}
+		all.IDs = append(all.IDs, s.ID) // stages may overlap
+	}
+	return []sdk.CurriculumStage{short, all}, nil
+}
+
+// A curriculum answers with stages in training order; the host checks them
+// against the statistics it sent.
+func Example_curriculum() {
+	client, stop, err := sdktest.Start(&sdk.Plugin{Name: "short-first", Curriculum: shortFirst{}})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer stop()
+
+	stats := []sdk.TrajectoryStats{{ID: "a", Turns: 8}, {ID: "b", Turns: 40}, {ID: "c", Turns: 12}}
+	stages, err := client.Curriculum().Stages(context.Background(), sdk.Config(`{"max_turns": 12}`), stats)
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, st := range stages {
+		fmt.Printf("%s: %v for %g epochs\n", st.Name, st.IDs, st.Epochs)
+	}
+	untrained, err := sdk.CheckStages(stats, stages)
+	fmt.Println("untrained:", untrained, "error:", err)
+	// Output:
+	// short: [a c] for 1 epochs
+	// all: [a b c] for 3 epochs
+	// untrained: 0 error: <nil>
+}

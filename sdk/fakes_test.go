@@ -106,7 +106,7 @@ func (k *kinds) Mask(ctx context.Context, cfg sdk.Config, t sdk.Trajectory) ([]s
 
 func (k *kinds) Stages(ctx context.Context, cfg sdk.Config, stats []sdk.TrajectoryStats) ([]sdk.CurriculumStage, error) {
 	k.record(func() { k.gotStats = stats })
-	easy, hard := sdk.CurriculumStage{Name: "easy"}, sdk.CurriculumStage{Name: "hard"}
+	easy, hard := sdk.CurriculumStage{Name: "easy", Epochs: 1.5}, sdk.CurriculumStage{Name: "hard", Epochs: 2.5}
 	for _, s := range stats {
 		if s.Turns <= 20 {
 			easy.IDs = append(easy.IDs, s.ID)

@@ -104,7 +104,7 @@ func statsFromProto(ss []*pb.TrajectoryStats) []TrajectoryStats {
 func stagesFromProto(ss []*pb.CurriculumStage) []CurriculumStage {
 	var out []CurriculumStage
 	for _, s := range ss {
-		out = append(out, CurriculumStage{Name: s.GetName(), IDs: s.GetIds()})
+		out = append(out, CurriculumStage{Name: s.GetName(), IDs: s.GetIds(), Epochs: s.GetEpochs()})
 	}
 	return out
 }

@@ -128,12 +128,55 @@ type ToolSet interface {
 	Execute(ctx context.Context, req ToolRequest) (ToolResult, error)
 }
 
-// LossMasker gives each message of a trajectory a training weight.
+// LossMasker gives each message of a trajectory a training weight. The
+// prepare stage calls Mask once per trajectory, before the chat template
+// renders it; a masked turn stays in the context, only its loss changes.
+//
+// The contract of the answer, which the host checks (ResolveLossWeights) and
+// reports as an error naming the trajectory:
+//   - at most one LossWeight per message; Index is the message's position
+//     in t.Messages, so a duplicate or an index outside the messages is an
+//     error;
+//   - Weight is finite and >= 0: 1 trains the message normally, 0 keeps it
+//     in context with no loss, any other value scales its loss;
+//   - an assistant message with no entry keeps weight 1, so an empty answer
+//     trains every assistant message;
+//   - a weight on a system, user or tool message is ignored: chat templates
+//     never train those, whatever the masker says;
+//   - the answer is final: the host does not combine it with the messages'
+//     own TurnMask and LossWeight. A masker that should honour the marks a
+//     dataset carries (SWE-Lego's released data sets turn_mask) reads them
+//     from t and answers accordingly;
+//   - Reason is free text the host records with the weight, such as
+//     "error: command not found"; it may be empty.
+//
+// The first-party errormask plugin masks turns whose tool call failed to
+// execute, as SWE-Lego's refined SFT does.
 type LossMasker interface {
 	Mask(ctx context.Context, cfg Config, t Trajectory) ([]LossWeight, error)
 }
 
 // Curriculum orders trajectories into stages trained one after the other.
+// The prepare stage calls Stages once per run with the statistics of every
+// trajectory it will train on.
+//
+// The contract of the answer, which the host checks (CheckStages):
+//   - stages come in training order: the host trains stage 1 to the end,
+//     then stage 2, and so on;
+//   - every id is one of the ids of stats; an unknown id is an error. An id
+//     in no stage is not trained (the host logs how many were left out);
+//   - stages may overlap: a cumulative curriculum revisits earlier tiers,
+//     and an id listed in two stages is trained in both. An id appears at
+//     most once within one stage;
+//   - the order of ids inside a stage is not significant: the host shuffles
+//     each stage with the run's seed every epoch;
+//   - Epochs is the stage's share of the run, in epochs over its own ids
+//     (fractions allowed): stage i trains for Epochs_i epochs. Either every
+//     stage has Epochs 0, and the host splits the recipe's epochs equally
+//     between the stages, or every stage has a finite Epochs > 0; a mix is
+//     an error;
+//   - a stage with no ids is dropped before anything else (it takes no
+//     share of the epochs); no stages at all trains nothing.
 type Curriculum interface {
 	Stages(ctx context.Context, cfg Config, stats []TrajectoryStats) ([]CurriculumStage, error)
 }

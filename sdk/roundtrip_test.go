@@ -116,7 +116,7 @@ func TestRoundTrip(t *testing.T) {
 				t.Fatal(err)
 			}
 			equal(t, "stats", k.gotStats, stats)
-			equal(t, "stages", got, []sdk.CurriculumStage{{Name: "easy", IDs: []string{"a", "c"}}, {Name: "hard", IDs: []string{"b"}}})
+			equal(t, "stages", got, []sdk.CurriculumStage{{Name: "easy", IDs: []string{"a", "c"}, Epochs: 1.5}, {Name: "hard", IDs: []string{"b"}, Epochs: 2.5}})
 		}},
 		{"verifier", func(t *testing.T, c *sdk.Client, k *kinds) {
 			req := sdk.VerifyRequest{Config: cfg, Task: decodeTask(t, sweBenchTask), Trajectory: trajectory(), Patch: "diff --git a/x b/x\n"}

@@ -95,7 +95,7 @@ func statsToProto(ss []TrajectoryStats) []*pb.TrajectoryStats {
 func stagesToProto(ss []CurriculumStage) []*pb.CurriculumStage {
 	var out []*pb.CurriculumStage
 	for _, s := range ss {
-		out = append(out, &pb.CurriculumStage{Name: s.Name, Ids: s.IDs})
+		out = append(out, &pb.CurriculumStage{Name: s.Name, Ids: s.IDs, Epochs: s.Epochs})
 	}
 	return out
 }

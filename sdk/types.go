@@ -219,26 +219,41 @@ type Score struct {
 }
 
 // LossWeight is the training weight a loss masker gives one message of a
-// trajectory; Index is the message's position in Trajectory.Messages.
+// trajectory (see LossMasker for the rules).
 type LossWeight struct {
-	Index  int     `json:"index"`
+	// Index is the message's position in Trajectory.Messages.
+	Index int `json:"index"`
+	// Weight is finite and >= 0: 1 trains the message, 0 masks it (it
+	// stays in context with no loss), other values scale its loss.
 	Weight float64 `json:"weight"`
-	Reason string  `json:"reason,omitempty"`
+	// Reason says why, for the host's records ("error: command not found").
+	Reason string `json:"reason,omitempty"`
 }
 
 // TrajectoryStats are what a curriculum sees of each trajectory.
 type TrajectoryStats struct {
-	ID       string `json:"id"`
-	Turns    int    `json:"turns"`
-	Tokens   int    `json:"tokens"`
-	Resolved bool   `json:"resolved"`
+	// ID names the trajectory in the run; stages list these ids.
+	ID string `json:"id"`
+	// Turns is the number of assistant messages (agent turns).
+	Turns int `json:"turns"`
+	// Tokens is the trajectory's length in tokens of the training
+	// tokenizer, 0 when the host has not counted them.
+	Tokens int `json:"tokens"`
+	// Resolved says whether the trajectory's patch resolved its task.
+	Resolved bool `json:"resolved"`
 }
 
-// CurriculumStage is one ordered tier of a curriculum: trajectories trained
-// together, in the order stages are returned.
+// CurriculumStage is one stage of a curriculum: trajectories trained
+// together, in the order stages are returned (see Curriculum for the
+// rules).
 type CurriculumStage struct {
-	Name string   `json:"name"`
-	IDs  []string `json:"ids"`
+	// Name labels the stage in logs and reports ("tier1").
+	Name string `json:"name"`
+	// IDs are ids of TrajectoryStats; their order is not significant.
+	IDs []string `json:"ids"`
+	// Epochs is how many epochs over IDs the stage trains for; 0 in every
+	// stage splits the recipe's epochs equally between the stages.
+	Epochs float64 `json:"epochs,omitempty"`
 }
 
 // Prediction is a SWE-bench predictions record.

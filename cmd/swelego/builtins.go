@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/swelego/swelego/plugins/curriculum"
+	"github.com/swelego/swelego/plugins/errormask"
 	"github.com/swelego/swelego/plugins/golang"
 	"github.com/swelego/swelego/plugins/python"
 	"github.com/swelego/swelego/plugins/swebench"
@@ -12,10 +14,12 @@ import (
 // run out of process: the host re-executes this binary as
 // `swelego plugin serve NAME`.
 var builtins = map[string]func() *sdk.Plugin{
-	"swebench": swebench.New,
-	"python":   python.New,
-	"golang":   golang.New,
-	"swetools": swetools.New,
+	"swebench":   swebench.New,
+	"python":     python.New,
+	"golang":     golang.New,
+	"swetools":   swetools.New,
+	"errormask":  errormask.New,
+	"curriculum": curriculum.New,
 }
 
 func pluginProtocol() int { return sdk.ProtocolVersion }

@@ -90,11 +90,15 @@ func (x *TrajectoryStats) GetResolved() bool {
 	return false
 }
 
-// CurriculumStage is one ordered tier of trajectory ids.
+// CurriculumStage is one stage of trajectory ids, trained in the order the
+// stages are returned.
 type CurriculumStage struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	Ids           []string               `protobuf:"bytes,2,rep,name=ids,proto3" json:"ids,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Name  string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Ids   []string               `protobuf:"bytes,2,rep,name=ids,proto3" json:"ids,omitempty"`
+	// epochs is the stage's share of the run in epochs over its ids; 0 in
+	// every stage splits the recipe's epochs equally.
+	Epochs        float64 `protobuf:"fixed64,3,opt,name=epochs,proto3" json:"epochs,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -141,6 +145,13 @@ func (x *CurriculumStage) GetIds() []string {
 		return x.Ids
 	}
 	return nil
+}
+
+func (x *CurriculumStage) GetEpochs() float64 {
+	if x != nil {
+		return x.Epochs
+	}
+	return 0
 }
 
 type StagesRequest struct {
@@ -248,10 +259,11 @@ const file_swelego_plugin_v1_curriculum_proto_rawDesc = "" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
 	"\x05turns\x18\x02 \x01(\x03R\x05turns\x12\x16\n" +
 	"\x06tokens\x18\x03 \x01(\x03R\x06tokens\x12\x1a\n" +
-	"\bresolved\x18\x04 \x01(\bR\bresolved\"7\n" +
+	"\bresolved\x18\x04 \x01(\bR\bresolved\"O\n" +
 	"\x0fCurriculumStage\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x10\n" +
-	"\x03ids\x18\x02 \x03(\tR\x03ids\"j\n" +
+	"\x03ids\x18\x02 \x03(\tR\x03ids\x12\x16\n" +
+	"\x06epochs\x18\x03 \x01(\x01R\x06epochs\"j\n" +
 	"\rStagesRequest\x12\x1f\n" +
 	"\vconfig_json\x18\x01 \x01(\fR\n" +
 	"configJson\x128\n" +

@@ -27,6 +27,9 @@ const (
 // For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
 //
 // Curriculum orders trajectories into stages trained one after the other.
+// The contract is sdk.Curriculum's: stages in training order; every id one
+// of the stats' ids; stages may overlap; ids are shuffled within a stage by
+// the host; epochs all 0 (split equally) or all > 0.
 type CurriculumClient interface {
 	Stages(ctx context.Context, in *StagesRequest, opts ...grpc.CallOption) (*StagesResponse, error)
 }
@@ -54,6 +57,9 @@ func (c *curriculumClient) Stages(ctx context.Context, in *StagesRequest, opts .
 // for forward compatibility.
 //
 // Curriculum orders trajectories into stages trained one after the other.
+// The contract is sdk.Curriculum's: stages in training order; every id one
+// of the stats' ids; stages may overlap; ids are shuffled within a stage by
+// the host; epochs all 0 (split equally) or all > 0.
 type CurriculumServer interface {
 	Stages(context.Context, *StagesRequest) (*StagesResponse, error)
 	mustEmbedUnimplementedCurriculumServer()

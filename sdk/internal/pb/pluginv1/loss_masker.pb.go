@@ -21,7 +21,9 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
-// LossWeight is the training weight of the message at index.
+// LossWeight is the training weight of the message at index (its position
+// in the trajectory's messages): 1 trains it, 0 masks it, other values scale
+// its loss. reason is free text the host records.
 type LossWeight struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Index         int64                  `protobuf:"varint,1,opt,name=index,proto3" json:"index,omitempty"`

@@ -26,7 +26,11 @@ const (
 //
 // For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
 //
-// LossMasker gives each message of a trajectory a training weight.
+// LossMasker gives each message of a trajectory a training weight. The
+// contract is sdk.LossMasker's: at most one weight per message; a weight is
+// finite and >= 0; an assistant message without one keeps weight 1; weights
+// on other roles are ignored; the answer is final (the host does not combine
+// it with the messages' turn_mask / loss_weight).
 type LossMaskerClient interface {
 	Mask(ctx context.Context, in *MaskRequest, opts ...grpc.CallOption) (*MaskResponse, error)
 }
@@ -53,7 +57,11 @@ func (c *lossMaskerClient) Mask(ctx context.Context, in *MaskRequest, opts ...gr
 // All implementations must embed UnimplementedLossMaskerServer
 // for forward compatibility.
 //
-// LossMasker gives each message of a trajectory a training weight.
+// LossMasker gives each message of a trajectory a training weight. The
+// contract is sdk.LossMasker's: at most one weight per message; a weight is
+// finite and >= 0; an assistant message without one keeps weight 1; weights
+// on other roles are ignored; the answer is final (the host does not combine
+// it with the messages' turn_mask / loss_weight).
 type LossMaskerServer interface {
 	Mask(context.Context, *MaskRequest) (*MaskResponse, error)
 	mustEmbedUnimplementedLossMaskerServer()
