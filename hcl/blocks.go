@@ -161,22 +161,66 @@ var blockSchemas = map[string]*blockSchema{
 			"time_limit": duration,
 		},
 	}},
+	// sft: refined supervised fine-tuning on trajectories (DESIGN §8).
 	"sft": {labels: []string{"name"}, stage: true, ref: true, body: &coreBody{
 		spec: hcldec.ObjectSpec{
-			"trajectories":  required("trajectories", cty.DynamicPseudoType),
-			"base_model":    required("base_model", cty.String),
-			"epochs":        optional("epochs", cty.Number),
-			"learning_rate": optional("learning_rate", cty.Number),
-			"global_batch":  optional("global_batch", cty.Number),
-			"weight_decay":  optional("weight_decay", cty.Number),
-			"grad_clip":     optional("grad_clip", cty.Number),
-			"warmup_ratio":  optional("warmup_ratio", cty.Number),
-			"max_seq_len":   optional("max_seq_len", cty.Number),
-			"backend":       optional("backend", cty.String),
+			// trajectories: a rollout stage, or a file of trajectories
+			// (swelego's, or ShareGPT / OpenHands records as
+			// `trajectories export` writes and SWE-Lego publishes).
+			"trajectories": required("trajectories", cty.DynamicPseudoType),
+			"include":      optional("include", cty.List(cty.String)),
+			// toolset: whose tool descriptions the template shows
+			// (default the swetools plugin's).
+			"toolset":   optional("toolset", cty.DynamicPseudoType),
+			"tokenizer": required("tokenizer", cty.String),
+			"template":  optional("template", cty.String),
+			"model": &hcldec.BlockSpec{TypeName: "model", Required: true, Nested: hcldec.ObjectSpec{
+				"config":     optional("config", cty.String),
+				"checkpoint": optional("checkpoint", cty.String),
+				"init_std":   optional("init_std", cty.Number),
+			}},
+			"backend":          optional("backend", cty.String),
+			"epochs":           optional("epochs", cty.Number),
+			"global_batch":     optional("global_batch", cty.Number),
+			"micro_batch":      optional("micro_batch", cty.Number),
+			"lr":               optional("lr", cty.Number),
+			"min_lr_ratio":     optional("min_lr_ratio", cty.Number),
+			"weight_decay":     optional("weight_decay", cty.Number),
+			"warmup_ratio":     optional("warmup_ratio", cty.Number),
+			"max_grad_norm":    optional("max_grad_norm", cty.Number),
+			"max_seq_len":      optional("max_seq_len", cty.Number),
+			"overflow":         optional("overflow", cty.String),
+			"packing":          optional("packing", cty.Bool),
+			"seed":             optional("seed", cty.Number),
+			"save_every":       optional("save_every", cty.Number),
+			"keep_checkpoints": optional("keep_checkpoints", cty.Number),
+			"dtype":            optional("dtype", cty.String),
+		},
+		nested: map[string]nestedPlugin{
+			"masker":     {kind: sdk.KindLossMasker},
+			"curriculum": {kind: sdk.KindCurriculum},
 		},
 		checks: map[string]func(cty.Value) error{
-			"trajectories": refTo(true, "rollout"),
-			"backend":      oneOf("cpu", "cuda"),
+			"trajectories":     refTo(true, "rollout"),
+			"toolset":          refTo(false, "toolset"),
+			"include":          eachOneOf(sdk.StatusResolved, sdk.StatusSemiResolved, sdk.StatusUnresolved),
+			"template":         oneOf("qwen3", "openhands"),
+			"model":            sftModel,
+			"backend":          oneOf("cpu", "cuda"),
+			"epochs":           positive,
+			"global_batch":     wholeAtLeast(1),
+			"micro_batch":      wholeAtLeast(1),
+			"lr":               positive,
+			"min_lr_ratio":     fraction,
+			"weight_decay":     atLeast(0),
+			"warmup_ratio":     fraction,
+			"max_grad_norm":    atLeast(0),
+			"max_seq_len":      wholeAtLeast(2),
+			"overflow":         oneOf("truncate", "drop"),
+			"seed":             wholeAtLeast(0),
+			"save_every":       wholeAtLeast(0),
+			"keep_checkpoints": wholeAtLeast(0),
+			"dtype":            oneOf("float32", "bfloat16"),
 		},
 	}},
 	"tts": {labels: []string{"name"}, stage: true, ref: true, body: &coreBody{
@@ -299,6 +343,73 @@ func oneOf(allowed ...string) func(cty.Value) error {
 			}
 		}
 		return fmt.Errorf("%q is not one of %s", s, quoteList(allowed))
+	}
+}
+
+// sftModel checks an sft block's model block: exactly one of config (a
+// Hugging Face config.json, weights initialised at random) and checkpoint
+// (a Hugging Face model folder).
+func sftModel(v cty.Value) error {
+	cfg, ckpt := v.GetAttr("config"), v.GetAttr("checkpoint")
+	if cfg.IsNull() == ckpt.IsNull() {
+		return &nestedAttrError{"config", fmt.Errorf("give exactly one of config (a config.json to start from random weights) and checkpoint (a Hugging Face model folder)")}
+	}
+	if std := v.GetAttr("init_std"); !std.IsNull() {
+		if err := positive(std); err != nil {
+			return &nestedAttrError{"init_std", err}
+		}
+	}
+	return nil
+}
+
+// positive accepts a number above 0.
+func positive(v cty.Value) error {
+	f, _ := v.AsBigFloat().Float64()
+	if !(f > 0) {
+		return fmt.Errorf("%g is not above 0", f)
+	}
+	return nil
+}
+
+// atLeast accepts a number >= lo.
+func atLeast(lo float64) func(cty.Value) error {
+	return func(v cty.Value) error {
+		f, _ := v.AsBigFloat().Float64()
+		if f < lo {
+			return fmt.Errorf("%g is less than %g", f, lo)
+		}
+		return nil
+	}
+}
+
+// wholeAtLeast accepts a whole number >= lo.
+func wholeAtLeast(lo int64) func(cty.Value) error {
+	return func(v cty.Value) error {
+		i, acc := v.AsBigFloat().Int64()
+		if acc != big.Exact {
+			return fmt.Errorf("%s is not a whole number", v.AsBigFloat().String())
+		}
+		if i < lo {
+			return fmt.Errorf("%d is less than %d", i, lo)
+		}
+		return nil
+	}
+}
+
+// eachOneOf accepts a list whose every element is one of the given strings.
+func eachOneOf(allowed ...string) func(cty.Value) error {
+	one := oneOf(allowed...)
+	return func(v cty.Value) error {
+		for it := v.ElementIterator(); it.Next(); {
+			_, e := it.Element()
+			if e.IsNull() {
+				return fmt.Errorf("null is not one of %s", quoteList(allowed))
+			}
+			if err := one(e); err != nil {
+				return err
+			}
+		}
+		return nil
 	}
 }
 

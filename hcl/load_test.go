@@ -194,8 +194,8 @@ func TestLoadFull(t *testing.T) {
 		if got := rollout.Ref("max_turns"); got != "" {
 			t.Errorf("Ref(max_turns) = %q", got)
 		}
-		if got := r.Block("sft.student").Float("learning_rate", 0); got != 1e-4 {
-			t.Errorf("Float(learning_rate) = %g", got)
+		if got := r.Block("sft.student").Float("lr", 0); got != 1e-4 {
+			t.Errorf("Float(lr) = %g", got)
 		}
 		if got := r.Block("tts.best").String("output"); got != "predictions.jsonl" {
 			t.Errorf("String(output) = %q", got)

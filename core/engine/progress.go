@@ -35,6 +35,16 @@ type Progress struct {
 	finished bool
 	bar      *progressbar.ProgressBar
 	onFinish func(ProgressState)
+	// note is a short status shown after the counts (a training loss).
+	note []any
+}
+
+// Note sets key/value pairs shown after the counts on the terminal and
+// added to the progress log lines, such as the last training loss.
+func (p *Progress) Note(kv ...any) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.note = kv
 }
 
 // ProgressState is a snapshot of a Progress, as recorded in a StageState.
@@ -202,6 +212,7 @@ func (p *Progress) attrsLocked(now time.Time, final bool) []any {
 	if p.skipped > 0 {
 		attrs = append(attrs, "skipped", p.skipped)
 	}
+	attrs = append(attrs, p.note...)
 	if final {
 		attrs = append(attrs, "elapsed_sec", math.Round(now.Sub(p.start).Seconds()*10)/10, "final", true)
 	}
@@ -220,6 +231,9 @@ func (p *Progress) line() string {
 	s += fmt.Sprintf(" %s/s", formatRate(rate))
 	if eta, ok := p.etaLocked(rate); ok {
 		s += " eta " + eta.Round(time.Second).String()
+	}
+	for i := 0; i+1 < len(p.note); i += 2 {
+		s += fmt.Sprintf(" %v %v", p.note[i], p.note[i+1])
 	}
 	return s
 }

@@ -26,22 +26,32 @@ func Load(ctx context.Context, dir string, be backend.Backend) (*Model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load %s: %w", dir, err)
 	}
+	if err := m.LoadWeights(ctx, dir); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// LoadWeights reads the weights of the checkpoint folder dir into the
+// model's parameters, as Load does, without reading its config.json: the
+// caller knows the folder was written for this model (a resumed run).
+func (m *Model) LoadWeights(ctx context.Context, dir string) error {
 	set, err := safetensors.OpenSet(dir, "model")
 	if err != nil {
-		return nil, fmt.Errorf("load %s: %w", dir, err)
+		return fmt.Errorf("load %s: %w", dir, err)
 	}
 	defer set.Close()
 	for _, p := range m.params {
 		if err := ctx.Err(); err != nil {
-			return nil, err
+			return err
 		}
 		host := make([]float32, p.Value.Len())
 		if err := set.ReadFloat32(p.Name, host); err != nil {
-			return nil, fmt.Errorf("load %s: %w", dir, err)
+			return fmt.Errorf("load %s: %w", dir, err)
 		}
-		be.Upload(p.Value, host)
+		m.be.Upload(p.Value, host)
 	}
-	return m, nil
+	return nil
 }
 
 // Save writes config.json and model.safetensors (in dtype F32 or BF16) to

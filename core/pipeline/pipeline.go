@@ -47,6 +47,8 @@ func Stages(rec *hcl.Recipe, host *pluginhost.Host) ([]engine.Stage, error) {
 			out = append(out, &evalStage{stageBase: base})
 		case "rollout":
 			out = append(out, &rolloutStage{stageBase: base})
+		case "sft":
+			out = append(out, &sftStage{stageBase: base})
 		default:
 			out = append(out, &unavailableStage{stageBase: base})
 		}

@@ -97,15 +97,21 @@ tts "best" {
 
 sft "student" {
   trajectories  = rollout.teacher
-  base_model    = "Qwen/Qwen3-8B"
+  include       = ["resolved", "semi_resolved"]
+  tokenizer     = "models/qwen3-8b"
+  template      = "qwen3"
   epochs        = 4
-  learning_rate = var.lr
+  lr            = var.lr
   global_batch  = 64
   weight_decay  = 0.01
-  grad_clip     = 1.0
+  max_grad_norm = 1.0
   warmup_ratio  = 0.1
   max_seq_len   = 131072
   backend       = "cpu"
+
+  model {
+    checkpoint = "models/qwen3-8b"
+  }
 }
 
 rollout "teacher" {
