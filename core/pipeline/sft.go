@@ -383,7 +383,7 @@ func (s *sftStage) prepare(ctx context.Context, sc *engine.StageContext, c sftCo
 		if err != nil {
 			return nil, fmt.Errorf("loss masker %s on %s: %w", plugin, id, err)
 		}
-		weights, err := sftdata.MessageWeights(t.Messages, lw)
+		weights, err := sdk.ResolveLossWeights(t, lw)
 		if err != nil {
 			return nil, fmt.Errorf("loss masker %s on %s: %w", plugin, id, err)
 		}
@@ -442,34 +442,33 @@ func (s *sftStage) curriculum(ctx context.Context, sc *engine.StageContext, c sf
 	if err != nil {
 		return nil, fmt.Errorf("curriculum %s: %w", plugin, err)
 	}
-	if len(got) == 0 {
-		return nil, fmt.Errorf("curriculum %s returned no stage", plugin)
+	untrained, err := sdk.CheckStages(stats, got)
+	if err != nil {
+		return nil, fmt.Errorf("curriculum %s: %w", plugin, err)
 	}
 	share := 0.0
+	var kept []sdk.CurriculumStage
 	for _, st := range got {
-		if st.Epochs < 0 {
-			return nil, fmt.Errorf("curriculum %s: stage %s has %v epochs", plugin, st.Name, st.Epochs)
+		if len(st.IDs) > 0 { // stages with no ids are dropped
+			kept = append(kept, st)
+			share += st.Epochs
 		}
-		share += st.Epochs
 	}
-	used := map[int]bool{}
-	out := make([]sftdata.Stage, len(got))
-	for k, st := range got {
+	if len(kept) == 0 {
+		return nil, fmt.Errorf("curriculum %s put no trajectory in any stage", plugin)
+	}
+	out := make([]sftdata.Stage, len(kept))
+	for k, st := range kept {
 		out[k] = sftdata.Stage{Name: st.Name, Epochs: st.Epochs}
 		if share == 0 {
-			out[k].Epochs = c.Epochs / float64(len(got))
+			out[k].Epochs = c.Epochs / float64(len(kept))
 		}
 		for _, id := range st.IDs {
-			i, ok := index[id]
-			if !ok {
-				return nil, fmt.Errorf("curriculum %s: stage %s names %q, which is not a trajectory of this run", plugin, st.Name, id)
-			}
-			out[k].Examples = append(out[k].Examples, i)
-			used[i] = true
+			out[k].Examples = append(out[k].Examples, index[id])
 		}
 		sc.Logger.Info("curriculum stage", "stage", st.Name, "trajectories", len(st.IDs), "epochs", out[k].Epochs)
 	}
-	if n := len(examples) - len(used); n > 0 {
+	if n := untrained; n > 0 {
 		sc.Logger.Warn("trajectories in no curriculum stage are not trained", "count", n)
 		sc.Count("not_in_curriculum", int64(n))
 	}

@@ -3,46 +3,11 @@ package sftdata
 import (
 	"errors"
 	"fmt"
-	"math"
 
 	"github.com/swelego/swelego/core/chattemplate"
 	"github.com/swelego/swelego/core/tokenizer"
 	"github.com/swelego/swelego/sdk"
 )
-
-// ErrWeights is wrapped by errors about loss weights that break the loss
-// masker contract (sdk.LossMasker).
-var ErrWeights = errors.New("loss weights break the masker contract")
-
-// MessageWeights turns a loss masker's answer into one weight per message:
-// assistant messages without an entry get 1, other messages 0. An index out
-// of range, a repeated index or a weight that is negative, NaN or infinite
-// wraps ErrWeights.
-func MessageWeights(msgs []sdk.Message, lw []sdk.LossWeight) ([]float64, error) {
-	out := make([]float64, len(msgs))
-	for i, m := range msgs {
-		if m.Role == "assistant" {
-			out[i] = 1
-		}
-	}
-	seen := make(map[int]bool, len(lw))
-	for _, w := range lw {
-		if w.Index < 0 || w.Index >= len(msgs) {
-			return nil, fmt.Errorf("%w: index %d outside the %d messages", ErrWeights, w.Index, len(msgs))
-		}
-		if seen[w.Index] {
-			return nil, fmt.Errorf("%w: message %d weighted twice", ErrWeights, w.Index)
-		}
-		seen[w.Index] = true
-		if w.Weight < 0 || math.IsNaN(w.Weight) || math.IsInf(w.Weight, 0) {
-			return nil, fmt.Errorf("%w: message %d has weight %v", ErrWeights, w.Index, w.Weight)
-		}
-		if msgs[w.Index].Role == "assistant" {
-			out[w.Index] = w.Weight
-		}
-	}
-	return out, nil
-}
 
 // Overflow says what happens to a sequence longer than the limit.
 type Overflow string

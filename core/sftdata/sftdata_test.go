@@ -1,48 +1,11 @@
 package sftdata_test
 
 import (
-	"errors"
-	"math"
 	"reflect"
 	"testing"
 
 	"github.com/swelego/swelego/core/sftdata"
-	"github.com/swelego/swelego/sdk"
 )
-
-func TestMessageWeights(t *testing.T) {
-	msgs := []sdk.Message{{Role: "system"}, {Role: "user"}, {Role: "assistant"}, {Role: "tool"}, {Role: "assistant"}}
-	for _, tc := range []struct {
-		name string
-		lw   []sdk.LossWeight
-		want []float64
-		err  bool
-	}{
-		{"no answer trains every assistant turn", nil, []float64{0, 0, 1, 0, 1}, false},
-		{"masked turn", []sdk.LossWeight{{Index: 2, Weight: 0, Reason: "error"}}, []float64{0, 0, 0, 0, 1}, false},
-		{"scaled turn", []sdk.LossWeight{{Index: 4, Weight: 0.5}}, []float64{0, 0, 1, 0, 0.5}, false},
-		{"weights on other roles are ignored", []sdk.LossWeight{{Index: 1, Weight: 3}, {Index: 3, Weight: 1}}, []float64{0, 0, 1, 0, 1}, false},
-		{"index out of range", []sdk.LossWeight{{Index: 5, Weight: 0}}, nil, true},
-		{"negative index", []sdk.LossWeight{{Index: -1, Weight: 0}}, nil, true},
-		{"twice", []sdk.LossWeight{{Index: 2, Weight: 0}, {Index: 2, Weight: 1}}, nil, true},
-		{"negative weight", []sdk.LossWeight{{Index: 2, Weight: -1}}, nil, true},
-		{"NaN", []sdk.LossWeight{{Index: 2, Weight: math.NaN()}}, nil, true},
-		{"Inf", []sdk.LossWeight{{Index: 2, Weight: math.Inf(1)}}, nil, true},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			got, err := sftdata.MessageWeights(msgs, tc.lw)
-			if tc.err {
-				if !errors.Is(err, sftdata.ErrWeights) {
-					t.Fatalf("err = %v, want ErrWeights", err)
-				}
-				return
-			}
-			if err != nil || !reflect.DeepEqual(got, tc.want) {
-				t.Fatalf("got %v, %v; want %v", got, err, tc.want)
-			}
-		})
-	}
-}
 
 func ex(id string, ids []int32, w []float32) *sftdata.Example {
 	return &sftdata.Example{ID: id, IDs: ids, Weights: w}

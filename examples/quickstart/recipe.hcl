@@ -83,3 +83,48 @@ eval "teacher" {
   predictions = rollout.teacher
   workers     = 2
 }
+
+variable "student_epochs" {
+  type        = number
+  default     = 24
+  description = "epochs of the student's SFT, shared by the curriculum's 3 stages (the paper trains 4 over 18k trajectories; 9 need more)"
+}
+
+# Refined SFT, as SWE-Lego trains: the teacher's resolved and semi-resolved
+# trajectories, rendered with Qwen3's chat template (no thinking block);
+# turns whose tool call failed stay in context without loss (error_turns
+# masking); trajectories ordered easy → hard in 3 tiers by their number of
+# turns. The student is a tiny Qwen3 (student/config.json) with a small
+# Qwen-style tokenizer, trained on the CPU in a few minutes; the trained
+# model lands in sft.student/model in Hugging Face's layout, the masked
+# data in sft.student/sharegpt for LLaMA-Factory.
+sft "student" {
+  trajectories = rollout.teacher
+  include      = ["resolved", "semi_resolved"]
+  toolset      = toolset.swe
+  tokenizer    = "student"
+  template     = "qwen3"
+
+  model {
+    config = "student/config.json"
+  }
+
+  epochs       = var.student_epochs
+  global_batch = 1
+  micro_batch  = 1
+  lr           = 3e-3
+  warmup_ratio = 0.1
+  max_seq_len  = 16384
+  packing      = false
+  save_every   = 20
+  seed         = 1
+
+  masker "errormask" {
+    strategy = "error_turns"
+  }
+
+  curriculum "curriculum" {
+    by    = "turns"
+    tiers = 3
+  }
+}
