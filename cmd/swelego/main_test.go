@@ -33,6 +33,7 @@ func TestMain(m *testing.M) {
 		{"../../examples/plugins/verifier-example", "patchsize-smallest", nil},
 		{"../../examples/plugins/verifier-example", "patchsize-largest", []string{"-ldflags", "-X main.prefer=largest"}},
 		{"../../plugins/python/cmd/swelego-plugin-python", "swelego-plugin-python", nil},
+		{"../../examples/plugins/masker-example", "swelego-plugin-firstturns", nil},
 	}
 	for _, b := range builds {
 		args := append([]string{"build", "-o", filepath.Join(dir, b.out)}, b.args...)

@@ -185,10 +185,7 @@ func (s *sftStage) Run(ctx context.Context, sc *engine.StageContext) error {
 	if err != nil {
 		return err
 	}
-	if err := s.run(ctx, sc, c); err != nil {
-		return fmt.Errorf("%s: %w", s.block.Address, err)
-	}
-	return nil
+	return s.run(ctx, sc, c)
 }
 
 func (s *sftStage) run(ctx context.Context, sc *engine.StageContext, c sftConfig) error {
@@ -265,7 +262,12 @@ func (s *sftStage) run(ctx context.Context, sc *engine.StageContext, c sftConfig
 			prog.Note("loss", fmt.Sprintf("%.4f", met.Loss), "lr", fmt.Sprintf("%.2e", met.LR))
 			prog.Add(1)
 			sc.Logger.Debug("step", "step", met.Step, "loss", met.Loss, "lr", met.LR, "grad_norm", met.GradNorm)
-			return metrics.Append(ctx, fmt.Sprint(met.Step), met)
+			// A resumed run repeats the steps after its checkpoint; the
+			// first run's records of them stand (the steps are the same).
+			if key := fmt.Sprint(met.Step); !metrics.Has(key) {
+				return metrics.Append(ctx, key, met)
+			}
+			return nil
 		},
 	})
 	if err != nil {
