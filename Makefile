@@ -19,7 +19,8 @@ FUZZ      := ./sdk:FuzzTaskJSON ./sdk/jsonl:FuzzDecoder ./hcl:FuzzLoad ./core/en
              ./plugins/python:FuzzFunctionInReply ./plugins/python:FuzzParsePytestLog \
              ./plugins/golang:FuzzFunctionInReply ./plugins/golang:FuzzParseTestJSON \
              ./plugins/errormask:FuzzMask ./plugins/curriculum:FuzzStages \
-             ./core/tokenizer:FuzzLoadHF ./core/tokenizer:FuzzEncode ./core/tokenizer:FuzzQwenSplit
+             ./core/tokenizer:FuzzLoadHF ./core/tokenizer:FuzzEncode ./core/tokenizer:FuzzQwenSplit \
+             ./core/chattemplate:FuzzPyJSON
 # Debian packages the sandboxes and tests use: bubblewrap and debootstrap
 # build and run sandboxes, pytest and patch grade on the host side; the
 # PyTorch reference checks checkpoints against the training core and is the
@@ -111,6 +112,8 @@ bench: deps
 	$(GO) test -run='^$$' -bench='Sgemm|MicroKernels' -benchtime=10x ./core/backend/gemm/
 	$(GO) test -run='^$$' -bench=Train124M -benchtime=3x -timeout 30m ./core/model/
 	$(GO) test -run='^$$' -bench=Encode -benchtime=20x ./core/tokenizer/
+	$(GO) test -run='^$$' -bench=Prepare -benchtime=20x ./core/sftdata/
+	$(GO) test -run='^$$' -bench=SFTTrain124M -benchtime=3x -timeout 30m ./core/trainer/
 
 proto:
 	bash sdk/proto/generate.sh

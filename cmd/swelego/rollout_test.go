@@ -132,7 +132,8 @@ func TestQuickstartRecipe(t *testing.T) {
 		t.Skip("opens sandboxes for every bundled task")
 	}
 	work := t.TempDir()
-	cmd := swelegoCmd(t.TempDir(), "run", abs(t, "../../examples/quickstart/recipe.hcl"), "--workdir", work)
+	// The student's SFT is shortened from 24 epochs to 6.
+	cmd := swelegoCmd(t.TempDir(), "run", abs(t, "../../examples/quickstart/recipe.hcl"), "--workdir", work, "-var", "student_epochs=6")
 	cmd.Env = append(cmd.Env, "SWELEGO_CACHE="+testCache)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
@@ -161,6 +162,21 @@ func TestQuickstartRecipe(t *testing.T) {
 
 	gold := readResults(t, filepath.Join(work, "eval", "gold", "results.jsonl"))
 	t.Run("grading", func(t *testing.T) { checkGrading(t, gold) })
+	t.Run("sft", func(t *testing.T) {
+		mets := readMetrics(t, filepath.Join(work, "sft", "student", "metrics.jsonl"))
+		if len(mets) < 10 {
+			t.Fatalf("%d sft steps", len(mets))
+		}
+		if first, last := mets[0].Loss, mets[len(mets)-1].Loss; !(last < 0.75*first) {
+			t.Errorf("student loss %.3f → %.3f: not well below the first", first, last)
+		}
+		if len(readJSONL(t, filepath.Join(work, "sft", "student", "masks.jsonl"))) == 0 {
+			t.Error("no turn of the oracle's trajectories was masked (error_rate is 0.3)")
+		}
+		if _, err := os.Stat(filepath.Join(work, "sft", "student", "model", "model.safetensors")); err != nil {
+			t.Error(err)
+		}
+	})
 }
 
 // exportRoundTrip exports real trajectories in both styles with the CLI,
