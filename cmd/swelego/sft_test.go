@@ -17,6 +17,7 @@ import (
 	"github.com/swelego/swelego/core/backend/cpu"
 	"github.com/swelego/swelego/core/model"
 	"github.com/swelego/swelego/core/safetensors"
+	"github.com/swelego/swelego/core/trajfmt"
 )
 
 // sftRecipe is an sft stage alone over real trajectories of the bundled
@@ -346,5 +347,83 @@ func TestSFTValidate(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "runs")); err == nil {
 		t.Error("validate created a run")
+	}
+}
+
+// TestSFTShareGPTTurnMask trains from a file in the shape SWE-Lego
+// publishes — LLaMA-Factory ShareGPT with OpenHands text function calls,
+// turn_mask on some assistant turns, no status — with the keep_dataset
+// masker: exactly the turns the data masks get weight 0.
+func TestSFTShareGPTTurnMask(t *testing.T) {
+	t.Parallel()
+	trajs := readTrajectories(t, abs(t, "testdata/sft/trajectories.jsonl"))[:3]
+	dir := t.TempDir()
+	var buf bytes.Buffer
+	want := map[string]map[int]bool{} // id → masked message indices
+	for k, tr := range trajs {
+		id := fmt.Sprintf("%s/%d", tr.InstanceID, tr.Attempt)
+		want[id] = map[int]bool{}
+		n := 0
+		for i := range tr.Messages {
+			if tr.Messages[i].Role != "assistant" {
+				continue
+			}
+			if (n+k)%3 == 1 {
+				masked := true
+				tr.Messages[i].TurnMask = &masked
+			}
+			n++
+		}
+		tr.Status, tr.Turns = "", nil // released data carries neither
+		rec, err := trajfmt.Encode(tr, trajfmt.Options{Style: trajfmt.ShareGPT})
+		if err != nil {
+			t.Fatal(err)
+		}
+		buf.Write(rec)
+		buf.WriteByte('\n')
+		// Which native messages those are, after import (tool results are
+		// merged per turn, so count assistant turns again).
+		back, err := trajfmt.Decode(rec, trajfmt.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, m := range back.Messages {
+			if m.Role == "assistant" && m.TurnMask != nil && *m.TurnMask {
+				want[id][i] = true
+			}
+		}
+	}
+	writeFile(t, filepath.Join(dir, "release.jsonl"), buf.String())
+	recipe, err := os.ReadFile(sftRecipe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := strings.ReplaceAll(string(recipe), `"../../../../`, `"`+abs(t, "../..")+"/")
+	text = strings.Replace(text, `"trajectories.jsonl"`, `"release.jsonl"`, 1)
+	text = strings.Replace(text, `strategy = "error_turns"`, `strategy = "keep_dataset"`, 1)
+	text = strings.Replace(text, `template     = "qwen3"`, `template     = "openhands"`, 1)
+	writeFile(t, filepath.Join(dir, "recipe.hcl"), text)
+	work := t.TempDir()
+	runSFT(t, filepath.Join(dir, "recipe.hcl"), work, "epochs=1")
+	got := map[string]map[int]bool{}
+	for _, m := range readJSONL(t, filepath.Join(work, "sft", "student", "masks.jsonl")) {
+		id := m["id"].(string)
+		if got[id] == nil {
+			got[id] = map[int]bool{}
+		}
+		if m["weight"].(float64) != 0 {
+			t.Errorf("mask %v: weight is not 0", m)
+		}
+		got[id][int(m["message"].(float64))] = true
+	}
+	total := 0
+	for id, w := range want {
+		total += len(w)
+		if fmt.Sprint(w) != fmt.Sprint(got[id]) && len(w)+len(got[id]) > 0 {
+			t.Errorf("%s: masked messages %v, the data marks %v", id, got[id], w)
+		}
+	}
+	if total == 0 {
+		t.Fatal("the test data marks no turn")
 	}
 }
