@@ -129,8 +129,9 @@ func (b *Bwrap) RunID() string { return b.opts.RunID }
 func (b *Bwrap) LimitsByCgroup() bool { return b.cg != nil }
 
 // Sweep removes the sandbox folders (and control groups) in WorkDir whose
-// run is neither this backend's nor one of Options.KeepRuns and whose
-// owning process is gone.
+// owning process is gone and whose run is not one of Options.KeepRuns,
+// this backend's own run included: a resumed run clears what the killed
+// process of the same run left.
 func (b *Bwrap) Sweep(ctx context.Context) error {
 	entries, err := os.ReadDir(b.workDir)
 	if err != nil {

@@ -69,9 +69,6 @@ func (o Options) withDefaults() Options {
 
 // keeps reports whether Sweep must leave run alone.
 func (o Options) keeps(run string) bool {
-	if run == o.RunID {
-		return true
-	}
 	for _, k := range o.KeepRuns {
 		if k == run {
 			return true

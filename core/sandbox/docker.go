@@ -66,12 +66,24 @@ func (d *Docker) Name() string { return "docker" }
 // RunID is the run id sandboxes get when their Spec names none.
 func (d *Docker) RunID() string { return d.opts.RunID }
 
-// Close releases the connection to the engine; open sandboxes stay usable
+// Close sweeps again (unless NoSweep) — a container that a killed process
+// of this run was still creating when this backend started exists by now —
+// and releases the connection to the engine; open sandboxes stay usable
 // only until then.
-func (d *Docker) Close() error { return d.cli.Close() }
+func (d *Docker) Close() error {
+	var err error
+	if !d.opts.NoSweep {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		err = d.Sweep(ctx)
+		cancel()
+	}
+	return errors.Join(err, d.cli.Close())
+}
 
-// Sweep removes every container labelled LabelKey whose run is neither this
-// backend's nor one of Options.KeepRuns and whose owning process is gone.
+// Sweep removes every container labelled LabelKey whose owning process is gone
+// and whose run is not one of Options.KeepRuns. Sandboxes of this backend's
+// own run are swept too when their owner is gone: a resumed run clears what
+// the killed process of the same run left.
 func (d *Docker) Sweep(ctx context.Context) error {
 	list, err := d.cli.ContainerList(ctx, container.ListOptions{All: true,
 		Filters: filters.NewArgs(filters.Arg("label", LabelKey))})

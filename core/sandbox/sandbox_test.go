@@ -369,38 +369,52 @@ func TestSweep(t *testing.T) {
 	for _, b := range backends(t) {
 		t.Run(b.Name(), func(t *testing.T) {
 			t.Parallel()
-			live := open(t, b, sandbox.Spec{}) // of this run: stays
-			crashed := testRun + "-crashed-" + b.Name()
-			switch b.Name() {
-			case "docker":
-				cli := dockerClient(t)
-				resp, err := cli.ContainerCreate(ctx, &container.Config{Image: testImage.Name, Cmd: []string{"sleep", "infinity"},
-					Labels: map[string]string{sandbox.LabelKey: crashed, "swelego.owner": deadOwner}},
-					&container.HostConfig{NetworkMode: "none"}, nil, nil, "")
-				if err != nil {
-					t.Fatal(err)
-				}
-				if err := cli.ContainerStart(ctx, resp.ID, container.StartOptions{}); err != nil {
-					t.Fatal(err)
-				}
-			case "bwrap":
-				dir := filepath.Join(workDir, "sbx-crashed")
-				if err := os.MkdirAll(filepath.Join(dir, "testbed", "sub"), 0o755); err != nil {
-					t.Fatal(err)
-				}
-				data, _ := json.Marshal(map[string]string{"owner": deadOwner, "run": crashed})
-				if err := os.WriteFile(filepath.Join(dir, "owner.json"), data, 0o644); err != nil {
-					t.Fatal(err)
+			live := open(t, b, sandbox.Spec{}) // of this run, owner alive: stays
+			// orphan makes a sandbox of run whose owner is dead and returns
+			// whether it still exists.
+			orphan := func(run, name string) func() bool {
+				switch b.Name() {
+				case "docker":
+					cli := dockerClient(t)
+					resp, err := cli.ContainerCreate(ctx, &container.Config{Image: testImage.Name, Cmd: []string{"sleep", "infinity"},
+						Labels: map[string]string{sandbox.LabelKey: run, "swelego.owner": deadOwner}},
+						&container.HostConfig{NetworkMode: "none"}, nil, nil, "")
+					if err != nil {
+						t.Fatal(err)
+					}
+					if err := cli.ContainerStart(ctx, resp.ID, container.StartOptions{}); err != nil {
+						t.Fatal(err)
+					}
+					t.Cleanup(func() { cli.ContainerRemove(ctx, resp.ID, container.RemoveOptions{Force: true}) })
+					return func() bool { _, err := cli.ContainerInspect(ctx, resp.ID); return err == nil }
+				default:
+					dir := filepath.Join(workDir, "sbx-"+name)
+					if err := os.MkdirAll(filepath.Join(dir, "testbed", "sub"), 0o755); err != nil {
+						t.Fatal(err)
+					}
+					data, _ := json.Marshal(map[string]string{"owner": deadOwner, "run": run})
+					if err := os.WriteFile(filepath.Join(dir, "owner.json"), data, 0o644); err != nil {
+						t.Fatal(err)
+					}
+					return func() bool { _, err := os.Stat(dir); return err == nil }
 				}
 			}
-			if n := sandboxesOf(t, b, crashed); n != 1 {
-				t.Fatalf("%d sandboxes of the crashed run before Sweep, want 1", n)
+			crashed := testRun + "-crashed-" + b.Name()
+			others := orphan(crashed, "crashed")
+			// A process of this very run that was killed: a resumed run
+			// must clear its sandboxes too.
+			own := orphan(testRun, "killed-"+b.Name())
+			if n := sandboxesOf(t, b, crashed); n != 1 || !own() {
+				t.Fatalf("%d sandboxes of the crashed run before Sweep, want 1 (and the killed one of this run)", n)
 			}
 			if err := b.Sweep(ctx); err != nil {
 				t.Fatal(err)
 			}
-			if n := sandboxesOf(t, b, crashed); n != 0 {
-				t.Errorf("%d sandboxes of the crashed run after Sweep, want 0", n)
+			if others() || sandboxesOf(t, b, crashed) != 0 {
+				t.Errorf("the crashed run's sandbox survived Sweep")
+			}
+			if own() {
+				t.Errorf("the sandbox of a killed process of this run survived Sweep")
 			}
 			if res, err := live.Exec(ctx, "echo alive", time.Minute); err != nil || res.Output != "alive\n" {
 				t.Errorf("a live sandbox after Sweep: %v %+v", err, res)
