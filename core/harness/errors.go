@@ -1,6 +1,9 @@
 package harness
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
 // Errors a caller may test for with errors.Is.
 var (
@@ -22,4 +25,29 @@ var (
 	// ErrNoFailToPass: validation found no test that fails on the broken
 	// tree and passes on the fixed one, so the task cannot be kept.
 	ErrNoFailToPass = errors.New("no FAIL_TO_PASS test")
+	// ErrTestsDoNotRun: validation found no test that passes on the fixed
+	// tree (the repository as it was before the bug): the test command
+	// does not run there at all (a missing PYTHONPATH, an import error, a
+	// runner that is not installed), so no candidate of the environment can
+	// be validated until the command is fixed. A ValidationError carries the
+	// run's log.
+	ErrTestsDoNotRun = errors.New("the tests do not run at base")
 )
+
+// ValidationError is a failed validation run with what it printed, so the
+// reason a candidate was rejected can be read without rerunning it.
+type ValidationError struct {
+	// Side is "broken" or "fixed".
+	Side string
+	// ExitCode is the test command's exit status (-1 when it did not run).
+	ExitCode int
+	// Log is the run's output, cut to Options.MaxLogBytes.
+	Log string
+	Err error
+}
+
+func (e *ValidationError) Error() string {
+	return fmt.Sprintf("%s tree: %v (exit status %d)", e.Side, e.Err, e.ExitCode)
+}
+
+func (e *ValidationError) Unwrap() error { return e.Err }

@@ -185,7 +185,9 @@ func Evaluate(ctx context.Context, open Opener, t sdk.Task, modelPatch string, o
 // The tests run are the task's test_cmd, else the test files of its
 // test_patch and of any FAIL_TO_PASS / PASS_TO_PASS ids it already has,
 // else the whole suite. A run that times out or leaves no results fails
-// validation; so does a fixed tree that reports no test. When no test is
+// validation with a *ValidationError that keeps its log; a fixed tree on
+// which no test passes fails it with ErrTestsDoNotRun (the test command
+// does not work in the environment, whatever the bug). When no test is
 // fail→pass, f2p is empty and the error wraps ErrNoFailToPass (p2p is
 // still returned).
 func Validate(ctx context.Context, open Opener, t sdk.Task, opts Options) (f2p, p2p []string, err error) {
@@ -209,6 +211,7 @@ func Validate(ctx context.Context, open Opener, t sdk.Task, opts Options) (f2p, 
 	fixPatch := step{what: "task patch", patch: t.Patch}
 	var broken, fixed []step
 
+	var lastFixed testRun
 	runSide := func(side string, setup func(Sandbox) error) ([]map[string]Status, error) {
 		sb, err := open(ctx, t)
 		if err != nil {
@@ -222,9 +225,13 @@ func Validate(ctx context.Context, open Opener, t sdk.Task, opts Options) (f2p, 
 		for i := 0; i < n; i++ {
 			run, err := runTests(ctx, sb, kind, opts.Parser, base, tests, opts.timeout())
 			if err != nil {
-				return nil, fmt.Errorf("%s tree, run %d: %w", side, i+1, err)
+				return nil, &ValidationError{Side: side, ExitCode: run.exitCode, Log: cutLog(run.output, opts.maxLog()),
+					Err: fmt.Errorf("run %d: %w", i+1, err)}
 			}
 			runs = append(runs, run.statuses)
+			if side == "fixed" {
+				lastFixed = run
+			}
 		}
 		return runs, nil
 	}
@@ -276,8 +283,19 @@ func Validate(ctx context.Context, open Opener, t sdk.Task, opts Options) (f2p, 
 
 	brokenSM, flakyB := stableStatuses(brokenRuns)
 	fixedSM, flakyF := stableStatuses(fixedRuns)
-	if len(fixedSM) == 0 && len(flakyF) == 0 {
-		return nil, nil, fmt.Errorf("validate %s: fixed tree: %w: no test reported a status", t.InstanceID, ErrNoResults)
+	passing := 0
+	for _, st := range fixedSM {
+		if st == StatusPassed {
+			passing++
+		}
+	}
+	if passing == 0 {
+		why := "no test reported a status"
+		if len(fixedSM)+len(flakyF) > 0 {
+			why = fmt.Sprintf("none of the %d tests it reported passes", len(fixedSM)+len(flakyF))
+		}
+		return nil, nil, fmt.Errorf("validate %s: %w", t.InstanceID, &ValidationError{Side: "fixed", ExitCode: lastFixed.exitCode,
+			Log: cutLog(lastFixed.output, opts.maxLog()), Err: fmt.Errorf("%w: %s", ErrTestsDoNotRun, why)})
 	}
 	for id, st := range fixedSM {
 		if st != StatusPassed || flakyB[id] {
@@ -529,6 +547,15 @@ func uniqueSorted(s []string) []string {
 		}
 	}
 	return out
+}
+
+// cutLog is truncateLog with MaxLogBytes' meaning: a limit of 0 or less
+// keeps nothing.
+func cutLog(s string, limit int) string {
+	if limit <= 0 {
+		return ""
+	}
+	return truncateLog(s, limit)
 }
 
 // truncateLog keeps the first quarter and the last three quarters of limit
