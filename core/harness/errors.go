@@ -20,6 +20,9 @@ var (
 	// harness's markers are missing (the run was cut short) or the run was
 	// not made by TestCommand with the same nonce.
 	ErrNoResults = errors.New("test run produced no results")
+	// ErrTimeout: the test command ran past Options.Timeout (SWE-bench's
+	// TESTS_TIMEOUT); the result is final.
+	ErrTimeout = errors.New("tests timed out")
 	// ErrUnknownParser: no log parser is registered under the name.
 	ErrUnknownParser = errors.New("unknown log parser")
 	// ErrNoFailToPass: validation found no test that fails on the broken

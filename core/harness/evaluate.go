@@ -3,6 +3,7 @@ package harness
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"path"
 	"sort"
@@ -105,38 +106,40 @@ func Evaluate(ctx context.Context, open Opener, t sdk.Task, modelPatch string, o
 	}
 	fail := func(format string, args ...any) Result {
 		r.Status = ResultError
-		r.Error = fmt.Sprintf(format, args...)
+		err := fmt.Errorf(format, args...)
+		r.Error = err.Error()
+		r.Infra = isInfra(err)
 		return r
 	}
 	if _, err := CheckPatch(modelPatch); err != nil {
-		return fail("model patch: %v", err)
+		return fail("model patch: %w", err)
 	}
 	start := time.Now()
 	defer func() { r.Duration = time.Since(start) }()
 
 	sb, err := open(ctx, t)
 	if err != nil {
-		return fail("open sandbox: %v", err)
+		return fail("open sandbox: %w", err)
 	}
 	defer closeSandbox(ctx, sb)
 
 	if t.PatchDirection == sdk.PatchIntroduces && t.Patch != "" {
 		clean, err := baseIsClean(ctx, sb, t.Patch)
 		if err != nil {
-			return fail("task patch: %v", err)
+			return fail("task patch: %w", err)
 		}
 		if clean {
 			if _, err := applyPatch(ctx, sb, t.Patch, false); err != nil {
-				return fail("introduce the bug: %v", err)
+				return fail("introduce the bug: %w", err)
 			}
 		}
 	}
 	if err := ApplyPatch(ctx, sb, modelPatch); err != nil {
-		return fail("model patch: %v", err)
+		return fail("model patch: %w", err)
 	}
 	r.PatchApplied = true
 	if err := applyTestPatch(ctx, sb, t.TestPatch); err != nil {
-		return fail("test patch: %v", err)
+		return fail("test patch: %w", err)
 	}
 
 	kind := opts.kind(t)
@@ -147,10 +150,10 @@ func Evaluate(ctx context.Context, open Opener, t sdk.Task, modelPatch string, o
 		r.Log = truncateLog(run.output, limit)
 	}
 	if err != nil {
-		return fail("run tests: %v", err)
+		return fail("run tests: %w", err)
 	}
 	if len(run.statuses) == 0 {
-		return fail("run tests: %v: no test reported a status (exit status %d)", ErrNoResults, run.exitCode)
+		return fail("run tests: %w: no test reported a status (exit status %d)", ErrNoResults, run.exitCode)
 	}
 
 	resolution, ts := Grade(t.FailToPass, t.PassToPass, run.statuses)
@@ -380,7 +383,7 @@ func runTests(ctx context.Context, sb Sandbox, kind string, parser Parser, base 
 	}
 	sb.Exec(ctx, "rm -f -- "+shellQuote(OutputPath(nonce))+" "+shellQuote(JUnitPath(nonce)), time.Minute) //nolint:errcheck // best effort
 	if res.TimedOut {
-		return run, fmt.Errorf("tests timed out after %s", timeout)
+		return run, fmt.Errorf("%w after %s", ErrTimeout, timeout)
 	}
 	if parser != nil {
 		section, err := markedSection(run.output, nonce)
@@ -395,6 +398,19 @@ func runTests(ctx context.Context, sb Sandbox, kind string, parser Parser, base 
 	}
 	run.statuses, err = ParseRun(kind, run.output, nonce, junit)
 	return run, err
+}
+
+// isInfra reports whether err is the infrastructure's failure (a sandbox
+// or image that cannot be opened, an Exec that failed, a cancelled
+// context) rather than the prediction's or the task's own (a patch that
+// does not apply, a run that timed out or left no results).
+func isInfra(err error) bool {
+	for _, final := range []error{ErrNotPatch, ErrUnsafePatch, ErrApply, ErrNoResults, ErrTimeout} {
+		if errors.Is(err, final) {
+			return false
+		}
+	}
+	return err != nil
 }
 
 // closeSandbox closes sb even when ctx is already cancelled.

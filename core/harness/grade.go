@@ -58,9 +58,14 @@ type Result struct {
 	PassToPass  map[string]Status `json:"PASS_TO_PASS,omitempty"`
 	TestsStatus *TestsStatus      `json:"tests_status,omitempty"`
 	// ExitCode is the test command's exit status (-1 when it did not run).
-	ExitCode int           `json:"exit_code"`
-	TimedOut bool          `json:"timed_out,omitempty"`
-	Error    string        `json:"error,omitempty"`
+	ExitCode int    `json:"exit_code"`
+	TimedOut bool   `json:"timed_out,omitempty"`
+	Error    string `json:"error,omitempty"`
+	// Infra marks an error result that the infrastructure caused (the
+	// sandbox or its image could not be opened, a command could not be
+	// run, the context was cancelled): it says nothing about the
+	// prediction and must not be stored as its final grade.
+	Infra    bool          `json:"infra_error,omitempty"`
 	Duration time.Duration `json:"duration,omitempty"`
 	// Log is the test run's output, cut to Options.MaxLogBytes in the middle.
 	Log string `json:"log,omitempty"`
