@@ -86,6 +86,10 @@ type action int
 const (
 	actRun action = iota
 	actSkip
+	// actCheck: the stage is done and up to date unless a dependency that
+	// runs again in this Execute changes its outputs; decided when the
+	// dependencies are done.
+	actCheck
 )
 
 type nodeStatus int
@@ -111,6 +115,7 @@ type node struct {
 	waiting    int // dependencies not done yet
 	status     nodeStatus
 	generation string
+	lineage    string
 }
 
 var addressRE = regexp.MustCompile(`^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$`)
@@ -118,7 +123,9 @@ var addressRE = regexp.MustCompile(`^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$`)
 // Execute runs stages in dependency order, up to opts.Parallel at once,
 // and persists each stage's state under DIR/state. A stage already done
 // with the same fingerprint and unchanged inputs is skipped as up to date;
-// an interrupted or failed stage runs again and resumes from its outputs.
+// an interrupted or failed stage runs again and resumes from its outputs;
+// a finished Incremental stage runs again to pick up new items, and keeps
+// its generation when it finds none.
 //
 // Before running anything Execute checks the graph (ErrInvalidGraph) and
 // the selected stages' state: a stage whose fingerprint changed since it
@@ -318,6 +325,14 @@ func selectScope(nodes []*node, only, rerun []string) error {
 
 // plan loads the state of the selected stages and decides which run and
 // which are up to date, refusing configurations that would mix outputs.
+//
+// A finished stage is up to date when its dependencies are and still hold
+// the generations it was built from. An incremental stage (see
+// Incremental) runs again every time, and catches up when a dependency
+// grew (same lineage, new generation). A finished stage that is not
+// incremental, whose dependency runs again but may change nothing (an
+// incremental stage, or one resuming after an interruption without having
+// been rebuilt), is decided once that dependency is done (actCheck).
 func (r *Run) plan(order []*node) error {
 	var errs []error
 	for _, n := range order {
@@ -337,6 +352,7 @@ func (r *Run) plan(order []*node) error {
 			continue
 		}
 		n.state = &st
+		n.lineage = st.Lineage
 		if fp := n.stage.Fingerprint(); st.Fingerprint != fp {
 			what := "is done"
 			if st.Status != StatusDone {
@@ -349,29 +365,55 @@ func (r *Run) plan(order []*node) error {
 		if st.Status != StatusDone {
 			continue // running (interrupted) or failed: resume
 		}
-		stale := false
+		n.generation = st.Generation
+		incremental := isIncremental(n.stage)
+		action := actSkip
+		if incremental {
+			action = actRun
+		}
 		for _, d := range n.deps {
+			// grown: d's outputs still extend those n was built from.
+			grown := !d.rerun && d.lineage != "" && st.InputLineages[d.addr] == d.lineage
+			var stale error
 			switch {
-			case d.action == actRun:
-				errs = append(errs, fmt.Errorf("%w: stage %s was built from the outputs of %s, which will run again; rerun it too with --rerun %s",
-					ErrStaleInput, n.addr, d.addr, n.addr))
-				stale = true
-			case d.state == nil || st.Inputs[d.addr] != d.state.Generation:
-				errs = append(errs, fmt.Errorf("%w: stage %s was built from earlier outputs of %s, which has been rebuilt since; rerun it with --rerun %s",
-					ErrStaleInput, n.addr, d.addr, n.addr))
-				stale = true
+			case d.action != actSkip && !grown:
+				stale = fmt.Errorf("%w: stage %s was built from the outputs of %s, which will run again; rerun it too with --rerun %s",
+					ErrStaleInput, n.addr, d.addr, n.addr)
+			case d.action == actSkip && st.Inputs[d.addr] == d.generation:
+				// unchanged
+			case !incremental && d.state != nil && st.Inputs[d.addr] != d.state.Generation,
+				d.action == actSkip && !(incremental && grown):
+				stale = fmt.Errorf("%w: stage %s was built from earlier outputs of %s, which has been rebuilt since; rerun it with --rerun %s",
+					ErrStaleInput, n.addr, d.addr, n.addr)
+			case incremental:
+				// catches up with what d has added or will add
+			default:
+				if action == actSkip {
+					action = actCheck
+				}
 			}
-			if stale {
+			if stale != nil {
+				errs = append(errs, stale)
+				action = actRun
 				break
 			}
 		}
-		if !stale {
-			n.action = actSkip
-			n.generation = st.Generation
-		}
+		n.action = action
 	}
 	if len(errs) > 0 {
 		return errors.Join(errs...)
+	}
+	return nil
+}
+
+// staleInputs says why a finished stage that waited for its dependencies
+// (actCheck) cannot be kept: a dependency's outputs changed in this run.
+func staleInputs(n *node) error {
+	for _, d := range n.deps {
+		if n.state.Inputs[d.addr] != d.generation {
+			return fmt.Errorf("%w: stage %s was built from earlier outputs of %s, which changed in this run; rerun it with --rerun %s",
+				ErrStaleInput, n.addr, d.addr, n.addr)
+		}
 	}
 	return nil
 }
@@ -488,6 +530,17 @@ func (e *executor) schedule(ctx context.Context, nodes []*node) error {
 	for {
 		for len(ready) > 0 && ctx.Err() == nil {
 			n := ready[0]
+			if n.action == actCheck {
+				if err := staleInputs(n); err != nil {
+					ready = ready[1:]
+					n.status = nodeFailed
+					e.logger.Error("stage is stale", "stage", n.addr, "error", err)
+					failed = append(failed, StageError{Address: n.addr, Err: err})
+					block(n)
+					continue
+				}
+				n.action = actSkip
+			}
 			if n.action == actSkip {
 				ready = ready[1:]
 				n.status = nodeDone
@@ -547,18 +600,31 @@ func (e *executor) runStage(ctx context.Context, n *node) result {
 	}
 	if n.state != nil {
 		st.Attempts = n.state.Attempts + 1
+		st.Generation, st.Lineage = n.state.Generation, n.state.Lineage
 	}
+	if st.Lineage == "" {
+		id, err := newID()
+		if err != nil {
+			return result{n: n, out: outFailed, err: err}
+		}
+		st.Lineage = id
+	}
+	n.lineage = st.Lineage
 	if len(n.deps) > 0 {
 		st.Inputs = make(map[string]string, len(n.deps))
+		st.InputLineages = make(map[string]string, len(n.deps))
 		for _, d := range n.deps {
 			st.Inputs[d.addr] = d.generation
+			st.InputLineages[d.addr] = d.lineage
 		}
 	}
 	if err := e.run.writeStageState(st); err != nil {
 		logger.Error("stage failed", "error", err)
 		return result{n: n, out: outFailed, err: err}
 	}
-	if st.Attempts > 1 {
+	if n.state != nil && n.state.Status == StatusDone {
+		logger.Info("stage runs again for new items", "attempt", st.Attempts)
+	} else if st.Attempts > 1 {
 		logger.Info("stage resumed", "attempt", st.Attempts, "previous_status", n.state.Status)
 	} else {
 		logger.Info("stage started")
@@ -575,7 +641,7 @@ func (e *executor) runStage(ctx context.Context, n *node) result {
 		return newProgress(n.addr, logger, e.board, e.every, total)
 	}
 	err := runSafely(ctx, n.stage, sc)
-	outputs, items, counts, cerr := sc.finish()
+	outputs, items, counts, changed, cerr := sc.finish()
 	if err == nil {
 		err = cerr
 	}
@@ -596,7 +662,13 @@ func (e *executor) runStage(ctx context.Context, n *node) result {
 		logger.Error("stage failed", "elapsed", elapsed.String(), "error", err)
 		return result{n: n, out: outFailed, err: err}
 	}
-	gen, err := newID()
+	// A stage that was done and changed nothing keeps its generation, so
+	// its dependents stay up to date.
+	gen := st.Generation
+	unchanged := !changed && n.state != nil && n.state.Status == StatusDone && gen != ""
+	if !unchanged {
+		gen, err = newID()
+	}
 	if err == nil {
 		st.Status, st.Generation = StatusDone, gen
 		err = e.run.writeStageState(st)
@@ -606,7 +678,11 @@ func (e *executor) runStage(ctx context.Context, n *node) result {
 		return result{n: n, out: outFailed, err: err}
 	}
 	n.generation = gen
-	logger.Info("stage done", "elapsed", elapsed.String())
+	if unchanged {
+		logger.Info("stage done: nothing new", "elapsed", elapsed.String())
+	} else {
+		logger.Info("stage done", "elapsed", elapsed.String())
+	}
 	return result{n: n, out: outDone}
 }
 

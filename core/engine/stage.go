@@ -30,6 +30,26 @@ type Stage interface {
 	Run(ctx context.Context, sc *StageContext) error
 }
 
+// Incremental is a Stage whose outputs are keyed records that only grow
+// with its inputs (one record per task, per prediction): run again after
+// it finished, it adds the items that are new and keeps what it has. The
+// engine runs a finished incremental stage again at every Execute, so
+// items added to its inputs since (tasks appended to a source file, tasks
+// a source stage added) are picked up; a run that changes none of its
+// outputs keeps the stage's generation, so its dependents stay up to date.
+// An incremental stage also catches up, instead of being stale, when a
+// dependency it was built from has grown the same way.
+type Incremental interface {
+	Stage
+	// Incremental reports whether the stage may be extended as above.
+	Incremental() bool
+}
+
+func isIncremental(s Stage) bool {
+	i, ok := s.(Incremental)
+	return ok && i.Incremental()
+}
+
 // StageContext is what a running stage gets from the engine: its run, a
 // logger that names it, progress reporting and its output files. Its
 // methods are safe for concurrent use.
@@ -75,13 +95,15 @@ var outputNameRE = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]*$`)
 
 // OpenOutput opens the stage's output NAME for appending, at
 // Run.OutputPath(stage address, name), repairing it and loading its keys as
-// OpenWriter does. The engine closes it when the stage returns, if the
-// stage has not, and records its length in the stage's state.
-func (sc *StageContext) OpenOutput(name string, key KeyFunc) (*Writer, error) {
+// OpenWriter does (opts such as WithDrop apply). The engine closes it when
+// the stage returns, if the stage has not, and records its length in the
+// stage's state.
+func (sc *StageContext) OpenOutput(name string, key KeyFunc, opts ...WriterOption) (*Writer, error) {
 	if !outputNameRE.MatchString(name) {
 		return nil, fmt.Errorf("stage %s: invalid output name %q", sc.Address, name)
 	}
-	w, err := OpenWriter(sc.Run.OutputPath(sc.Address, name), key, WithLogger(sc.Logger))
+	opts = append([]WriterOption{WithLogger(sc.Logger)}, opts...)
+	w, err := OpenWriter(sc.Run.OutputPath(sc.Address, name), key, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("stage %s: %w", sc.Address, err)
 	}
@@ -114,8 +136,9 @@ func (sc *StageContext) Count(name string, delta int64) {
 	sc.counts[name] += delta
 }
 
-// finish closes what the stage left open and collects its counts.
-func (sc *StageContext) finish() (outputs map[string]int, items *ProgressState, counts map[string]int64, err error) {
+// finish closes what the stage left open and collects its counts;
+// changed says whether any of its Writers committed or dropped a record.
+func (sc *StageContext) finish() (outputs map[string]int, items *ProgressState, counts map[string]int64, changed bool, err error) {
 	sc.mu.Lock()
 	progress := sc.progress
 	writers := sc.writers
@@ -126,6 +149,9 @@ func (sc *StageContext) finish() (outputs map[string]int, items *ProgressState, 
 	var errs []error
 	for _, w := range writers {
 		errs = append(errs, w.Close())
+		if st := w.Stats(); st.Records > 0 || st.Dropped > 0 {
+			changed = true
+		}
 	}
 	sc.mu.Lock()
 	defer sc.mu.Unlock()
@@ -135,7 +161,7 @@ func (sc *StageContext) finish() (outputs map[string]int, items *ProgressState, 
 			outputs[name] = w.Len()
 		}
 	}
-	return outputs, sc.items, sc.counts, errors.Join(errs...)
+	return outputs, sc.items, sc.counts, changed, errors.Join(errs...)
 }
 
 // StageStatus is the persisted status of a stage.
@@ -162,10 +188,18 @@ type StageState struct {
 	Started  time.Time `json:"started"` // of the latest attempt
 	Ended    time.Time `json:"ended,omitzero"`
 	Error    string    `json:"error,omitempty"`
-	// Generation is new each time the stage finishes; dependents record it
-	// in Inputs, so a rebuilt dependency makes them stale.
+	// Generation is new each time the stage finishes with outputs that
+	// differ from those of its previous generation; dependents record it
+	// in Inputs, so a rebuilt dependency makes them stale. A stage that
+	// runs again keeps it until it is done.
 	Generation string            `json:"generation,omitempty"`
 	Inputs     map[string]string `json:"inputs,omitempty"`
+	// Lineage is new when the stage starts without state (the first time,
+	// or after --rerun discarded it) and kept while its outputs only grow;
+	// dependents record it in InputLineages, so an incremental dependent
+	// can tell a dependency that grew from one that was rebuilt.
+	Lineage       string            `json:"lineage,omitempty"`
+	InputLineages map[string]string `json:"input_lineages,omitempty"`
 	// Outputs holds the number of records of each output the stage opened.
 	Outputs map[string]int   `json:"outputs,omitempty"`
 	Items   *ProgressState   `json:"items,omitempty"`

@@ -60,6 +60,9 @@ type Writer struct {
 type WriterStats struct {
 	Records int   // records committed by this Writer
 	Batches int64 // group commits, each with one fsync per file
+	// Dropped counts the committed records WithDrop removed when the
+	// Writer was opened.
+	Dropped int
 }
 
 type appendReq struct {
@@ -73,6 +76,7 @@ type WriterOption func(*writerConfig)
 
 type writerConfig struct {
 	logger *slog.Logger
+	drop   func(key string, raw json.RawMessage) bool
 }
 
 // WithLogger sets where OpenWriter reports what it repaired; the default
@@ -83,6 +87,20 @@ func WithLogger(l *slog.Logger) WriterOption {
 			c.logger = l
 		}
 	}
+}
+
+// WithDrop removes, when the Writer is opened, every committed record for
+// which drop returns true, so that a stage can do those items again: an
+// error result to grade again, a result of a prediction that has changed.
+// drop gets each record's key (empty for an unkeyed Writer) and its JSON
+// text. The file is rewritten only when something is dropped, in a way
+// that a crash at any point leaves either the old records or the kept
+// ones, never less: the kept records go to a temporary file, the sidecar
+// is removed, the temporary file replaces the data file and a new sidecar
+// is written; a data file found without its sidecar is adopted (see
+// OpenWriter), and the old data file is complete by then.
+func WithDrop(drop func(key string, raw json.RawMessage) bool) WriterOption {
+	return func(c *writerConfig) { c.drop = drop }
 }
 
 const (
@@ -120,6 +138,12 @@ func OpenWriter(path string, key KeyFunc, opts ...WriterOption) (*Writer, error)
 	if err := w.open(); err != nil {
 		w.closeFiles()
 		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	if cfg.drop != nil {
+		if err := w.dropRecords(cfg.drop); err != nil {
+			w.closeFiles()
+			return nil, fmt.Errorf("open %s: drop records: %w", path, err)
+		}
 	}
 	w.reqs = make(chan *appendReq, 256)
 	w.loopDone = make(chan struct{})
@@ -278,6 +302,81 @@ func (w *Writer) recover() error {
 	if _, err := w.sum.Seek(w.sumEnd, io.SeekStart); err != nil {
 		return err
 	}
+	return nil
+}
+
+// dropRecords rewrites the committed records without those drop selects
+// (see WithDrop) and opens the result as open does.
+func (w *Writer) dropRecords(drop func(string, json.RawMessage) bool) error {
+	var keep bytes.Buffer
+	dropped := 0
+	_, err := verifyCommitted(w.data, w.dataEnd, io.NewSectionReader(w.sum, 0, w.sumEnd), func(_ int, rec []byte) error {
+		raw := trimJSONSpace(rec)
+		key := ""
+		if w.keyFn != nil {
+			k, err := w.keyFn(raw)
+			if err != nil {
+				return err
+			}
+			key = k
+		}
+		if drop(key, raw) {
+			dropped++
+			return nil
+		}
+		keep.Write(raw)
+		keep.WriteByte('\n')
+		return nil
+	})
+	if err != nil || dropped == 0 {
+		return err
+	}
+	dir := filepath.Dir(w.path)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(w.path)+".keep*")
+	if err != nil {
+		return err
+	}
+	_, err = tmp.Write(keep.Bytes())
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(tmp.Name(), 0o644)
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	// From here on the data file may stand without its sidecar, which the
+	// next OpenWriter adopts: first the old records, then the kept ones.
+	if err := w.closeFiles(); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	w.data, w.sum = nil, nil
+	if err := os.Remove(w.path + SumSuffix); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := syncDir(dir); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp.Name(), w.path); err != nil {
+		return err
+	}
+	if err := syncDir(dir); err != nil {
+		return err
+	}
+	w.keys = make(map[string]struct{})
+	w.count = 0
+	if err := w.open(); err != nil {
+		return err
+	}
+	w.stats.Dropped = dropped
+	w.logger.Info("dropped records to do them again", "file", w.path, "dropped", dropped, "kept", w.count)
 	return nil
 }
 
