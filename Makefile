@@ -11,7 +11,7 @@ FUZZTIME  ?= 20000x
 # Fuzz targets run briefly by `make test`: package:FuzzName.
 FUZZ      := ./sdk:FuzzTaskJSON ./sdk/jsonl:FuzzDecoder ./hcl:FuzzLoad ./core/engine:FuzzOpenWriter \
              ./core/engine:FuzzReadRecords ./core/harness:FuzzParsePytest ./core/harness:FuzzParseGoTest \
-             ./core/harness:FuzzCheckPatch ./core/sandbox:FuzzRepoRel \
+             ./core/harness:FuzzCheckPatch ./core/harness:FuzzDecodePredictions ./core/sandbox:FuzzRepoRel \
              ./plugins/golang:FuzzMutate ./plugins/python:FuzzMutate \
              ./core/llm:FuzzParseReply ./core/trajfmt:FuzzDecode \
              ./plugins/swetools:FuzzParseArgs ./plugins/swetools:FuzzShellReport ./plugins/swetools:FuzzEdit \

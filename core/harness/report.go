@@ -1,6 +1,7 @@
 package harness
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,35 +13,213 @@ import (
 	"github.com/swelego/swelego/sdk/jsonl"
 )
 
-// ReadPredictions reads a SWE-bench predictions file: a JSON array or JSON
-// Lines of {instance_id, model_name_or_path, model_patch}. A null
-// model_patch reads as "" (an empty patch). A record without instance_id is
-// an error naming the file and line.
+// ReadPredictions reads a predictions file in any of the layouts
+// DecodePredictions reads.
 func ReadPredictions(path string) ([]sdk.Prediction, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("read predictions: %w", err)
 	}
 	defer f.Close()
-	dec := jsonl.NewDecoder(f, path)
+	preds, err := DecodePredictions(f, path)
+	if err != nil {
+		return nil, fmt.Errorf("read predictions: %w", err)
+	}
+	return preds, nil
+}
+
+// DecodePredictions reads predictions, in file order, from any of:
+//
+//   - SWE-bench's predictions: JSON Lines or a JSON array of
+//     {instance_id, model_name_or_path, model_patch};
+//   - SWE-agent's preds.json: one JSON object keyed by instance id, each
+//     value such a record (its instance_id, else the key, names it);
+//   - OpenHands' output.jsonl: one JSON object per line with instance_id
+//     and test_result.git_patch (the patch), the model being
+//     metadata.llm_config.model; its other fields (history, metadata,
+//     instruction, metrics, …) are ignored.
+//
+// A record with a model_patch field is SWE-bench's even in a file of
+// OpenHands lines. A null or missing patch reads as "" (an empty patch). A
+// record without instance_id, or one that is not an object, is an error
+// naming the file (name) and the line. Duplicates are kept in order; see
+// LatestPredictions.
+func DecodePredictions(r io.ReadSeeker, name string) ([]sdk.Prediction, error) {
+	// One JSON object alone is SWE-agent's dict or a single record; an
+	// array, or several values, go through the JSON Lines decoder.
+	dec := json.NewDecoder(r)
+	var first json.RawMessage
+	err := dec.Decode(&first)
+	if errors.Is(err, io.EOF) {
+		return nil, nil
+	}
+	if err == nil && len(first) > 0 && first[0] == '{' {
+		start := dec.InputOffset() - int64(len(first))
+		var next json.RawMessage
+		if err := dec.Decode(&next); errors.Is(err, io.EOF) {
+			line := 1 + bytes.Count(readPrefix(r, start), []byte("\n"))
+			return decodeObject(first, name, line)
+		}
+	}
+	if _, err := r.Seek(0, io.SeekStart); err != nil {
+		return nil, err
+	}
+	jd := jsonl.NewDecoder(r, name)
 	var out []sdk.Prediction
 	for {
-		raw, line, err := dec.NextRaw()
+		raw, line, err := jd.NextRaw()
 		if errors.Is(err, io.EOF) {
 			return out, nil
 		}
 		if err != nil {
-			return nil, fmt.Errorf("read predictions: %w", err)
+			return nil, err
 		}
-		var p sdk.Prediction
-		if err := json.Unmarshal(raw, &p); err != nil {
-			return nil, fmt.Errorf("read predictions: %w", &jsonl.Error{File: path, Line: line, Err: err})
-		}
-		if p.InstanceID == "" {
-			return nil, fmt.Errorf("read predictions: %w", &jsonl.Error{File: path, Line: line, Err: errors.New("record has no instance_id")})
+		p, err := decodePrediction(raw, "")
+		if err != nil {
+			return nil, &jsonl.Error{File: name, Line: line, Err: err}
 		}
 		out = append(out, p)
 	}
+}
+
+// readPrefix returns the first n bytes of r (for line numbers), leaving r
+// wherever it is.
+func readPrefix(r io.ReadSeeker, n int64) []byte {
+	if n <= 0 {
+		return nil
+	}
+	pos, err := r.Seek(0, io.SeekCurrent)
+	if err != nil {
+		return nil
+	}
+	defer r.Seek(pos, io.SeekStart)
+	if _, err := r.Seek(0, io.SeekStart); err != nil {
+		return nil
+	}
+	b, _ := io.ReadAll(io.LimitReader(r, n))
+	return b
+}
+
+// decodeObject reads a file that is one JSON object starting on line: a
+// single prediction record, or SWE-agent's dict keyed by instance id.
+func decodeObject(obj json.RawMessage, name string, line int) ([]sdk.Prediction, error) {
+	var probe map[string]json.RawMessage
+	if err := json.Unmarshal(obj, &probe); err != nil {
+		return nil, &jsonl.Error{File: name, Line: line, Err: err}
+	}
+	if _, ok := probe["instance_id"]; ok || len(probe) == 0 {
+		if len(probe) == 0 {
+			return nil, nil
+		}
+		p, err := decodePrediction(obj, "")
+		if err != nil {
+			return nil, &jsonl.Error{File: name, Line: line, Err: err}
+		}
+		return []sdk.Prediction{p}, nil
+	}
+	// SWE-agent's preds.json: walk the keys in file order.
+	dec := json.NewDecoder(bytes.NewReader(obj))
+	dec.Token() // {
+	var out []sdk.Prediction
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, &jsonl.Error{File: name, Line: line, Err: err}
+		}
+		key, _ := tok.(string)
+		at := line + bytes.Count(obj[:dec.InputOffset()], []byte("\n"))
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return nil, &jsonl.Error{File: name, Line: at, Err: err}
+		}
+		p, err := decodePrediction(raw, key)
+		if err != nil {
+			return nil, &jsonl.Error{File: name, Line: at, Err: fmt.Errorf("key %q: %w", key, err)}
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+// predictionRecord is what DecodePredictions reads of a record: SWE-bench's
+// fields and OpenHands' patch and model.
+type predictionRecord struct {
+	InstanceID      string  `json:"instance_id"`
+	ModelNameOrPath string  `json:"model_name_or_path"`
+	ModelPatch      *string `json:"model_patch"`
+	TestResult      *struct {
+		GitPatch *string `json:"git_patch"`
+	} `json:"test_result"`
+	Metadata json.RawMessage `json:"metadata"`
+}
+
+// decodePrediction reads one record; key, when set, is its key in
+// SWE-agent's dict.
+func decodePrediction(raw json.RawMessage, key string) (sdk.Prediction, error) {
+	var rec predictionRecord
+	if err := json.Unmarshal(raw, &rec); err != nil {
+		return sdk.Prediction{}, err
+	}
+	if rec.InstanceID == "" {
+		rec.InstanceID = key
+	}
+	if rec.InstanceID == "" {
+		return sdk.Prediction{}, errors.New("record has no instance_id")
+	}
+	if key != "" && rec.InstanceID != key {
+		return sdk.Prediction{}, fmt.Errorf("record's instance_id %q differs from its key", rec.InstanceID)
+	}
+	p := sdk.Prediction{InstanceID: rec.InstanceID, ModelNameOrPath: rec.ModelNameOrPath}
+	switch {
+	case rec.ModelPatch != nil:
+		p.ModelPatch = *rec.ModelPatch
+	case rec.TestResult != nil:
+		if rec.TestResult.GitPatch != nil {
+			p.ModelPatch = *rec.TestResult.GitPatch
+		}
+		if p.ModelNameOrPath == "" {
+			p.ModelNameOrPath = openHandsModel(rec.Metadata)
+		}
+	}
+	return p, nil
+}
+
+// openHandsModel returns metadata.llm_config.model of an OpenHands record,
+// or "OpenHands" when it has none.
+func openHandsModel(meta json.RawMessage) string {
+	var m struct {
+		LLMConfig struct {
+			Model string `json:"model"`
+		} `json:"llm_config"`
+	}
+	if json.Unmarshal(meta, &m) == nil && m.LLMConfig.Model != "" {
+		return m.LLMConfig.Model
+	}
+	return "OpenHands"
+}
+
+// LatestPredictions keeps the last record of each instance id, as
+// SWE-bench does when it turns the predictions into a dict: an id stays
+// where it first appeared, with its last record. dups counts the records
+// of each id that had more than one.
+func LatestPredictions(preds []sdk.Prediction) (out []sdk.Prediction, dups map[string]int) {
+	at := make(map[string]int, len(preds))
+	for _, p := range preds {
+		if i, ok := at[p.InstanceID]; ok {
+			out[i] = p
+			if dups == nil {
+				dups = map[string]int{}
+			}
+			if dups[p.InstanceID] == 0 {
+				dups[p.InstanceID] = 1
+			}
+			dups[p.InstanceID]++
+			continue
+		}
+		at[p.InstanceID] = len(out)
+		out = append(out, p)
+	}
+	return out, dups
 }
 
 // ReportSchemaVersion is the schema_version of SWE-bench's run report.
