@@ -20,6 +20,10 @@ var (
 	// harness's markers are missing (the run was cut short) or the run was
 	// not made by TestCommand with the same nonce.
 	ErrNoResults = errors.New("test run produced no results")
+	// ErrInvalidRun: the test run as a whole cannot be trusted (see
+	// RunStatuses.Invalid); Evaluate grades such a run unresolved, Validate
+	// refuses a fixed tree that gives one.
+	ErrInvalidRun = errors.New("the test run cannot be graded")
 	// ErrTimeout: the test command ran past Options.Timeout (SWE-bench's
 	// TESTS_TIMEOUT); the result is final.
 	ErrTimeout = errors.New("tests timed out")

@@ -54,6 +54,8 @@ type Options struct {
 	// MaxLogBytes caps Result.Log; 0 means DefaultMaxLogBytes, negative
 	// keeps no log.
 	MaxLogBytes int
+	// Rules are the grading rules (the zero value is swelego's default).
+	Rules Rules
 }
 
 func (o Options) kind(t sdk.Task) string {
@@ -153,16 +155,25 @@ func Evaluate(ctx context.Context, open Opener, t sdk.Task, modelPatch string, o
 		return fail("run tests: %w", err)
 	}
 	if len(run.statuses) == 0 {
-		return fail("run tests: %w: no test reported a status (exit status %d)", ErrNoResults, run.exitCode)
+		why := ""
+		if run.invalid != "" {
+			why = ": " + run.invalid
+		}
+		return fail("run tests: %w: no test reported a status (exit status %d)%s", ErrNoResults, run.exitCode, why)
 	}
 
-	resolution, ts := Grade(t.FailToPass, t.PassToPass, run.statuses)
-	sm := MatchTruncated(append(append([]string{}, t.FailToPass...), t.PassToPass...), run.statuses)
+	resolution, ts := opts.Rules.Grade(t.FailToPass, t.PassToPass, run.statuses)
+	if run.invalid != "" {
+		// Nothing the run reported can be trusted: every expected test
+		// fails, as SWE-bench grades a log it does not accept.
+		resolution, ts = opts.Rules.Grade(t.FailToPass, t.PassToPass, nil)
+		r.Invalid = run.invalid
+	}
 	r.Resolution = resolution
 	r.Status = StatusOf(resolution)
 	r.TestsStatus = &ts
-	r.FailToPass = observed(t.FailToPass, sm)
-	r.PassToPass = observed(t.PassToPass, sm)
+	r.FailToPass = observed(t.FailToPass, run.statuses)
+	r.PassToPass = observed(t.PassToPass, run.statuses)
 	return r
 }
 
@@ -230,6 +241,10 @@ func Validate(ctx context.Context, open Opener, t sdk.Task, opts Options) (f2p, 
 			if err != nil {
 				return nil, &ValidationError{Side: side, ExitCode: run.exitCode, Log: cutLog(run.output, opts.maxLog()),
 					Err: fmt.Errorf("run %d: %w", i+1, err)}
+			}
+			if side == "fixed" && run.invalid != "" {
+				return nil, &ValidationError{Side: side, ExitCode: run.exitCode, Log: cutLog(run.output, opts.maxLog()),
+					Err: fmt.Errorf("run %d: %w: %s", i+1, ErrInvalidRun, run.invalid)}
 			}
 			runs = append(runs, run.statuses)
 			if side == "fixed" {
@@ -355,6 +370,7 @@ func stableStatuses(runs []map[string]Status) (map[string]Status, map[string]boo
 // testRun is the outcome of one wrapped test command.
 type testRun struct {
 	statuses map[string]Status
+	invalid  string // RunStatuses.Invalid
 	output   string
 	exitCode int
 	timedOut bool
@@ -390,13 +406,16 @@ func runTests(ctx context.Context, sb Sandbox, kind string, parser Parser, base 
 		if err != nil {
 			return run, err
 		}
-		run.statuses = parser.Parse(section)
-		if run.statuses == nil {
-			run.statuses = map[string]Status{}
+		rs := RunStatuses{Statuses: parser.Parse(section)}
+		if rs.Statuses == nil {
+			rs.Statuses = map[string]Status{}
 		}
+		checkExitCode(&rs, run.exitCode)
+		run.statuses, run.invalid = rs.Statuses, rs.Invalid
 		return run, nil
 	}
-	run.statuses, err = ParseRun(kind, run.output, nonce, junit)
+	rs, err := ParseRun(kind, run.output, nonce, junit, run.exitCode)
+	run.statuses, run.invalid = rs.Statuses, rs.Invalid
 	return run, err
 }
 

@@ -48,15 +48,29 @@ func FuzzParsePytest(f *testing.F) {
 			check(m)
 		}
 		out := startMarker(nonce) + "\n" + log + "\n" + endMarker(nonce) + " exit=1\n"
-		m, err := ParseRun(KindPytest, out, nonce, []byte(log))
+		run, err := ParseRun(KindPytest, out, nonce, []byte(log), 1)
 		if err != nil {
 			t.Fatalf("ParseRun on a marked log: %v", err)
 		}
-		check(m)
-		if _, err := ParseRun(KindPytest, log, nonce, nil); err != nil && !errors.Is(err, ErrNoResults) {
+		check(run.Statuses)
+		for id, st := range run.Statuses {
+			if Passed(st) && ParsePytestSummary(log)[id] == "" {
+				t.Errorf("%q passes without a summary line", id)
+			}
+		}
+		if _, err := ParseRun(KindPytest, log, nonce, nil, 0); err != nil && !errors.Is(err, ErrNoResults) {
 			t.Errorf("unmarked log: %v", err)
 		}
-		MatchTruncated(strings.Split(log, "\n"), m)
+		for _, id := range strings.Split(log, "\n") {
+			st, ok := ResolveTruncated(id, run.Statuses)
+			if _, exact := run.Statuses[id]; !ok || exact {
+				continue
+			}
+			// Only an id cut inside its brackets may stand for others.
+			if strings.Count(id, "[") <= strings.Count(id, "]") {
+				t.Errorf("%q resolved to %s without being truncated", id, st)
+			}
+		}
 	})
 }
 
@@ -76,7 +90,7 @@ func FuzzParseGoTest(f *testing.F) {
 			}
 		}
 		nonce := "n"
-		if _, err := ParseRun(KindGoTest, startMarker(nonce)+"\n"+log+endMarker(nonce), nonce, nil); err != nil {
+		if _, err := ParseRun(KindGoTest, startMarker(nonce)+"\n"+log+endMarker(nonce), nonce, nil, 1); err != nil {
 			t.Errorf("ParseRun: %v", err)
 		}
 	})

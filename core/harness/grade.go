@@ -1,6 +1,7 @@
 package harness
 
 import (
+	"strings"
 	"time"
 )
 
@@ -57,6 +58,12 @@ type Result struct {
 	FailToPass  map[string]Status `json:"FAIL_TO_PASS,omitempty"`
 	PassToPass  map[string]Status `json:"PASS_TO_PASS,omitempty"`
 	TestsStatus *TestsStatus      `json:"tests_status,omitempty"`
+	// Invalid says why the test run as a whole was not trusted (a missing
+	// or broken JUnit report, a go test package that failed with no
+	// failing test, a non-zero exit with no failing test): every expected
+	// test then fails. FailToPass and PassToPass still show what the run
+	// reported.
+	Invalid string `json:"invalid_run,omitempty"`
 	// ExitCode is the test command's exit status (-1 when it did not run).
 	ExitCode int    `json:"exit_code"`
 	TimedOut bool   `json:"timed_out,omitempty"`
@@ -79,40 +86,93 @@ func (r Result) Resolved() bool { return r.Status == ResultResolved }
 // SKIPPED and XPASS (missing for SWE-bench) fail.
 func Passed(st Status) bool { return st == StatusPassed || st == StatusXFail }
 
-// Maintained reports whether a PASS_TO_PASS test with status st passes
-// under SWE-bench's test_maintained: like Passed, and a SKIPPED test also
-// counts (SWE-bench harness grading.py, EvalType.PASS_AND_FAIL).
-func Maintained(st Status) bool { return Passed(st) || st == StatusSkipped }
+// Rules are the grading rules where swelego departs from SWE-bench v5 on
+// purpose, each with a switch back to SWE-bench's behaviour. The zero
+// value is swelego's default.
+type Rules struct {
+	// SkippedMaintains counts a skipped PASS_TO_PASS test as maintained,
+	// as SWE-bench v5's test_maintained does. Off by default: a
+	// PASS_TO_PASS test passed on both trees when the task was validated,
+	// so a skip now means something (often the patch: a conftest.py that
+	// skips, an import guard) stopped it from running, and a patch must
+	// not be able to skip its way to resolved.
+	SkippedMaintains bool
+}
+
+// Maintained reports whether a PASS_TO_PASS test with status st is
+// maintained: like Passed, and, with SkippedMaintains, a SKIPPED test too.
+func (r Rules) Maintained(st Status) bool {
+	return Passed(st) || r.SkippedMaintains && st == StatusSkipped
+}
+
+// Grade grades a run's statuses under the default Rules.
+func Grade(failToPass, passToPass []string, parsed map[string]Status) (string, TestsStatus) {
+	return Rules{}.Grade(failToPass, passToPass, parsed)
+}
 
 // Grade grades a run's statuses against the expected tests as SWE-bench's
-// get_eval_tests_report and get_resolution_status do. A group with no tests
-// counts as fully passing (compute_fail_to_pass returns 1 for it), so a task
-// without FAIL_TO_PASS tests is resolved when its PASS_TO_PASS tests pass.
-// Test ids missing from parsed are matched with MatchTruncated first.
-// It returns the SWE-bench resolution and the per-group outcome.
-func Grade(failToPass, passToPass []string, parsed map[string]Status) (string, TestsStatus) {
-	all := make([]string, 0, len(failToPass)+len(passToPass))
-	all = append(append(all, failToPass...), passToPass...)
-	sm := MatchTruncated(all, parsed)
+// get_eval_tests_report and get_resolution_status do, under r. A group
+// with no tests counts as fully passing (compute_fail_to_pass returns 1 for
+// it), so a task without FAIL_TO_PASS tests is resolved when its
+// PASS_TO_PASS tests pass (task loading refuses such tasks). An expected id
+// missing from parsed is looked up with ResolveTruncated. It returns the
+// SWE-bench resolution and the per-group outcome.
+func (r Rules) Grade(failToPass, passToPass []string, parsed map[string]Status) (string, TestsStatus) {
 	ts := TestsStatus{
 		FailToPass: Outcome{Success: []string{}, Failure: []string{}},
 		PassToPass: Outcome{Success: []string{}, Failure: []string{}},
 	}
 	for _, id := range failToPass {
-		if st, ok := sm[id]; ok && Passed(st) {
+		if st, ok := ResolveTruncated(id, parsed); ok && Passed(st) {
 			ts.FailToPass.Success = append(ts.FailToPass.Success, id)
 		} else {
 			ts.FailToPass.Failure = append(ts.FailToPass.Failure, id)
 		}
 	}
 	for _, id := range passToPass {
-		if st, ok := sm[id]; ok && Maintained(st) {
+		if st, ok := ResolveTruncated(id, parsed); ok && r.Maintained(st) {
 			ts.PassToPass.Success = append(ts.PassToPass.Success, id)
 		} else {
 			ts.PassToPass.Failure = append(ts.PassToPass.Failure, id)
 		}
 	}
 	return resolution(ts), ts
+}
+
+// ResolveTruncated returns the status of the expected test id in parsed.
+// An id that is not there is looked up as SWE-bench's _resolve_case does,
+// and only then: when it has more "[" than "]" (SWE-bench Verified holds
+// 676 parametrised ids cut in the middle of their parameters), the
+// reported ids it is a prefix of stand for it, provided they agree on pass
+// or fail (PASSED and XFAIL pass alike); the status of the first of them
+// in sorted order is returned. Any other id must match exactly: there is
+// no wildcard, so a test that did not run is never found.
+func ResolveTruncated(id string, parsed map[string]Status) (Status, bool) {
+	if st, ok := parsed[id]; ok {
+		return st, true
+	}
+	if id == "" || strings.Count(id, "[") <= strings.Count(id, "]") {
+		return "", false
+	}
+	var first string
+	var pass, fail bool
+	for got, st := range parsed {
+		if !strings.HasPrefix(got, id) {
+			continue
+		}
+		if Passed(st) {
+			pass = true
+		} else {
+			fail = true
+		}
+		if first == "" || got < first {
+			first = got
+		}
+	}
+	if first == "" || pass && fail {
+		return "", false
+	}
+	return parsed[first], true
 }
 
 func resolution(ts TestsStatus) string {
@@ -144,11 +204,12 @@ func StatusOf(resolution string) string {
 	return ResultUnresolved
 }
 
-// observed returns the status of each id in sm, StatusMissing when absent.
-func observed(ids []string, sm map[string]Status) map[string]Status {
+// observed returns the status of each id in parsed (found as Grade finds
+// it), StatusMissing when absent.
+func observed(ids []string, parsed map[string]Status) map[string]Status {
 	out := make(map[string]Status, len(ids))
 	for _, id := range ids {
-		if st, ok := sm[id]; ok {
+		if st, ok := ResolveTruncated(id, parsed); ok {
 			out[id] = st
 		} else {
 			out[id] = StatusMissing

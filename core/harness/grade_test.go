@@ -38,7 +38,7 @@ func TestGrade(t *testing.T) {
 		{"everything passes", f2p, p2p, pass, ResolvedFull},
 		{"XFAIL passes", f2p, p2p, with("t.py::f1", "XFAIL", "t.py::p1", "XFAIL"), ResolvedFull},
 		{"skipped FAIL_TO_PASS fails", f2p[:1], p2p, with("t.py::f1", "SKIPPED"), ResolvedNo},
-		{"skipped PASS_TO_PASS is maintained", f2p, p2p, with("t.py::p1", "SKIPPED"), ResolvedFull},
+		{"skipped PASS_TO_PASS is not maintained", f2p, p2p, with("t.py::p1", "SKIPPED"), ResolvedNo},
 		{"XPASS fails (SWE-bench never parses it)", f2p[:1], p2p, with("t.py::f1", "XPASS"), ResolvedNo},
 		{"missing fails", f2p[:1], p2p, with("t.py::f1", ""), ResolvedNo},
 		{"ERROR fails", f2p[:1], p2p, with("t.py::f1", "ERROR"), ResolvedNo},
@@ -63,6 +63,14 @@ func TestGrade(t *testing.T) {
 				t.Errorf("PASS_TO_PASS outcome covers %d of %d tests", n, len(c.p2p))
 			}
 		})
+	}
+	// SWE-bench's test_maintained, on request.
+	parity := Rules{SkippedMaintains: true}
+	if got, _ := parity.Grade(f2p, p2p, with("t.py::p1", "SKIPPED")); got != ResolvedFull {
+		t.Errorf("SkippedMaintains: skipped PASS_TO_PASS gives %s", got)
+	}
+	if got, _ := parity.Grade(f2p[:1], p2p, with("t.py::f1", "SKIPPED")); got != ResolvedNo {
+		t.Errorf("SkippedMaintains: skipped FAIL_TO_PASS gives %s", got)
 	}
 	for res, st := range map[string]string{ResolvedFull: ResultResolved, ResolvedPartial: ResultPartial, ResolvedNo: ResultUnresolved} {
 		if StatusOf(res) != st {

@@ -188,35 +188,46 @@ func TestParseGoTestEdges(t *testing.T) {
 	}
 }
 
-func TestMatchTruncated(t *testing.T) {
+// TestResolveTruncated follows SWE-bench v5's _resolve_case: only ids cut
+// inside their brackets fall back to prefixes, and only when the matches
+// agree on pass or fail.
+func TestResolveTruncated(t *testing.T) {
 	parsed := map[string]Status{
 		"tests/t.py::test_x[a b-1]":         StatusPassed,
-		"tests/t.py::test_long_name_cut...": StatusFailed,
+		"tests/t.py::test_long_name_cut...": StatusPassed,
 		"tests/t.py::test_y[p q]":           StatusPassed,
 		"tests/t.py::test_y[p r]":           StatusFailed,
 		"tests/t.py::test_z[one two]":       StatusPassed,
-		"tests/t.py::test_z[one three]":     StatusPassed,
+		"tests/t.py::test_z[one three]":     StatusXFail,
+		"tests/t.py::test_w[k 1]":           StatusFailed,
+		"tests/t.py::test_w[k 2]":           StatusSkipped,
+		"tests/...":                         StatusPassed,
 	}
-	got := MatchTruncated([]string{
-		"tests/t.py::test_x[a",                     // SWE-bench's split at white space
-		"tests/t.py::test_long_name_cut_by_pytest", // reported shortened
-		"tests/t.py::test_y[p",                     // ambiguous, statuses differ: stays missing
-		"tests/t.py::test_z[one",                   // ambiguous, statuses agree
-		"tests/t.py::test_none",
-	}, parsed)
-	want := map[string]Status{
-		"tests/t.py::test_x[a":                     StatusPassed,
-		"tests/t.py::test_long_name_cut_by_pytest": StatusFailed,
-		"tests/t.py::test_z[one":                   StatusPassed,
+	cases := []struct {
+		id     string
+		want   Status
+		found  bool
+		reason string
+	}{
+		{"tests/t.py::test_x[a b-1]", StatusPassed, true, "exact"},
+		{"tests/t.py::test_x[a", StatusPassed, true, "cut inside its brackets, one match"},
+		{"tests/t.py::test_long_name_cut_by_a_tool", "", false, "a reported id ending in ... is not a wildcard"},
+		{"tests/t.py::test_anything", "", false, "nor is tests/..."},
+		{"tests/t.py::test_y[p", "", false, "matches disagree on pass or fail"},
+		{"tests/t.py::test_z[one", StatusXFail, true, "PASSED and XFAIL agree (first in sorted order)"},
+		{"tests/t.py::test_w[k", StatusFailed, true, "FAILED and SKIPPED both fail"},
+		{"tests/t.py::test_x", "", false, "balanced brackets: exact match only"},
+		{"tests/t.py::test_x[a b-1", StatusPassed, true, "one bracket open"},
+		{"handles foo] gracefully", "", false, "a surplus ] is no truncation"},
 	}
-	for k, v := range parsed {
-		want[k] = v
+	for _, c := range cases {
+		st, ok := ResolveTruncated(c.id, parsed)
+		if ok != c.found || st != c.want {
+			t.Errorf("%s: %q: got %q %v, want %q %v", c.reason, c.id, st, ok, c.want, c.found)
+		}
 	}
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("got %v\nwant %v", got, want)
-	}
-	if len(parsed) != 6 {
-		t.Error("MatchTruncated modified its input")
+	if len(parsed) != 9 {
+		t.Error("ResolveTruncated modified its input")
 	}
 }
 
@@ -240,8 +251,8 @@ func TestRegistry(t *testing.T) {
 	}))
 	nonce := NewNonce()
 	out := "OK fake\n" + startMarker(nonce) + "\nOK real\n" + endMarker(nonce) + " exit=0\nOK late\n"
-	got, err := ParseRun("upper-test", out, nonce, nil)
-	if err != nil || !reflect.DeepEqual(got, map[string]Status{"real": StatusPassed}) {
+	got, err := ParseRun("upper-test", out, nonce, nil, 0)
+	if err != nil || got.Invalid != "" || !reflect.DeepEqual(got.Statuses, map[string]Status{"real": StatusPassed}) {
 		t.Errorf("registered parser: %v %v", got, err)
 	}
 	found := false

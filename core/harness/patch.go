@@ -420,6 +420,10 @@ var applyMethods = []string{
 	"patch --batch --fuzz=5 -p1 --forward --no-backup-if-mismatch",
 }
 
+// AlreadyApplied is the method applyPatch reports for a patch whose
+// changes the tree already holds.
+const AlreadyApplied = "already applied (git apply --check --reverse)"
+
 // ApplyPatch applies patch to the repository of sb. It checks the patch
 // with CheckPatch, then, inside the sandbox, refuses a path whose nearest
 // existing ancestor (or the file itself) resolves through a symlink to a
@@ -428,7 +432,9 @@ var applyMethods = []string{
 // the sandbox and tries `git apply --verbose`, `git apply --verbose
 // --reject` and `patch --batch --fuzz=5 -p1` in turn, restoring the files
 // the patch touches after each failed attempt, so a failure leaves the tree
-// as it was. Errors wrap ErrNotPatch, ErrUnsafePatch or ErrApply (whose
+// as it was. When every method fails but `git apply --check --reverse`
+// accepts the patch, its changes are already there and it counts as
+// applied, as in SWE-bench. Errors wrap ErrNotPatch, ErrUnsafePatch or ErrApply (whose
 // message gives each method's output), or the sandbox's error.
 func ApplyPatch(ctx context.Context, sb sdk.Sandbox, patch string) error {
 	_, err := applyPatch(ctx, sb, patch, false)
@@ -483,6 +489,13 @@ func applyPatch(ctx context.Context, sb sdk.Sandbox, patch string, reverse bool)
 		}
 		fmt.Fprintf(&script, "attempt %d %s%s%s\n", i+1, m, rev, in)
 	}
+	// SWE-bench's last resort: a patch whose changes the tree already holds
+	// (git apply --check --reverse succeeds) counts as applied.
+	already := " -R"
+	if reverse {
+		already = ""
+	}
+	fmt.Fprintf(&script, "if git apply --check%s \"$B.diff\" >/dev/null 2>&1 </dev/null; then echo \"@@$T already\"; exit 0; fi\n", already)
 	script.WriteString("exit 1\n")
 	res, err := sb.Exec(ctx, script.String(), applyTimeout)
 	if err != nil {
@@ -550,6 +563,9 @@ func readApplyOutput(res sdk.ExecResult, tok string, info patchInfo) (string, er
 			continue
 		}
 		f := strings.Fields(rest)
+		if len(f) == 1 && f[0] == "already" {
+			return AlreadyApplied, nil
+		}
 		if len(f) < 2 {
 			continue
 		}

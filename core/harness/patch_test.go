@@ -223,6 +223,41 @@ func TestApplyPatch(t *testing.T) {
 	}
 }
 
+// TestApplyPatchAlreadyApplied: a patch whose changes the tree already
+// holds is applied, as SWE-bench's `git apply --check --reverse` accepts it;
+// one that is only partly there still fails.
+func TestApplyPatchAlreadyApplied(t *testing.T) {
+	ctx := context.Background()
+	patch := "--- a/lines.txt\n+++ b/lines.txt\n@@ -1,3 +1,3 @@\n one\n-two\n+TWO\n three\n@@ -8,3 +8,3 @@\n eight\n-nine\n+NINE\n ten\n"
+	cases := []struct {
+		name, lines string
+		wantErr     error
+		method      string
+	}{
+		{"already applied", "one\nTWO\nthree\nfour\nfive\nsix\nseven\neight\nNINE\nten\n", nil, AlreadyApplied},
+		{"half applied", "one\nTWO\nthree\nfour\nfive\nsix\nseven\neight\nnine-ish\nten\n", ErrApply, ""},
+		{"not applied", "one\ntwo\nthree\nfour\nfive\nsix\nseven\neight\nnine\nten\n", nil, applyMethods[0]},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			sb := sandboxIn(t, map[string]string{"lines.txt": c.lines})
+			method, err := applyPatch(ctx, sb, patch, false)
+			if !errors.Is(err, c.wantErr) || method != c.method {
+				t.Fatalf("method %q, err %v; want %q, %v", method, err, c.method, c.wantErr)
+			}
+			data, _ := os.ReadFile(filepath.Join(sb.dir, "lines.txt"))
+			if c.wantErr == nil && !strings.Contains(string(data), "TWO") || c.wantErr != nil && string(data) != c.lines {
+				t.Errorf("lines.txt = %q", data)
+			}
+		})
+	}
+	// In reverse, the same: a tree that already lacks the patch.
+	sb := sandboxIn(t, map[string]string{"lines.txt": "one\ntwo\nthree\nfour\nfive\nsix\nseven\neight\nnine\nten\n"})
+	if method, err := applyPatch(ctx, sb, patch, true); err != nil || method != AlreadyApplied {
+		t.Errorf("reverse on a tree without the patch: %q %v", method, err)
+	}
+}
+
 func TestApplyPatchReverse(t *testing.T) {
 	sb := sandboxIn(t, map[string]string{"src/app.py": "def f():\n    return 2\n\n"})
 	method, err := applyPatch(context.Background(), sb, modifyPatch, true)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"sort"
 	"strings"
 )
 
@@ -21,8 +22,8 @@ import (
 //
 // ANSI colour codes and control characters are removed first. Unlike
 // SWE-bench, which splits on white space, a parametrised id keeps the spaces
-// inside its brackets (tests/t.py::test_x[a b-1]); MatchTruncated maps such
-// ids back to SWE-bench's truncated spelling. When a test is reported twice
+// inside its brackets (tests/t.py::test_x[a b-1]); ResolveTruncated maps
+// SWE-bench's truncated spelling of such ids to them. When a test is reported twice
 // the last line wins, as in SWE-bench. XPASS lines are read as XPASS (SWE-bench
 // ignores them, so they grade as missing; Grade treats XPASS as a failure).
 func ParsePytest(log string) map[string]Status {
@@ -231,17 +232,34 @@ var errJUnitNoFile = errors.New("junit report has no file attributes (want junit
 
 // ParseJUnit reads a JUnit XML report written by pytest with
 // `--junitxml=FILE -o junit_family=xunit1` and returns a status per pytest
-// node id, the same ids the -rA summary prints. A testcase with an <error>
-// is ERROR, with a <failure> FAILED, with <skipped type="pytest.xfail">
-// XFAIL, with another <skipped> SKIPPED (a strict XPASS, which pytest
-// reports as a skip with the message "xfail-marked test passes
-// unexpectedly", is FAILED, as the -rA summary says), and otherwise PASSED.
-// A non-strict XPASS is indistinguishable from PASSED in the report; ParseRun
-// corrects it from the summary.
+// node id as the report's file attribute gives it (see ReconcilePytest for
+// the ids the -rA summary prints). A testcase with an <error> is ERROR,
+// with a <failure> FAILED, with <skipped type="pytest.xfail"> XFAIL, with
+// another <skipped> SKIPPED (a strict XPASS, which pytest reports as a skip
+// with the message "xfail-marked test passes unexpectedly", is FAILED, as
+// the -rA summary says), and otherwise PASSED. A non-strict XPASS is
+// indistinguishable from PASSED in the report; ReconcilePytest corrects it
+// from the summary.
 func ParseJUnit(data []byte) (map[string]Status, error) {
+	cases, err := junitCases(data)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]Status, len(cases))
+	for _, c := range cases {
+		id := junitNodeID(c)
+		if prev, ok := out[id]; !ok || severity(junitStatus(c)) > severity(prev) {
+			out[id] = junitStatus(c)
+		}
+	}
+	return out, nil
+}
+
+// junitCases reads every <testcase> of a report.
+func junitCases(data []byte) ([]junitCase, error) {
 	dec := xml.NewDecoder(bytes.NewReader(data))
 	dec.Strict = false
-	out := make(map[string]Status)
+	var out []junitCase
 	for {
 		tok, err := dec.Token()
 		if errors.Is(err, io.EOF) {
@@ -261,7 +279,7 @@ func ParseJUnit(data []byte) (map[string]Status, error) {
 		if c.File == "" {
 			return nil, errJUnitNoFile
 		}
-		out[junitNodeID(c)] = junitStatus(c)
+		out = append(out, c)
 	}
 	return out, nil
 }
@@ -305,66 +323,138 @@ func junitNodeID(c junitCase) string {
 	return c.File + "::" + c.Name
 }
 
-// MatchTruncated returns parsed plus an entry for every expected test id
-// that is not in parsed but matches exactly one reported id (or several that
-// agree on the status) once truncation is allowed for:
-//
-//   - a reported id shortened by a tool and ending in "..." (or "…") matches
-//     the expected ids it is a prefix of;
-//   - an expected id that SWE-bench's white-space split cut short
-//     ("tests/t.py::test_x[a" for tests/t.py::test_x[a b-1]) matches the
-//     reported id it begins, followed by a space;
-//   - an expected id that itself ends in "..." matches the reported ids it
-//     is a prefix of.
-//
-// Ambiguous matches with different statuses are left out (the test stays
-// missing). parsed is not modified.
-func MatchTruncated(expected []string, parsed map[string]Status) map[string]Status {
-	out := make(map[string]Status, len(parsed)+len(expected))
-	for k, v := range parsed {
-		out[k] = v
+// junitKey is what pytest's junitxml plugin writes for a node id: its
+// classname and name attributes (mangle_test_address in pytest's
+// junitxml.py), with the name visually escaped as bin_xml_escape does.
+type junitKey struct{ classname, name string }
+
+// junitKeyOf mangles a pytest node id the way pytest's junitxml does: the
+// part before any "[" is split at "::", the file path becomes dotted
+// without ".py", the last part (with its parameters) is the name and the
+// rest joined with dots the classname.
+func junitKeyOf(nodeID string) junitKey {
+	path, params, bracket := strings.Cut(nodeID, "[")
+	names := strings.Split(path, "::")
+	names[0] = strings.TrimSuffix(strings.ReplaceAll(names[0], "/", "."), ".py")
+	if bracket {
+		names[len(names)-1] += "[" + params
 	}
-	for _, want := range expected {
-		if _, ok := parsed[want]; ok || want == "" {
-			continue
-		}
-		wantStem, wantTrunc := trimEllipsis(want)
-		var found Status
-		n := 0
-		conflict := false
-		for got, st := range parsed {
-			match := false
-			if stem, ok := trimEllipsis(got); ok && stem != "" && strings.HasPrefix(want, stem) {
-				match = true
-			}
-			if strings.HasPrefix(got, want+" ") {
-				match = true
-			}
-			if wantTrunc && wantStem != "" && strings.HasPrefix(got, wantStem) {
-				match = true
-			}
-			if !match {
-				continue
-			}
-			if n > 0 && st != found {
-				conflict = true
-			}
-			found = st
-			n++
-		}
-		if n > 0 && !conflict {
-			out[want] = found
-		}
-	}
-	return out
+	last := len(names) - 1
+	return junitKey{classname: strings.Join(names[:last], "."), name: junitEscape(names[last])}
 }
 
-func trimEllipsis(s string) (string, bool) {
-	if t, ok := strings.CutSuffix(s, "..."); ok {
-		return t, true
+// junitEscape escapes what pytest's bin_xml_escape replaces with "#xNN"
+// (not an XML escape: the characters are gone from the report). Its
+// pattern means to allow every character XML 1.0 allows, but spells the
+// astral range "\u10000-\u10ffff", which Python reads as U+1000, "0",
+// "0"-U+10FF, "f", "f": so characters above U+FFFF are escaped, and so are
+// the control characters other than tab, newline and carriage return, the
+// surrogates and U+FFFE / U+FFFF; U+007F is not.
+func junitEscape(s string) string {
+	legal := func(r rune) bool {
+		switch {
+		case r == '\t' || r == '\n' || r == '\r':
+			return true
+		case r >= 0x20 && r <= 0xD7FF:
+			return true
+		case r >= 0xE000 && r <= 0xFFFD:
+			return true
+		}
+		return false
 	}
-	if t, ok := strings.CutSuffix(s, "…"); ok {
-		return t, true
+	if strings.IndexFunc(s, func(r rune) bool { return !legal(r) }) < 0 {
+		return s
 	}
-	return s, false
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case legal(r):
+			b.WriteRune(r)
+		case r <= 0xFF:
+			fmt.Fprintf(&b, "#x%02X", r)
+		default:
+			fmt.Fprintf(&b, "#x%04X", r)
+		}
+	}
+	return b.String()
+}
+
+// ReconcilePytest combines the two channels a pytest run reports through,
+// the JUnit report and the -rA "short test summary info", into one status
+// per node id, so that a test counts as passed only when both say it
+// passed:
+//
+//   - each testcase of the report is given the node id of the summary line
+//     whose mangled form (classname, name) it carries. That is the id
+//     pytest prints even where the report's file attribute names another
+//     file (a test method inherited from a mixin defined elsewhere) or the
+//     name lost characters to pytest's "#xNN" escaping (characters above
+//     U+FFFF in parametrised ids). A testcase no summary line matches gets
+//     the id its file, classname and name give;
+//   - a test both channels report gets the worse of the two statuses (the
+//     report cannot tell XPASS from PASSED; a rewritten report must not
+//     outvote the summary, nor a forged summary line the report);
+//   - a test only one channel reports keeps its status when that is not a
+//     pass and is left out (missing) when it is: a pass nobody can
+//     corroborate is not a pass.
+//
+// It returns an error when the report is unusable: a run whose report is
+// missing, broken or not xunit1 cannot be graded, whatever the log says.
+func ReconcilePytest(junit []byte, summary map[string]Status) (map[string]Status, error) {
+	if len(bytes.TrimSpace(junit)) == 0 {
+		return nil, errors.New("pytest wrote no JUnit report (the run was cut short, pytest did not run, or the report was removed)")
+	}
+	cases, err := junitCases(junit)
+	if err != nil {
+		return nil, fmt.Errorf("the JUnit report is unreadable: %w", err)
+	}
+	if len(cases) > 0 && len(summary) == 0 {
+		return nil, fmt.Errorf("the JUnit report lists %d tests but the log has no pytest -rA summary (pytest's output must reach the test log)", len(cases))
+	}
+	byKey := make(map[junitKey][]string, len(summary))
+	for id := range summary {
+		k := junitKeyOf(id)
+		byKey[k] = append(byKey[k], id)
+	}
+	fromReport := make(map[string]Status, len(cases))
+	for _, c := range cases {
+		id := junitNodeID(c)
+		switch ids := byKey[junitKey{c.Classname, c.Name}]; len(ids) {
+		case 0:
+		case 1:
+			id = ids[0]
+		default:
+			// Two summary ids mangle alike ("a/b.py::C::t" and
+			// "a/b/C.py::t"): the file attribute decides, when it can.
+			sort.Strings(ids)
+			for _, cand := range ids {
+				if file, _, _ := strings.Cut(cand, "::"); file == c.File {
+					id = cand
+					break
+				}
+			}
+		}
+		st := junitStatus(c)
+		if prev, ok := fromReport[id]; !ok || severity(st) > severity(prev) {
+			fromReport[id] = st
+		}
+	}
+	out := make(map[string]Status, len(fromReport))
+	for id, js := range fromReport {
+		ss, inSummary := summary[id]
+		switch {
+		case inSummary && severity(ss) > severity(js):
+			out[id] = ss
+		case inSummary:
+			out[id] = js
+		case !Passed(js):
+			out[id] = js
+		}
+	}
+	for id, ss := range summary {
+		if _, inReport := fromReport[id]; !inReport && !Passed(ss) {
+			out[id] = ss
+		}
+	}
+	return out, nil
 }

@@ -162,57 +162,85 @@ func markedSection(output, nonce string) (string, error) {
 	return body[:j], nil
 }
 
-// ParseRun reads the per-test statuses of one run of TestCommand(kind, …,
-// nonce): only the output between the nonce markers counts, so text printed
-// before or after by anything else is ignored, and within it:
+// RunStatuses is what one run of TestCommand reported.
+type RunStatuses struct {
+	// Statuses maps test ids to their status.
+	Statuses map[string]Status
+	// Invalid says why the run as a whole cannot be graded, whatever its
+	// statuses say ("" when it can): the JUnit report is missing or broken,
+	// a go test package failed without a failing test, or the command
+	// exited non-zero while no test failed. Statuses then still holds what
+	// the run reported, for the record.
+	Invalid string
+}
+
+// ParseRun reads one run of TestCommand(kind, …, nonce), whose test
+// command exited with exitCode (-1 when unknown). Only the output between
+// the nonce markers counts, so text printed before or after by anything
+// else is ignored, and within it:
 //
-//   - pytest: the JUnit report (junit, read from JUnitPath(nonce)) when it
-//     is present and well-formed, which fixes the set of tests; a test that
-//     the -rA summary gives a worse status (XPASS, which the report shows as
-//     a pass; FAILED, ERROR or SKIPPED where a rewritten report claims a
-//     pass) keeps the summary's status, so forging a pass takes forging
-//     both. Without a usable report, ParsePytestSummary: only the "short
-//     test summary info" sections count, so result-like lines a test printed
-//     (which pytest replays before the summary) do not;
-//   - gotest: test2json events only (ParseGoTest);
+//   - pytest: ReconcilePytest of the JUnit report (junit, read from
+//     JUnitPath(nonce)) and the "short test summary info" sections
+//     (ParsePytestSummary): a pass must be in both. A missing or broken
+//     report makes the run invalid; the statuses are then the summary's
+//     failures only;
+//   - gotest: GoTestRun (test2json events, or go test -v text); a package
+//     that failed with no failing test makes the run invalid;
 //   - any other kind: the registered parser on the marked section.
 //
+// For every kind, as SWE-bench v5's get_logs_eval does, a command that
+// exited non-zero while no test is FAILED or ERROR makes the run invalid:
+// the log does not describe the run that happened.
+//
 // It fails with ErrNoResults when the markers are missing and with
-// ErrUnknownParser for an unknown kind. An empty map with a nil error means
-// the run completed but reported no tests.
-func ParseRun(kind, output, nonce string, junit []byte) (map[string]Status, error) {
+// ErrUnknownParser for an unknown kind. Empty statuses with a nil error
+// mean the run completed but reported no tests.
+func ParseRun(kind, output, nonce string, junit []byte, exitCode int) (RunStatuses, error) {
 	section, err := markedSection(output, nonce)
 	if err != nil {
-		return nil, err
+		return RunStatuses{}, err
 	}
+	var run RunStatuses
 	switch kind {
 	case KindPytest:
 		summary := ParsePytestSummary(section)
-		if len(junit) > 0 {
-			if j, err := ParseJUnit(junit); err == nil && len(j) > 0 {
-				// The report cannot tell XPASS from PASSED, and a report
-				// rewritten by the code under test must not outvote the
-				// summary: where the summary gives a test a worse status,
-				// the summary wins.
-				for id, st := range summary {
-					if js, ok := j[id]; ok && severity(st) > severity(js) {
-						j[id] = st
-					}
+		run.Statuses, err = ReconcilePytest(junit, summary)
+		if err != nil {
+			run.Invalid = err.Error()
+			run.Statuses = make(map[string]Status)
+			for id, st := range summary {
+				if !Passed(st) {
+					run.Statuses[id] = st
 				}
-				return j, nil
 			}
 		}
-		return summary, nil
 	case KindGoTest:
-		return ParseGoTest(section), nil
+		g := GoTestRun(section)
+		run.Statuses, run.Invalid = g.Statuses, g.Invalid
+	default:
+		p, err := LookupParser(kind)
+		if err != nil {
+			return RunStatuses{}, err
+		}
+		run.Statuses = p.Parse(section)
 	}
-	p, err := LookupParser(kind)
-	if err != nil {
-		return nil, err
+	if run.Statuses == nil {
+		run.Statuses = map[string]Status{}
 	}
-	out := p.Parse(section)
-	if out == nil {
-		out = map[string]Status{}
+	checkExitCode(&run, exitCode)
+	return run, nil
+}
+
+// checkExitCode applies SWE-bench v5's rule: a command that exited
+// non-zero while no reported test failed is not described by its log.
+func checkExitCode(run *RunStatuses, exitCode int) {
+	if run.Invalid != "" || exitCode <= 0 || len(run.Statuses) == 0 {
+		return
 	}
-	return out, nil
+	for _, st := range run.Statuses {
+		if st == StatusFailed || st == StatusError {
+			return
+		}
+	}
+	run.Invalid = fmt.Sprintf("the test command exited with status %d but no test failed", exitCode)
 }

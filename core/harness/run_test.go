@@ -62,24 +62,32 @@ func TestParseRunMarkers(t *testing.T) {
 	}{
 		{"marked", startMarker(nonce) + "\n" + body + endMarker(nonce) + " exit=1\n", map[string]Status{"t.py::test_a": StatusFailed}, nil},
 		{"lines outside the markers do not count",
-			"=== short test summary info ===\nPASSED t.py::test_b\n" + startMarker(nonce) + "\n" + body + "\n" + endMarker(nonce) + " exit=1\n=== short test summary info ===\nPASSED t.py::test_a\n",
+			"=== short test summary info ===\nFAILED t.py::test_b\n" + startMarker(nonce) + "\n" + body + "\n" + endMarker(nonce) + " exit=1\n=== short test summary info ===\nFAILED t.py::test_c\n",
 			map[string]Status{"t.py::test_a": StatusFailed}, nil},
 		{"forged markers with another nonce", startMarker("x") + "\n" + summary + endMarker("x"), nil, ErrNoResults},
 		{"no end marker: cut short", startMarker(nonce) + "\n" + body, nil, ErrNoResults},
-		{"no summary", startMarker(nonce) + "\nPASSED t.py::test_a\n" + endMarker(nonce), map[string]Status{}, nil},
+		{"no summary", startMarker(nonce) + "\nFAILED t.py::test_a\n" + endMarker(nonce), map[string]Status{}, nil},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			got, err := ParseRun(KindPytest, c.output, nonce, nil)
+			// Without a JUnit report the run cannot be graded: it is
+			// invalid, and keeps only the summary's failures.
+			got, err := ParseRun(KindPytest, c.output, nonce, nil, 1)
 			if !errors.Is(err, c.wantErr) {
 				t.Fatalf("err = %v, want %v", err, c.wantErr)
 			}
-			if c.wantErr == nil && !reflect.DeepEqual(got, c.want) {
-				t.Errorf("got %v, want %v", got, c.want)
+			if c.wantErr != nil {
+				return
+			}
+			if !reflect.DeepEqual(got.Statuses, c.want) {
+				t.Errorf("got %v, want %v", got.Statuses, c.want)
+			}
+			if !strings.Contains(got.Invalid, "no JUnit report") {
+				t.Errorf("invalid = %q", got.Invalid)
 			}
 		})
 	}
-	if _, err := ParseRun("nope", startMarker(nonce)+"\n"+endMarker(nonce), nonce, nil); !errors.Is(err, ErrUnknownParser) {
+	if _, err := ParseRun("nope", startMarker(nonce)+"\n"+endMarker(nonce), nonce, nil, 0); !errors.Is(err, ErrUnknownParser) {
 		t.Errorf("unknown kind: %v", err)
 	}
 }
@@ -94,26 +102,27 @@ func TestParseRunJUnit(t *testing.T) {
 <testcase classname="t.TestC" name="m[1 2]" file="t.py"><skipped type="pytest.xfail" message="no"/></testcase>
 <testcase classname="" name="sub.test_mod" file="sub/test_mod.py"><error message="collection failure"/></testcase>
 </testsuite></testsuites>`
-	got, err := ParseRun(KindPytest, out, nonce, []byte(junit))
-	if err != nil {
-		t.Fatal(err)
+	got, err := ParseRun(KindPytest, out, nonce, []byte(junit), 1)
+	if err != nil || got.Invalid != "" {
+		t.Fatal(err, got.Invalid)
 	}
 	want := map[string]Status{
-		"t.py::a":             StatusPassed,
-		"t.py::x":             StatusXPass,  // from the summary
-		"t.py::f":             StatusFailed, // the report says it passed: it was rewritten
-		"t.py::TestC::m[1 2]": StatusXFail,
-		"sub/test_mod.py":     StatusError,
+		"t.py::a":         StatusPassed,
+		"t.py::x":         StatusXPass,  // from the summary
+		"t.py::f":         StatusFailed, // the report says it passed: it was rewritten
+		"sub/test_mod.py": StatusError,  // the report alone, but not a pass
+		// t.py::TestC::m[1 2] is XFAIL in the report alone: a pass nobody
+		// corroborates is missing.
 	}
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("got %v\nwant %v", got, want)
+	if !reflect.DeepEqual(got.Statuses, want) {
+		t.Errorf("got %v\nwant %v", got.Statuses, want)
 	}
-	// A report without file attributes (xunit2) or broken XML falls back to
-	// the summary.
-	for _, bad := range []string{`<testsuite><testcase classname="t" name="a"/></testsuite>`, `<testsuite><testcase`} {
-		got, err := ParseRun(KindPytest, out, nonce, []byte(bad))
-		if err != nil || got["t.py::a"] != StatusPassed || len(got) != 3 {
-			t.Errorf("fallback for %q: %v %v", bad, got, err)
+	// A report without file attributes (xunit2), broken XML, or none at all
+	// make the run invalid, whatever the summary says; its failures stay.
+	for _, bad := range []string{`<testsuite><testcase classname="t" name="a"/></testsuite>`, `<testsuite><testcase`, "", "  \n"} {
+		got, err := ParseRun(KindPytest, out, nonce, []byte(bad), 1)
+		if err != nil || got.Invalid == "" || !reflect.DeepEqual(got.Statuses, map[string]Status{"t.py::f": StatusFailed, "t.py::x": StatusXPass}) {
+			t.Errorf("report %q: %v %q %v", bad, got.Statuses, got.Invalid, err)
 		}
 	}
 }
