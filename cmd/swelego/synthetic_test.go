@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -397,5 +398,156 @@ func TestSyntheticLMRecipe(t *testing.T) {
 	}
 	if statements < len(all) {
 		t.Errorf("%d statement prompts for %d tasks", statements, len(all))
+	}
+}
+
+// ledgerRepo makes a git repository of testdata/srclayout/repo, committed
+// with a fixed author and date, and returns its folder.
+func ledgerRepo(t *testing.T) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "ledger")
+	if out, err := exec.Command("cp", "-a", abs(t, "testdata/srclayout/repo"), dir).CombinedOutput(); err != nil {
+		t.Fatalf("copy the fixture: %v\n%s", err, out)
+	}
+	for _, args := range [][]string{{"init", "-q", "-b", "main"}, {"add", "-A"}, {"-c", "commit.gpgsign=false", "commit", "-q", "-m", "ledger"}} {
+		cmd := exec.Command("git", args...)
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=swelego tests", "GIT_AUTHOR_EMAIL=tests@swelego.invalid",
+			"GIT_COMMITTER_NAME=swelego tests", "GIT_COMMITTER_EMAIL=tests@swelego.invalid",
+			"GIT_AUTHOR_DATE=2026-01-01T12:00:00Z", "GIT_COMMITTER_DATE=2026-01-01T12:00:00Z",
+			"GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL=/dev/null")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+	}
+	return dir
+}
+
+// synthRejections reads a synthetic source's rejections.
+func synthRejections(t *testing.T, work, name string) []pipeline.Rejection {
+	t.Helper()
+	path := filepath.Join(work, "source", "synthetic", name, "rejected.jsonl")
+	if _, err := os.Stat(path); err != nil {
+		return nil
+	}
+	var out []pipeline.Rejection
+	for _, rec := range readJSONL(t, path) {
+		raw, _ := json.Marshal(rec)
+		var r pipeline.Rejection
+		if err := json.Unmarshal(raw, &r); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+// TestSyntheticSrcLayout runs a synthetic source over a src-layout
+// repository whose tests import the package only when src/ is on the path.
+// With the environment's test_cmd setting PYTHONPATH, validation runs that
+// command and keeps tasks (the gold patch resolves them, evaluated with the
+// same command); without it nothing imports on the original tree, every
+// candidate is rejected as "the tests do not run at base" with the import
+// error in its log, and the stage fails saying so. In both, the candidate
+// that leaves `nonlocal total` without a binding is refused by the compile
+// check.
+func TestSyntheticSrcLayout(t *testing.T) {
+	t.Parallel() // waits on sandboxes more than it computes
+	requireDocker(t)
+	if testing.Short() {
+		t.Skip("builds an environment image and validates mutations")
+	}
+	repoDir := ledgerRepo(t)
+	recipe := abs(t, "testdata/srclayout/recipe.hcl")
+	cases := []struct {
+		name, testCmd string
+		ok            bool // the run succeeds and keeps tasks
+	}{
+		{"PYTHONPATH=src", "PYTHONPATH=src python3 -m pytest -p no:cacheprovider", true},
+		{"no PYTHONPATH", "python3 -m pytest -p no:cacheprovider", false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			work := t.TempDir()
+			cmd := swelegoCmd(t.TempDir(), "run", recipe, "--workdir", work, "-var", "repo_git="+repoDir, "-var", "test_cmd="+c.testCmd)
+			cmd.Env = append(cmd.Env, "SWELEGO_CACHE="+testCache)
+			out, err := cmd.CombinedOutput()
+			if c.ok && err != nil {
+				t.Fatalf("%v\n%s", err, tail(string(out), 6000))
+			}
+			if !c.ok && err == nil {
+				t.Fatalf("the run succeeded although no test imports at base:\n%s", tail(string(out), 6000))
+			}
+
+			rejected := synthRejections(t, work, "ledger")
+			compileRefused := false
+			for _, r := range rejected {
+				if r.Step == pipeline.StepCompile && strings.Contains(r.Reason, "no binding for nonlocal 'total'") {
+					compileRefused = true
+				}
+			}
+			if !compileRefused {
+				t.Errorf("the candidate leaving `nonlocal total` unbound was not refused by the compile check; rejections: %+v", rejected)
+			}
+			y := checkYield(t, work, "ledger")
+			var validated, base int
+			for _, r := range y {
+				validated += r.Validated
+				base += r.TestsDoNotRun
+			}
+
+			if c.ok {
+				tasks := synthTasks(t, work, "ledger")
+				if len(tasks) == 0 {
+					t.Fatalf("no task kept; rejections: %+v", rejected)
+				}
+				for _, task := range tasks {
+					checkTask(t, task)
+					if task.TestCmd != "" {
+						t.Errorf("%s: the task copies the environment's test command %q", task.InstanceID, task.TestCmd)
+					}
+				}
+				if base != 0 {
+					t.Errorf("%d candidates rejected as not running at base with PYTHONPATH set", base)
+				}
+				var report harness.Report
+				data, err := os.ReadFile(filepath.Join(work, "eval", "ledger", "report.json"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				json.Unmarshal(data, &report)
+				if report.ResolvedInstances != len(tasks) || report.TotalInstances != len(tasks) {
+					t.Errorf("gold patches resolve %d of %d (%d tasks)", report.ResolvedInstances, report.TotalInstances, len(tasks))
+				}
+				t.Logf("%d tasks, yield %+v", len(tasks), y)
+				return
+			}
+
+			if base == 0 || base != validated {
+				t.Errorf("yield: %d of %d validated candidates counted as not running at base, want all: %+v", base, validated, y)
+			}
+			for _, r := range rejected {
+				if r.Step == pipeline.StepCompile || r.Step == pipeline.StepApply {
+					continue
+				}
+				if r.Step != pipeline.StepBase || !strings.HasPrefix(r.Reason, "the tests do not run at base") {
+					t.Errorf("%s: step %q, reason %q; want the tests do not run at base", r.InstanceID, r.Step, r.Reason)
+				}
+				if !strings.Contains(r.Log, "No module named 'ledger'") {
+					t.Errorf("%s: the log kept does not show the import error:\n%s", r.InstanceID, r.Log)
+				}
+				if strings.Contains(r.Reason, "no test fails because of the bug") {
+					t.Errorf("%s: %s", r.InstanceID, r.Reason)
+				}
+			}
+			for _, want := range []string{"the tests do not run at base", `"` + c.testCmd + `"`, "No module named 'ledger'", "--rerun source.synthetic.ledger"} {
+				if !strings.Contains(string(out), want) {
+					t.Errorf("the run's output lacks %q:\n%s", want, tail(string(out), 6000))
+				}
+			}
+			if tasks := synthTasks(t, work, "ledger"); len(tasks) != 0 {
+				t.Errorf("%d tasks kept although no test runs at base", len(tasks))
+			}
+		})
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -63,7 +64,16 @@ const (
 	StepApply    = "apply"    // the mutation does not apply to the repository
 	StepCompile  = "compile"  // the mutated code does not compile (py_compile, go build)
 	StepValidate = "validate" // validation failed or the tests do not show the bug
+	// StepBase: no test passes on the original tree (the fix applied), so
+	// the environment's test command does not run there at all: a missing
+	// PYTHONPATH, an import error, a runner that is not installed. The
+	// candidate says nothing about its bug; the environment needs fixing.
+	StepBase = "base"
 )
+
+// rejectionLogBytes caps Rejection.Log: the head and the tail of the run's
+// output, where pytest prints its collection errors and its summary.
+const rejectionLogBytes = 8 << 10
 
 // Rejection is a candidate mutation that did not become a task.
 type Rejection struct {
@@ -73,12 +83,16 @@ type Rejection struct {
 	File       string `json:"file"`
 	Step       string `json:"step,omitempty"`
 	Reason     string `json:"reason"`
+	// Log is the output of the validation run that decided the rejection
+	// (the fixed tree's for StepBase), cut to its first and last bytes, when
+	// a test run decided it.
+	Log string `json:"log,omitempty"`
 }
 
 // Yield counts what became of one modifier's candidates (the modifier is
 // the task's injector: PLUGIN/KIND, or combine/PER). Every candidate is
 // counted once in Duplicates, OverLimit, NotApplied, CompileFailed or
-// Compiled; Compiled ≥ Validated ≥ Kept.
+// Compiled; Compiled ≥ Validated ≥ Kept, and Validated ≥ TestsDoNotRun.
 type Yield struct {
 	Candidates    int `json:"candidates"`
 	Duplicates    int `json:"duplicates"`
@@ -87,7 +101,10 @@ type Yield struct {
 	CompileFailed int `json:"compile_failed"` // rejected by the compile check
 	Compiled      int `json:"compiled"`       // passed the compile check (or the language has none)
 	Validated     int `json:"validated"`      // validation ran to the end
-	Kept          int `json:"kept"`           // ≥1 FAIL_TO_PASS and ≥1 PASS_TO_PASS
+	// TestsDoNotRun counts the validated candidates rejected at StepBase:
+	// no test passed on the original tree.
+	TestsDoNotRun int `json:"tests_do_not_run"`
+	Kept          int `json:"kept"` // ≥1 FAIL_TO_PASS and ≥1 PASS_TO_PASS
 }
 
 // ModelOpener opens the chat model a recipe's model block describes, by
@@ -103,6 +120,16 @@ type ModelOpener func(ctx context.Context, address string) (sdk.Model, error)
 // tree. With a combine block, validated bugs of one file or package are
 // then merged into harder tasks. With a model, the model is lent to the
 // injectors (LM rules) and writes the problem statements.
+//
+// Validation runs each candidate's tests as evaluation will: the task as
+// its environment completes it (taskenv.Manager.Prepare), so with the
+// environment's test_cmd. A candidate on whose original tree no test passes
+// is rejected at StepBase ("the tests do not run at base"), with the run's
+// log, and counted in Yield.TestsDoNotRun. When that is the fate of every
+// candidate validated, the environment's tests do not run at all: the
+// stage logs an error naming the environment, its test command and the
+// log's last lines, and fails (the run exits non-zero) rather than finish
+// with no tasks.
 type syntheticStage struct {
 	stageBase
 	// models opens the source's model; nil uses the recipe's model block
@@ -141,6 +168,8 @@ type synthRun struct {
 	// prior holds the records of an interrupted run, by instance id.
 	priorTasks    map[string]sdk.Task
 	priorRejected map[string]Rejection
+	// base is the first StepBase rejection, of this run or an earlier one.
+	base *Rejection
 }
 
 // candidate is a mutation with the injector block that proposed it and
@@ -236,7 +265,13 @@ func (s *syntheticStage) Run(ctx context.Context, sc *engine.StageContext) error
 	if err := r.combine(ctx); err != nil {
 		return fmt.Errorf("%s: %w", s.block.Address, err)
 	}
-	return r.report()
+	if err := r.report(); err != nil {
+		return err
+	}
+	if err := r.checkBase(); err != nil {
+		return fmt.Errorf("%s: %w", s.block.Address, err)
+	}
+	return nil
 }
 
 // openModel opens the source's model, or returns nil when it names none.
@@ -259,7 +294,8 @@ func (s *syntheticStage) openModel(ctx context.Context) (sdk.Model, error) {
 // harnessOptions are the validation options: reruns, timeout and the
 // environment's log parser (a harness parser or a log_parser plugin).
 func (s *syntheticStage) harnessOptions(ctx context.Context, sc *engine.StageContext, envs *taskenv.Manager, env taskenv.Environment) (harness.Options, error) {
-	hopts := harness.Options{Reruns: s.block.Int("reruns", 2)}
+	// The logs validation keeps are the rejections' (Rejection.Log).
+	hopts := harness.Options{Reruns: s.block.Int("reruns", 2), MaxLogBytes: rejectionLogBytes}
 	if d := s.block.String("timeout"); d != "" {
 		hopts.Timeout, _ = time.ParseDuration(d)
 	}
@@ -291,6 +327,9 @@ func (r *synthRun) readPrior() error {
 			return fmt.Errorf("%s:%d: %w", r.rejected.Path(), line, err)
 		}
 		r.priorRejected[rej.InstanceID] = rej
+		if rej.Step == StepBase && r.base == nil {
+			r.base = &rej
+		}
 		return nil
 	})
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
@@ -417,7 +456,7 @@ func (r *synthRun) pick(all []synthCandidate) []synthCandidate {
 			if rej, ok := r.priorRejected[c.id]; ok {
 				r.count(c.modifier(), func(y *Yield) {
 					countRejection(y, rej.Step)
-					if rej.Step != StepApply && rej.Step != StepCompile {
+					if afterCompile(rej.Step) {
 						y.Compiled++ // counted by the compile check when it ran
 					}
 				})
@@ -437,27 +476,48 @@ func countRejection(y *Yield, step string) {
 		y.NotApplied++
 	case StepCompile:
 		y.CompileFailed++
+	case StepBase:
+		y.Validated++
+		y.TestsDoNotRun++
 	default:
 		y.Validated++
 	}
 }
 
-// reject records why candidate id did not make a task.
-func (r *synthRun) reject(ctx context.Context, c synthCandidate, step, reason string) error {
-	r.count(c.modifier(), func(y *Yield) { countRejection(y, step) })
-	return r.rejected.Append(ctx, c.id, Rejection{InstanceID: c.id, Injector: c.modifier(), Kind: c.Kind, File: c.File, Step: step, Reason: reason})
+// afterCompile reports whether a rejection at step came after the
+// candidate passed the compile check.
+func afterCompile(step string) bool { return step != StepApply && step != StepCompile }
+
+// reject records why candidate c did not make a task: rej's Step, Reason
+// and Log; the rest is filled in from c.
+func (r *synthRun) reject(ctx context.Context, c synthCandidate, rej Rejection) error {
+	rej.InstanceID, rej.Injector, rej.Kind, rej.File = c.id, c.modifier(), c.Kind, c.File
+	return r.record(ctx, c.modifier(), rej)
+}
+
+// record counts rejection rej of a candidate of modifier and writes it.
+func (r *synthRun) record(ctx context.Context, modifier string, rej Rejection) error {
+	r.count(modifier, func(y *Yield) { countRejection(y, rej.Step) })
+	if rej.Step == StepBase {
+		r.ymu.Lock()
+		if r.base == nil {
+			r.base = &rej
+		}
+		r.ymu.Unlock()
+	}
+	return r.rejected.Append(ctx, rej.InstanceID, rej)
 }
 
 // validateCandidate validates one compiled candidate and writes its task
 // or its rejection.
 func (r *synthRun) validateCandidate(ctx context.Context, c synthCandidate) error {
-	t, step, reason, err := r.validate(ctx, c.id, c.modifier(), []string{c.Diff})
+	t, rej, err := r.validate(ctx, c.id, c.modifier(), []string{c.Diff})
 	if err != nil {
 		return err
 	}
 	r.prog.Add(1)
-	if reason != "" {
-		return r.reject(ctx, c, step, reason)
+	if rej != nil {
+		return r.reject(ctx, c, *rej)
 	}
 	origin := SyntheticOrigin{
 		Block: fmt.Sprintf("injector[%d]", c.block), Plugin: c.plugin, Kind: c.Kind,
@@ -497,15 +557,21 @@ func Origin(t sdk.Task) (o SyntheticOrigin, ok bool) {
 }
 
 // validate turns mutations (one, or several of a combination) into a task,
-// or says at which step and why it cannot be one. Errors are for the stage
-// (cancellation); a candidate's own failures are reasons.
-func (r *synthRun) validate(ctx context.Context, id, injector string, mutations []string) (t sdk.Task, step, reason string, err error) {
+// or says at which step and why it cannot be one (a Rejection holding Step,
+// Reason and Log). Errors are for the stage (cancellation); a candidate's
+// own failures are rejections.
+//
+// The harness validates the task as the environment completes it
+// (taskenv.Manager.Prepare: its test command), exactly what evaluation
+// runs. The task returned does not copy the test command: the environment
+// stays the one place it is set.
+func (r *synthRun) validate(ctx context.Context, id, injector string, mutations []string) (t sdk.Task, rej *Rejection, err error) {
 	fix, err := reverseDiff(ctx, r.envs, r.env, r.commit, mutations)
 	if err != nil {
 		if ctx.Err() != nil {
-			return t, "", "", ctx.Err()
+			return t, nil, ctx.Err()
 		}
-		return t, StepValidate, "the mutation does not apply: " + err.Error(), nil
+		return t, &Rejection{Step: StepValidate, Reason: "the mutation does not apply: " + err.Error()}, nil
 	}
 	t = sdk.Task{
 		InstanceID: id, Repo: r.env.Repo, Source: sdk.SourceSynthetic, Injector: injector,
@@ -515,27 +581,120 @@ func (r *synthRun) validate(ctx context.Context, id, injector string, mutations 
 	}
 	dir, err := os.MkdirTemp("", "swelego-synth-")
 	if err != nil {
-		return t, "", "", err
+		return t, nil, err
 	}
 	defer os.RemoveAll(dir)
 	t.BaseCommit, err = r.envs.SyntheticBase(ctx, r.env, t, filepath.Join(dir, "repo"))
 	if err != nil {
-		return t, StepValidate, "the buggy tree cannot be built: " + err.Error(), nil
+		return t, &Rejection{Step: StepValidate, Reason: "the buggy tree cannot be built: " + err.Error()}, nil
 	}
-	f2p, p2p, err := harness.Validate(ctx, r.open, t, r.hopts)
+	run, err := r.envs.Prepare(t)
+	if err != nil {
+		return t, nil, err
+	}
+	f2p, p2p, err := harness.Validate(ctx, r.open, run, r.hopts)
 	if ctx.Err() != nil {
-		return t, "", "", ctx.Err()
+		return t, nil, ctx.Err()
+	}
+	var ve *harness.ValidationError
+	var log string
+	if errors.As(err, &ve) {
+		log = ve.Log
 	}
 	switch {
+	case errors.Is(err, harness.ErrTestsDoNotRun):
+		why := err.Error()
+		if ve != nil {
+			why = fmt.Sprintf("%v (exit status %d)", ve.Err, ve.ExitCode)
+		}
+		if ex := logExcerpt(log, 4); ex != "" {
+			why += ": " + ex
+		}
+		return t, &Rejection{Step: StepBase, Reason: why, Log: log}, nil
 	case err != nil && !errors.Is(err, harness.ErrNoFailToPass):
-		return t, StepValidate, "validation failed: " + err.Error(), nil
+		return t, &Rejection{Step: StepValidate, Reason: "validation failed: " + err.Error(), Log: log}, nil
 	case len(f2p) == 0:
-		return t, StepValidate, "no test fails because of the bug", nil
+		return t, &Rejection{Step: StepValidate, Reason: "no test fails because of the bug"}, nil
 	case len(p2p) == 0:
-		return t, StepValidate, "no test passes on both trees (the bug breaks everything, e.g. the build)", nil
+		return t, &Rejection{Step: StepValidate, Reason: "no test passes on both trees (the bug breaks everything, e.g. the build)"}, nil
 	}
 	t.FailToPass, t.PassToPass = f2p, p2p
-	return t, "", "", nil
+	return t, nil, nil
+}
+
+// errorLineRe finds the line of a test run's log that says why nothing
+// ran: an exception (ModuleNotFoundError: …), a shell's or a runner's
+// complaint.
+var errorLineRe = regexp.MustCompile(`\w*(Error|Exception): |\berror: |command not found|No module named|cannot find package|no required module provides`)
+
+// logExcerpt sums up a test run's log in one line: its first line that
+// looks like an error (pytest prints the import error of a test module
+// long before its summary) and its last n non-empty lines, without the
+// harness's marker lines, joined by " | ".
+func logExcerpt(log string, n int) string {
+	var keep []string
+	first := ""
+	for _, l := range strings.Split(log, "\n") {
+		if strings.HasPrefix(strings.TrimSpace(l), ">>>>> swelego test output ") {
+			continue
+		}
+		if len(l) > 300 {
+			l = l[:300] + "…"
+		}
+		keep = append(keep, l)
+		if first == "" && errorLineRe.MatchString(l) {
+			first = strings.TrimSpace(l)
+		}
+	}
+	tail := lastLines(strings.Join(keep, "\n"), n)
+	if first == "" || strings.Contains(tail, first) {
+		return tail
+	}
+	return first + " | … | " + tail
+}
+
+// checkBase fails the stage when every candidate validated was rejected at
+// StepBase: the environment's tests do not run, and no candidate can be
+// validated until its test command is fixed. When only some were, it
+// warns.
+func (r *synthRun) checkBase() error {
+	var validated, base int
+	for _, y := range r.yield {
+		validated += y.Validated
+		base += y.TestsDoNotRun
+	}
+	if base == 0 || r.base == nil {
+		return nil
+	}
+	cmd := r.testCommand()
+	excerpt := logExcerpt(r.base.Log, 8)
+	if base < validated {
+		r.sc.Logger.Warn("the tests did not run at base for some candidates", "environment", r.env.Name, "test_cmd", cmd,
+			"tests_do_not_run", base, "validated", validated, "first", r.base.InstanceID, "log", excerpt)
+		return nil
+	}
+	r.sc.Logger.Error("the tests do not run at base: no candidate can be validated until the environment's test command runs its tests",
+		"environment", r.env.Name, "test_cmd", cmd, "candidates", base, "first", r.base.InstanceID, "log", excerpt)
+	return fmt.Errorf("environment %q, test command %q: %w for any of the %d candidates validated (%s: %s); fix the environment's test_cmd or setup, then run the stage again with --rerun %s",
+		r.env.Name, cmd, harness.ErrTestsDoNotRun, base, r.base.InstanceID, r.base.Reason, r.block.Address)
+}
+
+// testCommand is the command validation runs the tests with: the
+// environment's test_cmd, else the default of its runner.
+func (r *synthRun) testCommand() string {
+	if t, err := r.envs.Prepare(sdk.Task{Repo: r.env.Repo, Environment: r.env.Name}); err == nil && t.TestCmd != "" {
+		return t.TestCmd
+	}
+	if r.hopts.Command != "" {
+		return r.hopts.Command
+	}
+	switch r.kind() {
+	case harness.KindPytest:
+		return harness.DefaultPytestCommand
+	case harness.KindGoTest:
+		return harness.DefaultGoTestCommand
+	}
+	return "the " + r.kind() + " runner's default"
 }
 
 // report writes the yield report and logs it.
@@ -551,7 +710,8 @@ func (r *synthRun) report() error {
 	for _, k := range kinds {
 		y := r.yield[k]
 		r.sc.Logger.Info("yield", "modifier", k, "candidates", y.Candidates, "duplicates", y.Duplicates, "over_limit", y.OverLimit,
-			"not_applied", y.NotApplied, "compile_failed", y.CompileFailed, "compiled", y.Compiled, "validated", y.Validated, "kept", y.Kept)
+			"not_applied", y.NotApplied, "compile_failed", y.CompileFailed, "compiled", y.Compiled, "validated", y.Validated,
+			"tests_do_not_run", y.TestsDoNotRun, "kept", y.Kept)
 	}
 	return nil
 }

@@ -142,7 +142,7 @@ func (r *synthRun) combine(ctx context.Context) error {
 			if rej, ok := r.priorRejected[id]; ok {
 				r.count(modifier, func(y *Yield) {
 					countRejection(y, rej.Step)
-					if rej.Step == StepValidate {
+					if afterCompile(rej.Step) {
 						y.Compiled++
 					}
 				})
@@ -221,29 +221,29 @@ func (r *synthRun) combineOne(ctx context.Context, c combination, id, modifier, 
 			union[f] = true
 		}
 	}
-	rejectWith := func(step, reason string) (bool, bool, error) {
-		r.count(modifier, func(y *Yield) { countRejection(y, step) })
-		return false, step != StepApply, r.rejected.Append(ctx, id, Rejection{InstanceID: id, Injector: modifier, Kind: "combine", File: strings.Join(files, ","), Step: step, Reason: reason})
+	rejectWith := func(rej Rejection) (bool, bool, error) {
+		rej.InstanceID, rej.Injector, rej.Kind, rej.File = id, modifier, "combine", strings.Join(files, ",")
+		return false, rej.Step != StepApply, r.record(ctx, modifier, rej)
 	}
 	// The bug of a part is its fix reversed: apply the fixes in reverse
 	// to get the combined bug; overlapping bugs do not apply together.
 	mutations, err := reversedAll(fixes)
 	if err != nil {
-		return rejectWith(StepApply, err.Error())
+		return rejectWith(Rejection{Step: StepApply, Reason: err.Error()})
 	}
 	if _, err := reverseDiff(ctx, r.envs, r.env, r.commit, mutations); err != nil {
 		if ctx.Err() != nil {
 			return false, false, ctx.Err()
 		}
-		return rejectWith(StepApply, "the bugs do not apply together: "+err.Error())
+		return rejectWith(Rejection{Step: StepApply, Reason: "the bugs do not apply together: " + err.Error()})
 	}
 	r.count(modifier, func(y *Yield) { y.Compiled++ })
-	t, step, reason, err := r.validate(ctx, id, modifier, mutations)
+	t, rej, err := r.validate(ctx, id, modifier, mutations)
 	if err != nil {
 		return false, false, err
 	}
-	if reason != "" {
-		return rejectWith(step, reason)
+	if rej != nil {
+		return rejectWith(*rej)
 	}
 	var missing []string
 	for f := range union {
@@ -253,7 +253,7 @@ func (r *synthRun) combineOne(ctx context.Context, c combination, id, modifier, 
 	}
 	if len(missing) > 0 {
 		sort.Strings(missing)
-		return rejectWith(StepValidate, fmt.Sprintf("the combination hides a part's failures: %s no longer fail", strings.Join(missing, ", ")))
+		return rejectWith(Rejection{Step: StepValidate, Reason: fmt.Sprintf("the combination hides a part's failures: %s no longer fail", strings.Join(missing, ", "))})
 	}
 	origin := SyntheticOrigin{Block: "combine", Per: per, Parts: parts, Files: files}
 	origin.Statement = r.writeStatement(ctx, &t, mutations)

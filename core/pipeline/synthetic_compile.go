@@ -126,7 +126,7 @@ func (r *synthRun) compileWorker(ctx context.Context, cands []synthCandidate, w,
 		}
 		if step != "" {
 			r.prog.Add(1)
-			if err := r.reject(ctx, c, step, reason); err != nil {
+			if err := r.reject(ctx, c, Rejection{Step: step, Reason: reason}); err != nil {
 				return err
 			}
 			continue

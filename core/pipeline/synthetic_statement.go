@@ -78,7 +78,12 @@ func (r *synthRun) kind() string {
 // those tests.
 func (r *synthRun) failureOutput(ctx context.Context, t sdk.Task) (string, error) {
 	kind := r.kind()
-	base := r.env.TestCmd
+	// The environment's test command, as validation ran it.
+	prepared, err := r.envs.Prepare(t)
+	if err != nil {
+		return "", err
+	}
+	base := prepared.TestCmd
 	if kind == harness.KindPytest && base == "" {
 		base = "pytest --no-header -rA --tb=short -p no:cacheprovider"
 	}

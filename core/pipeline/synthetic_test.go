@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -229,5 +230,98 @@ func TestOrigin(t *testing.T) {
 	}
 	if _, ok := Origin(sdk.Task{}); ok {
 		t.Error("a task without origin has one")
+	}
+}
+
+// TestCompileCommandPython runs the python compile check against real
+// python3 on code that parses (ast.parse and tree-sitter accept it) but
+// that CPython's compiler refuses in its symbol-table and code-generation
+// passes, as `python3 -m py_compile` does: the check must reject all of it
+// and accept the same shapes written correctly.
+func TestCompileCommandPython(t *testing.T) {
+	if _, err := exec.LookPath("python3"); err != nil {
+		t.Skip("no python3")
+	}
+	cases := []struct {
+		name, src, want string // want: "" compiles, else a part of the error
+	}{
+		{"nonlocal without binding", "def outer():\n    def inner():\n        nonlocal count\n        count += 1\n        return count\n    return inner\n", "no binding for nonlocal 'count' found"},
+		{"nonlocal with binding", "def outer():\n    count = 0\n    def inner():\n        nonlocal count\n        count += 1\n        return count\n    return inner\n", ""},
+		{"nonlocal at module level", "nonlocal x\n", "nonlocal declaration not allowed at module level"},
+		{"return outside function", "x = 1\nreturn x\n", "'return' outside function"},
+		{"duplicate argument", "def f(a, a):\n    return a\n", "duplicate argument 'a'"},
+		{"await outside async", "def f(x):\n    return await x\n", "'await' outside async function"},
+		{"await inside async", "async def f(x):\n    return await x\n", ""},
+		{"async comprehension outside async", "def f(xs):\n    return [x async for x in xs]\n", "asynchronous comprehension outside of an asynchronous function"},
+		{"break outside loop", "def f():\n    break\n", "'break' outside loop"},
+		{"parameter and global", "def f(a):\n    global a\n    return a\n", "is parameter and global"},
+	}
+	// Every source parses: what refuses them is the compiler.
+	var sources []string
+	for _, c := range cases {
+		sources = append(sources, c.src)
+	}
+	parse := exec.Command("python3", "-c", "import ast, json, sys\nfor s in json.load(sys.stdin): ast.parse(s)")
+	data, _ := json.Marshal(sources)
+	parse.Stdin = strings.NewReader(string(data))
+	if out, err := parse.CombinedOutput(); err != nil {
+		t.Fatalf("ast.parse refuses a case, which then does not test the compiler: %v\n%s", err, out)
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			t.Cleanup(func() { os.RemoveAll(filepath.Join("/tmp/swelego-pycache", dir)) })
+			if err := os.MkdirAll(filepath.Join(dir, "pkg"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(dir, "pkg", "mod.py"), []byte(c.src), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			check := exec.Command("bash", "-c", compileCommand("python", []string{"pkg/mod.py"}))
+			check.Dir = dir
+			out, err := check.CombinedOutput()
+			switch {
+			case c.want == "" && err != nil:
+				t.Errorf("the check rejects valid code: %v\n%s", err, out)
+			case c.want != "" && err == nil:
+				t.Errorf("the check accepts code python3 cannot compile")
+			case c.want != "" && !strings.Contains(string(out), c.want):
+				t.Errorf("the check's output lacks %q:\n%s", c.want, out)
+			}
+		})
+	}
+}
+
+// TestLogExcerpt: the one-line summary of a run in which the tests do not
+// run names the error and ends with the run's last lines. The pytest log
+// is a real one: a src-layout repository's tests run without src/ on the
+// path.
+func TestLogExcerpt(t *testing.T) {
+	pytest, err := os.ReadFile("testdata/base-import-error.log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name, log string
+		n         int
+		want      string
+	}{
+		{"pytest import error", string(pytest), 2,
+			"E   ModuleNotFoundError: No module named 'ledger' | … | !!!!!!!!!!!!!!!!!!! Interrupted: 3 errors during collection !!!!!!!!!!!!!!!!!!!! | ============================== 3 errors in 0.15s ==============================="},
+		{"runner not installed", ">>>>> swelego test output start N\n/usr/bin/python3: No module named pytest\n\n>>>>> swelego test output end N exit=1\n", 3,
+			"/usr/bin/python3: No module named pytest"},
+		{"command not found", "bash: line 3: pytest: command not found\nsomething after\n", 1,
+			"bash: line 3: pytest: command not found | … | something after"},
+		{"no error line", "collected 0 items\n\n= no tests ran in 0.01s =\n", 5,
+			"collected 0 items | = no tests ran in 0.01s ="},
+		{"empty", "", 5, ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if got := logExcerpt(c.log, c.n); got != c.want {
+				t.Errorf("logExcerpt =\n%s\nwant\n%s", got, c.want)
+			}
+		})
 	}
 }
