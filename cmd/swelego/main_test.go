@@ -124,7 +124,7 @@ func writeTasks(t *testing.T, path string, ids ...string) {
 	t.Helper()
 	var b strings.Builder
 	for _, id := range ids {
-		rec, _ := json.Marshal(map[string]any{"instance_id": id, "repo": "o/r", "base_commit": "abc", "patch": "", "problem_statement": "p " + id, "FAIL_TO_PASS": `["t1"]`, "PASS_TO_PASS": []string{"t2"}})
+		rec, _ := json.Marshal(map[string]any{"instance_id": id, "repo": "o/r", "base_commit": "abc", "patch": "", "test_patch": "diff --git a/t b/t", "problem_statement": "p " + id, "FAIL_TO_PASS": `["t1"]`, "PASS_TO_PASS": []string{"t2"}})
 		b.Write(rec)
 		b.WriteByte('\n')
 	}

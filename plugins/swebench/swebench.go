@@ -39,7 +39,7 @@ var Schema = sdk.Schema{Attributes: map[string]sdk.Attribute{
 	"instance_ids":    {Type: sdk.TypeStringList, Description: "keep only these instance ids"},
 	"repos":           {Type: sdk.TypeStringList, Description: "keep only instances of these repositories (owner/name)"},
 	"limit":           {Type: sdk.TypeNumber, Description: "stop after this many tasks"},
-	"skip_invalid":    {Type: sdk.TypeBool, Description: "skip malformed records with a warning instead of failing"},
+	"skip_invalid":    {Type: sdk.TypeBool, Description: "skip malformed records, and records that lack a field grading needs, with a warning instead of failing"},
 	"source":          {Type: sdk.TypeString, Description: "source field for records without one (real or synthetic; default real)"},
 	"patch_direction": {Type: sdk.TypeString, Description: "patch_direction for records without one (fix or introduce; default fix)"},
 }}
@@ -63,7 +63,13 @@ type Source struct {
 
 var _ sdk.TaskSource = Source{}
 
-// Tasks sends the file's tasks in file order.
+// Tasks sends the file's tasks in file order. A record that lacks what its
+// kind of task needs to be graded (sdk.Task.CheckGradable: FAIL_TO_PASS;
+// base_commit; test_patch for a real task whose patch is the fix) is an
+// error naming the file, line and instance, or skipped with a warning under
+// skip_invalid. source and patch_direction defaults apply first, so a file
+// of SWE-smith tasks without test_patch loads with source = "synthetic" or
+// patch_direction = "introduce".
 func (s Source) Tasks(ctx context.Context, cfg sdk.Config, send func(sdk.Task) error) error {
 	var c Config
 	if err := cfg.Decode(&c); err != nil {
@@ -124,6 +130,14 @@ func (s Source) Tasks(ctx context.Context, cfg sdk.Config, send func(sdk.Task) e
 		}
 		if t.PatchDirection == "" {
 			t.PatchDirection = or(c.PatchDirection, sdk.PatchFixes)
+		}
+		if err := t.CheckGradable(); err != nil {
+			rerr := &jsonl.Error{File: c.Path, Line: dec.Line(), Err: err}
+			if c.SkipInvalid && s.Warn != nil {
+				s.Warn(rerr)
+				continue
+			}
+			return fmt.Errorf("swebench: %w", rerr)
 		}
 		if err := send(t); err != nil {
 			return err

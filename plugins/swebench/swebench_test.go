@@ -14,9 +14,18 @@ import (
 	"github.com/swelego/swelego/sdk/sdktest"
 )
 
-const sampleJSONL = `{"instance_id":"a__a-1","repo":"a/a","FAIL_TO_PASS":"[\"t1\"]","PASS_TO_PASS":[],"image_name":"x"}
-{"instance_id":"b__b-2","repo":"b/b","FAIL_TO_PASS":["t2"],"PASS_TO_PASS":"[]","source":"synthetic","patch_direction":"introduce"}
-{"instance_id":"a__a-3","repo":"a/a"}
+const sampleJSONL = `{"instance_id":"a__a-1","repo":"a/a","base_commit":"c1","test_patch":"diff","FAIL_TO_PASS":"[\"t1\"]","PASS_TO_PASS":[],"image_name":"x"}
+{"instance_id":"b__b-2","repo":"b/b","FAIL_TO_PASS":["t2"],"PASS_TO_PASS":"[]","source":"synthetic","patch_direction":"introduce","environment_setup_commit":"c2"}
+{"instance_id":"a__a-3","repo":"a/a","base_commit":"c3","test_patch":"diff","FAIL_TO_PASS":["t3"]}
+`
+
+// incomplete holds records that lack a field grading needs, after a good
+// one; line 4 is a SWE-smith task without test_patch or base_commit.
+const incomplete = `{"instance_id":"ok","repo":"a/a","base_commit":"c","test_patch":"diff","FAIL_TO_PASS":["t"]}
+{"instance_id":"no-f2p","repo":"a/a","base_commit":"c","test_patch":"diff","FAIL_TO_PASS":"[]"}
+{"instance_id":"no-base","repo":"a/a","test_patch":"diff","FAIL_TO_PASS":["t"]}
+{"instance_id":"smith","repo":"a/a","patch":"diff","FAIL_TO_PASS":["t"],"environment_setup_commit":"c"}
+{"instance_id":"no-test-patch","repo":"a/a","base_commit":"c","FAIL_TO_PASS":["t"]}
 `
 
 func gz(s string) string {
@@ -30,10 +39,11 @@ func gz(s string) string {
 func TestTasks(t *testing.T) {
 	dir := t.TempDir()
 	files := map[string]string{
-		"t.jsonl":    sampleJSONL,
-		"t.json":     "[\n" + strings.Join(strings.Split(strings.TrimSpace(sampleJSONL), "\n"), ",\n") + "\n]\n",
-		"t.jsonl.gz": gz(sampleJSONL),
-		"bad.jsonl":  "{\"instance_id\":\"ok\"}\n{nope\n{\"repo\":\"no id\"}\n{\"instance_id\":\"ok2\"}\n",
+		"t.jsonl":          sampleJSONL,
+		"t.json":           "[\n" + strings.Join(strings.Split(strings.TrimSpace(sampleJSONL), "\n"), ",\n") + "\n]\n",
+		"t.jsonl.gz":       gz(sampleJSONL),
+		"bad.jsonl":        "{\"instance_id\":\"ok\",\"base_commit\":\"c\",\"test_patch\":\"d\",\"FAIL_TO_PASS\":[\"t\"]}\n{nope\n{\"repo\":\"no id\"}\n{\"instance_id\":\"ok2\",\"base_commit\":\"c\",\"test_patch\":\"d\",\"FAIL_TO_PASS\":[\"t\"]}\n",
+		"incomplete.jsonl": incomplete,
 	}
 	for name, content := range files {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
@@ -53,6 +63,12 @@ func TestTasks(t *testing.T) {
 		{name: "repo filter and limit", cfg: `{"path":"t.jsonl","repos":["a/a"],"limit":1}`, want: "a__a-1"},
 		{name: "malformed line", cfg: `{"path":"bad.jsonl"}`, wantErr: "bad.jsonl:2:"},
 		{name: "skip invalid", cfg: `{"path":"bad.jsonl","skip_invalid":true}`, want: "ok ok2"},
+		{name: "no FAIL_TO_PASS", cfg: `{"path":"incomplete.jsonl"}`, wantErr: `incomplete.jsonl:2: task "no-f2p" has no FAIL_TO_PASS`},
+		{name: "no base_commit", cfg: `{"path":"incomplete.jsonl","instance_ids":["no-base"]}`, wantErr: `incomplete.jsonl:3: task "no-base" has no base_commit`},
+		{name: "no test_patch", cfg: `{"path":"incomplete.jsonl","instance_ids":["no-test-patch"]}`, wantErr: `incomplete.jsonl:5: task "no-test-patch" has no test_patch`},
+		{name: "swe-smith tasks as synthetic", cfg: `{"path":"incomplete.jsonl","instance_ids":["smith"],"source":"synthetic","patch_direction":"introduce"}`, want: "smith"},
+		{name: "swe-smith task read as real", cfg: `{"path":"incomplete.jsonl","instance_ids":["smith"]}`, wantErr: `incomplete.jsonl:4: task "smith" has no base_commit`},
+		{name: "skip incomplete", cfg: `{"path":"incomplete.jsonl","skip_invalid":true}`, want: "ok"},
 		{name: "missing file", cfg: `{"path":"nope.jsonl"}`, wantErr: "nope.jsonl"},
 		{name: "bad source value", cfg: `{"path":"t.jsonl","source":"fake"}`, wantErr: "source"},
 		{name: "no path", cfg: `{}`, wantErr: "path is required"},
@@ -81,6 +97,9 @@ func TestTasks(t *testing.T) {
 			}
 			if tt.name == "skip invalid" && len(warned) != 2 {
 				t.Errorf("warned %d times, want 2 (bad JSON, missing id): %v", len(warned), warned)
+			}
+			if tt.name == "skip incomplete" && len(warned) != 4 {
+				t.Errorf("warned %d times, want 4 (no FAIL_TO_PASS, base_commit, test_patch twice): %v", len(warned), warned)
 			}
 		})
 	}
