@@ -243,6 +243,8 @@ var blockSchemas = map[string]*blockSchema{
 			"predictions": required("predictions", cty.DynamicPseudoType),
 			"backend":     optional("backend", cty.String),
 			"workers":     optional("workers", cty.Number),
+			// instance_ids: grade and report only these tasks.
+			"instance_ids": optional("instance_ids", cty.List(cty.String)),
 		},
 		checks: map[string]func(cty.Value) error{
 			"tasks":       refTo(false, "source"),

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -29,11 +30,11 @@ import (
 
 type evalFlags struct {
 	tasks, predictions, backend, report, workdir, recipe string
-	repos                                                []string
+	repos, instanceIDs                                   []string
 	memory                                               string
 	workers                                              int
 	timeout                                              time.Duration
-	rerun                                                bool
+	rerun, retryErrors                                   bool
 }
 
 func newEvalCmd() *cobra.Command {
@@ -45,10 +46,18 @@ func newEvalCmd() *cobra.Command {
 applies the task's test patch, runs the tests and grades them by SWE-bench's rules.
 It writes one result per instance and a report with SWE-bench's keys.
 
---predictions takes a SWE-bench predictions file (JSON or JSON Lines), "gold" (each
-task's own patch) or "empty". Repositories are found by --repos folders (a bundle
-NAME.bundle or a repository folder per repository) or by a recipe's environment
-blocks (--recipe). Interrupted, it resumes where it stopped.`,
+--predictions takes a SWE-bench predictions file (JSON or JSON Lines), SWE-agent's
+preds.json, OpenHands' output.jsonl, "gold" (each task's own patch) or "empty". When
+an instance has several predictions the last one is graded, as SWE-bench does.
+Repositories are found by --repos folders (a bundle NAME.bundle or a repository
+folder per repository) or by a recipe's environment blocks (--recipe).
+
+Run again, it grades only what is missing: new tasks or predictions, changed
+predictions, and instances the infrastructure could not grade (a repository not
+found, an image that did not build, a sandbox that failed), which are never
+stored as results; with --retry-errors, also those whose result is an error.
+It exits with status 1 when some instances could not be graded, and 130 when
+interrupted.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
@@ -68,6 +77,8 @@ blocks (--recipe). Interrupted, it resumes where it stopped.`,
 	fs.DurationVar(&f.timeout, "timeout", harness.DefaultTimeout, "limit of one test run")
 	fs.StringVar(&f.memory, "memory", "", "memory limit of each sandbox, e.g. 2g (default 4g)")
 	fs.BoolVar(&f.rerun, "rerun", false, "discard earlier results in the run directory and grade again")
+	fs.BoolVar(&f.retryErrors, "retry-errors", false, "grade again the instances whose stored result is an error")
+	fs.StringSliceVar(&f.instanceIDs, "instance-ids", nil, "grade and report only these instances (comma-separated or repeated)")
 	cmd.MarkFlagRequired("tasks")
 	cmd.MarkFlagRequired("predictions")
 	return cmd
@@ -93,6 +104,9 @@ func readTaskFile(path string) ([]sdk.Task, error) {
 		}
 		if t.InstanceID == "" {
 			return nil, fmt.Errorf("%s:%d: record has no instance_id", path, dec.Line())
+		}
+		if err := t.CheckGradable(); err != nil {
+			return nil, &jsonl.Error{File: path, Line: dec.Line(), Err: err}
 		}
 		out = append(out, t)
 	}
@@ -122,10 +136,10 @@ func runEval(ctx context.Context, f evalFlags, stdout, stderr io.Writer) error {
 		repos = []string{dir, filepath.Join(dir, "..", "repos")}
 	}
 	workdir := f.workdir
-	fp := evalFingerprint(f, tasks, preds)
+	fp := evalFingerprint(f)
 	if workdir == "" {
 		name := strings.TrimSuffix(filepath.Base(f.predictions), filepath.Ext(f.predictions))
-		workdir = filepath.Join("runs", "eval", name+"-"+fp[:8])
+		workdir = filepath.Join("runs", "eval", name+"-"+evalDirHash(f, fp))
 	}
 	run, err := engine.Open(workdir)
 	if err != nil {
@@ -148,26 +162,30 @@ func runEval(ctx context.Context, f evalFlags, stdout, stderr io.Writer) error {
 		defer c.Close()
 	}
 	st := &evalCLIStage{fingerprint: fp, tasks: tasks, preds: preds, ev: &pipeline.Evaluator{
-		Envs:    taskenv.New(taskenv.Options{Backend: backend, Environments: envs, RepoDirs: repos, RunID: run.ID()}),
-		Harness: harness.Options{Timeout: f.timeout},
-		Workers: f.workers,
+		Envs:        taskenv.New(taskenv.Options{Backend: backend, Environments: envs, RepoDirs: repos, RunID: run.ID()}),
+		Harness:     harness.Options{Timeout: f.timeout},
+		Workers:     f.workers,
+		InstanceIDs: f.instanceIDs,
+		RetryErrors: f.retryErrors,
 	}}
 	var rerun []string
 	if f.rerun {
 		rerun = []string{evalAddress}
 	}
-	err = run.Execute(ctx, []engine.Stage{st}, engine.ExecOptions{Rerun: rerun, Out: stderr})
+	execErr := run.Execute(ctx, []engine.Stage{st}, engine.ExecOptions{Rerun: rerun, Out: stderr})
 	if ctx.Err() != nil {
 		return &exitError{code: 130, err: fmt.Errorf("interrupted; run the same command again to resume (run directory %s)", workdir)}
 	}
-	if err != nil {
-		return err
+	var ng *pipeline.NotGradedError
+	if execErr != nil && !errors.As(execErr, &ng) {
+		return execErr
 	}
-	// The stage may have been up to date: the report on disk is the truth.
+	// The report on disk is the truth, also when some instances could not
+	// be graded.
 	reportPath := filepath.Join(run.StageDir(evalAddress), pipeline.ReportFile)
 	data, err := os.ReadFile(reportPath)
 	if err != nil {
-		return err
+		return errors.Join(execErr, err)
 	}
 	var r harness.Report
 	if err := json.Unmarshal(data, &r); err != nil {
@@ -178,25 +196,45 @@ func runEval(ctx context.Context, f evalFlags, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	fmt.Fprintf(stdout, "backend %s: %d instances, %d submitted, %d completed, %d resolved, %d unresolved, %d empty patch, %d error\nreport: %s\n",
+	fmt.Fprintf(stdout, "backend %s: %d instances, %d submitted, %d completed, %d resolved, %d unresolved, %d empty patch, %d error\nreport: %s\nlogs: %s\n",
 		backend.Name(), r.TotalInstances, r.SubmittedInstances, r.CompletedInstances, r.ResolvedInstances, r.UnresolvedInstances, r.EmptyPatchInstances, r.ErrorInstances,
-		reportPath)
+		reportPath, filepath.Join(run.StageDir(evalAddress), pipeline.LogsDir))
+	if ng != nil {
+		return &exitError{code: 1, err: fmt.Errorf("%w (run directory %s)", ng, workdir)}
+	}
 	return nil
 }
 
 const evalAddress = "eval.cli"
 
-// evalFingerprint hashes what decides the results: tasks, predictions and
-// the sandbox backend.
-func evalFingerprint(f evalFlags, tasks []sdk.Task, preds []sdk.Prediction) string {
+// evalFingerprint hashes how instances are graded: the sandbox backend,
+// the test timeout and the memory limit. Which tasks and predictions are
+// graded is not part of it: each result records a digest of the task and
+// patch it graded, so a run in the same directory grades new and changed
+// predictions and keeps the rest; --workers and --instance-ids change how
+// fast and which, not how.
+func evalFingerprint(f evalFlags) string {
 	h := sha256.New()
-	json.NewEncoder(h).Encode(tasks)
-	json.NewEncoder(h).Encode(preds)
 	fmt.Fprintf(h, "%s\n%s\n%s\n", f.backend, f.timeout, f.memory)
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// evalCLIStage runs an Evaluator as the one stage of a `swelego eval` run.
+// evalDirHash names the default run directory: the fingerprint and the
+// tasks and predictions files, so two models' predictions files of the
+// same name get their own directories.
+func evalDirHash(f evalFlags, fp string) string {
+	h := sha256.New()
+	tasks, _ := filepath.Abs(f.tasks)
+	preds := f.predictions
+	if preds != pipeline.PredictGold && preds != pipeline.PredictEmpty {
+		preds, _ = filepath.Abs(preds)
+	}
+	fmt.Fprintf(h, "%s\n%s\n%s\n", fp, tasks, preds)
+	return hex.EncodeToString(h.Sum(nil))[:8]
+}
+
+// evalCLIStage runs an Evaluator as the one stage of a `swelego eval` run;
+// like the recipe's eval stage it is incremental.
 type evalCLIStage struct {
 	fingerprint string
 	tasks       []sdk.Task
@@ -207,23 +245,10 @@ type evalCLIStage struct {
 func (s *evalCLIStage) Address() string     { return evalAddress }
 func (s *evalCLIStage) DependsOn() []string { return nil }
 func (s *evalCLIStage) Fingerprint() string { return s.fingerprint }
+func (s *evalCLIStage) Incremental() bool   { return true }
 
 func (s *evalCLIStage) Run(ctx context.Context, sc *engine.StageContext) error {
-	out, err := sc.OpenOutput(pipeline.ResultsOutput, engine.KeyField("instance_id"))
-	if err != nil {
-		return err
-	}
-	defer out.Close()
 	s.ev.Logger = sc.Logger
-	prog := sc.Progress(0)
-	defer prog.Finish()
-	r, err := s.ev.Run(ctx, s.tasks, s.preds, out, prog)
-	if err != nil {
-		return err
-	}
-	data, err := json.MarshalIndent(r, "", "  ")
-	if err != nil {
-		return err
-	}
-	return os.WriteFile(filepath.Join(sc.Dir(), pipeline.ReportFile), append(data, '\n'), 0o644)
+	_, err := s.ev.Grade(ctx, sc, s.tasks, s.preds)
+	return err
 }

@@ -21,6 +21,7 @@ func newRunCmd() *cobra.Command {
 		rerun    []string
 		workdir  string
 		parallel int
+		retry    bool
 	)
 	cmd := &cobra.Command{
 		Use:   "run RECIPE",
@@ -30,7 +31,13 @@ directory (the recipe's swelego { workdir }, or --workdir). Run it again after a
 interruption and it does only what is missing; a finished stage is skipped.
 
 --stage takes a pipeline stage (tasks, rollout, sft, tts, eval) or a block address
-(source.swebench.bundled) and runs it with what it depends on; repeatable.`,
+(source.swebench.bundled) and runs it with what it depends on; repeatable.
+
+Finished sources, rollouts, TTS and evals run again every time to pick up new
+items (tasks appended to a source's file) and keep what they have. An eval that
+could not grade some instances because of the infrastructure (a repository not
+found, an image that did not build) stores no result for them, fails, and grades
+them on the next run; the run then exits with status 1.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
@@ -64,7 +71,11 @@ interruption and it does only what is missing; a finished stage is skipped.
 				return err
 			}
 			defer run.Close()
-			all, err := pipeline.Stages(rec, l.host)
+			var opts []pipeline.Option
+			if retry {
+				opts = append(opts, pipeline.WithRetryErrors())
+			}
+			all, err := pipeline.Stages(rec, l.host, opts...)
 			if err != nil {
 				return err
 			}
@@ -85,5 +96,6 @@ interruption and it does only what is missing; a finished stage is skipped.
 	cmd.Flags().StringArrayVar(&rerun, "rerun", nil, "discard this stage's earlier outputs and run it again (block address, repeatable)")
 	cmd.Flags().StringVar(&workdir, "workdir", "", "run directory (overrides the recipe's swelego { workdir })")
 	cmd.Flags().IntVar(&parallel, "parallel", 1, "stages that may run at the same time")
+	cmd.Flags().BoolVar(&retry, "retry-errors", false, "eval stages grade again the instances whose stored result is an error")
 	return cmd
 }

@@ -2,16 +2,24 @@ package pipeline
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"net/url"
 	"os"
 	"path/filepath"
+	"sort"
+	"strings"
 	"sync"
 	"time"
 
 	units "github.com/docker/go-units"
+	"github.com/zclconf/go-cty/cty"
+	ctyjson "github.com/zclconf/go-cty/cty/json"
 
 	"github.com/swelego/swelego/core/engine"
 	"github.com/swelego/swelego/core/harness"
@@ -25,6 +33,12 @@ import (
 const (
 	ResultsOutput = "results"     // one graded harness.Result per instance
 	ReportFile    = "report.json" // SWE-bench's report over the results
+	// LogsDir holds a folder per instance, as SWE-bench's
+	// logs/run_evaluation/RUN/MODEL/INSTANCE: the patch graded
+	// (patch.diff), the test run's output (test_output.txt), SWE-bench's
+	// per-instance report (report.json, for graded instances) and, when it
+	// could not be graded, why (run_instance.log).
+	LogsDir = "logs"
 )
 
 // Pseudo-predictions an eval accepts instead of a file, as SWE-bench's
@@ -43,6 +57,39 @@ type Evaluator struct {
 	// LogParsers finds a plugin serving log_parser, for environments whose
 	// parser is not one of the harness's own; nil allows only those.
 	LogParsers func(ctx context.Context, name string) (sdk.LogParser, error)
+	// LogDir, when set, receives a folder per instance (see LogsDir).
+	LogDir string
+	// InstanceIDs, when set, restricts grading and the report to these
+	// tasks (SWE-bench's --instance_ids).
+	InstanceIDs []string
+	// RetryErrors grades again the instances whose stored result is an
+	// error (a patch that did not apply, a timeout, a run without results).
+	RetryErrors bool
+}
+
+// NotGradedError lists the instances the infrastructure could not grade
+// (a repository or git bundle not found, an unknown language, an image
+// that did not build, a sandbox that failed): their results are not
+// stored, so the next run grades them again.
+type NotGradedError struct {
+	Failures []harness.Result // each with Error set
+}
+
+func (e *NotGradedError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d of the instances could not be graded because of the infrastructure; run again to grade them: ", len(e.Failures))
+	const show = 10
+	for i, r := range e.Failures {
+		if i == show {
+			fmt.Fprintf(&b, "; and %d more", len(e.Failures)-show)
+			break
+		}
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		fmt.Fprintf(&b, "%s: %s", r.InstanceID, r.Error)
+	}
+	return b.String()
 }
 
 // harnessOptions are the harness options for t: the environment's parser,
@@ -85,13 +132,168 @@ func (pp pluginParser) Parse(log string) map[string]harness.Status {
 	return st
 }
 
+// Select applies InstanceIDs to tasks and predictions and keeps the last
+// prediction of each instance, as SWE-bench does, with a warning for
+// every instance that had several. An id of InstanceIDs that is no task
+// is an error.
+func (e *Evaluator) Select(tasks []sdk.Task, preds []sdk.Prediction) ([]sdk.Task, []sdk.Prediction, error) {
+	if e.Logger == nil {
+		e.Logger = slog.New(slog.DiscardHandler)
+	}
+	if len(e.InstanceIDs) > 0 {
+		want := make(map[string]bool, len(e.InstanceIDs))
+		for _, id := range e.InstanceIDs {
+			want[id] = true
+		}
+		var kept []sdk.Task
+		for _, t := range tasks {
+			if want[t.InstanceID] {
+				kept = append(kept, t)
+				delete(want, t.InstanceID)
+			}
+		}
+		if len(want) > 0 {
+			missing := make([]string, 0, len(want))
+			for id := range want {
+				missing = append(missing, id)
+			}
+			sort.Strings(missing)
+			return nil, nil, fmt.Errorf("instance ids not among the tasks: %s", strings.Join(missing, ", "))
+		}
+		selected := make(map[string]bool, len(kept))
+		for _, t := range kept {
+			selected[t.InstanceID] = true
+		}
+		var kp []sdk.Prediction
+		for _, p := range preds {
+			if selected[p.InstanceID] {
+				kp = append(kp, p)
+			}
+		}
+		tasks, preds = kept, kp
+	}
+	preds, dups := harness.LatestPredictions(preds)
+	if len(dups) > 0 {
+		ids := make([]string, 0, len(dups))
+		for id := range dups {
+			ids = append(ids, id)
+		}
+		sort.Strings(ids)
+		for _, id := range ids {
+			e.Logger.Warn("duplicate predictions: grading the last one, as SWE-bench does", "instance_id", id, "records", dups[id])
+		}
+	}
+	return tasks, preds, nil
+}
+
+// Grade grades predictions as an eval stage does: it selects them
+// (Select), opens the stage's results, dropping those of predictions that
+// changed since they were graded (and, with RetryErrors, error results),
+// grades what is missing with a folder per instance under LogsDir, and
+// writes the report. The report is written even when some instances could
+// not be graded; the error is then a *NotGradedError.
+func (e *Evaluator) Grade(ctx context.Context, sc *engine.StageContext, tasks []sdk.Task, preds []sdk.Prediction) (harness.Report, error) {
+	tasks, preds, err := e.Select(tasks, preds)
+	if err != nil {
+		return harness.Report{}, err
+	}
+	graded := gradedDigests(tasks, preds)
+	drop := func(key string, raw json.RawMessage) bool {
+		var rec harness.Result
+		var digest struct {
+			Graded string `json:"graded_input"`
+		}
+		if json.Unmarshal(raw, &rec) != nil || json.Unmarshal(raw, &digest) != nil {
+			return false
+		}
+		if want, ok := graded[key]; ok && digest.Graded != "" && digest.Graded != want {
+			return true // its prediction or task changed
+		}
+		// An infrastructure failure stored by an earlier swelego is no
+		// grade; with RetryErrors, neither is any error.
+		return rec.Infra || e.RetryErrors && rec.Status == harness.ResultError
+	}
+	out, err := sc.OpenOutput(ResultsOutput, engine.KeyField("instance_id"), engine.WithDrop(drop))
+	if err != nil {
+		return harness.Report{}, err
+	}
+	defer out.Close()
+	if e.LogDir == "" {
+		e.LogDir = filepath.Join(sc.Dir(), LogsDir)
+	}
+	prog := sc.Progress(0)
+	defer prog.Finish()
+	report, err := e.Run(ctx, tasks, preds, out, prog)
+	var ng *NotGradedError
+	if err != nil && !errors.As(err, &ng) {
+		return report, err
+	}
+	if ng != nil {
+		sc.Count("not_graded", int64(len(ng.Failures)))
+	}
+	if werr := writeJSON(filepath.Join(sc.Dir(), ReportFile), report); werr != nil {
+		return report, werr
+	}
+	sc.Logger.Info("evaluation", "resolved", report.ResolvedInstances, "submitted", report.SubmittedInstances, "errors", report.ErrorInstances, "empty", report.EmptyPatchInstances)
+	return report, err
+}
+
+// gradedDigests returns, for every prediction of a task, the digest of
+// what grading it depends on (see gradedDigest).
+func gradedDigests(tasks []sdk.Task, preds []sdk.Prediction) map[string]string {
+	byID := make(map[string]sdk.Task, len(tasks))
+	for _, t := range tasks {
+		byID[t.InstanceID] = t
+	}
+	out := make(map[string]string, len(preds))
+	for _, p := range preds {
+		if t, ok := byID[p.InstanceID]; ok {
+			out[p.InstanceID] = gradedDigest(t, p)
+		}
+	}
+	return out
+}
+
+// gradedDigest hashes what a result depends on: the prediction's patch and
+// the fields of its task that grading reads (not its problem statement or
+// hints), so a result is graded again when one of them changes.
+func gradedDigest(t sdk.Task, p sdk.Prediction) string {
+	h := sha256.New()
+	json.NewEncoder(h).Encode([]any{p.ModelPatch, t.Repo, t.BaseCommit, t.EnvironmentSetupCommit, t.Patch, t.TestPatch,
+		t.FailToPass, t.PassToPass, t.Source, t.PatchDirection, t.Language, t.Environment, t.Image, t.TestCmd})
+	return hex.EncodeToString(h.Sum(nil))[:16]
+}
+
+// resultRecord is one line of an eval stage's results: the harness
+// result and the digest of what was graded.
+type resultRecord struct {
+	harness.Result
+	Graded string
+}
+
+// MarshalJSON writes the result's fields and graded_input.
+func (r resultRecord) MarshalJSON() ([]byte, error) {
+	data, err := json.Marshal(r.Result)
+	if err != nil || r.Graded == "" || len(data) < 2 {
+		return data, err
+	}
+	tail, _ := json.Marshal(r.Graded)
+	data = append(data[:len(data)-1], `,"graded_input":`...)
+	return append(append(data, tail...), '}'), nil
+}
+
 // Run grades every prediction whose task is known and whose instance out
-// does not hold yet, writes each result to out, and returns the report over
-// all results out holds.
+// does not hold yet, writes each result to out, and returns the report
+// over all results out holds. Predictions should have been through
+// Select. An instance the infrastructure could not grade (harness.Result
+// Infra, or an environment that cannot be prepared) gets no result; Run
+// then goes on with the others and returns the report with a
+// *NotGradedError.
 func (e *Evaluator) Run(ctx context.Context, tasks []sdk.Task, preds []sdk.Prediction, out *engine.Writer, prog *engine.Progress) (harness.Report, error) {
 	if e.Logger == nil {
 		e.Logger = slog.New(slog.DiscardHandler)
 	}
+	preds, _ = harness.LatestPredictions(preds)
 	byID := make(map[string]sdk.Task, len(tasks))
 	for _, t := range tasks {
 		byID[t.InstanceID] = t
@@ -111,26 +313,47 @@ func (e *Evaluator) Run(ctx context.Context, tasks []sdk.Task, preds []sdk.Predi
 		prog.Skip(out.Len())
 	}
 	open := func(ctx context.Context, t sdk.Task) (harness.Sandbox, error) { return e.Envs.Open(ctx, t) }
+	var mu sync.Mutex
+	var failed []harness.Result
 	err := forEach(ctx, e.Workers, todo, func(p sdk.Prediction) error {
-		t, err := e.Envs.Prepare(byID[p.InstanceID])
+		task := byID[p.InstanceID]
+		// An empty patch is graded without its environment, as SWE-bench
+		// does.
+		t, err := task, error(nil)
 		var opts harness.Options
-		if err == nil {
-			opts, err = e.harnessOptions(ctx, t)
+		if p.ModelPatch != "" {
+			t, err = e.Envs.Prepare(task)
+			if err == nil {
+				opts, err = e.harnessOptions(ctx, t)
+			}
 		}
 		var r harness.Result
 		if err != nil {
-			r = harness.Result{InstanceID: t.InstanceID, Status: harness.ResultError, ExitCode: -1, Error: err.Error()}
+			// The environment could not be prepared (a repository or git
+			// bundle not found, a log parser plugin missing): that says
+			// nothing about the prediction.
+			r = harness.Result{InstanceID: p.InstanceID, Status: harness.ResultError, ExitCode: -1, Error: err.Error(), Infra: true}
 		} else {
 			r = harness.Evaluate(ctx, open, t, p.ModelPatch, opts)
 		}
 		if ctx.Err() != nil {
 			return ctx.Err() // an interrupted grade is not a result
 		}
+		if err := e.writeLogs(p, r); err != nil {
+			e.Logger.Warn("cannot write the instance's logs", "instance_id", r.InstanceID, "error", err)
+		}
+		if r.Infra {
+			e.Logger.Error("not graded: infrastructure failure", "instance_id", r.InstanceID, "error", r.Error)
+			mu.Lock()
+			failed = append(failed, r)
+			mu.Unlock()
+			return nil
+		}
 		e.Logger.Info("graded", "instance_id", r.InstanceID, "status", r.Status, "error", r.Error)
 		if prog != nil {
 			prog.Add(1)
 		}
-		return out.Append(ctx, r.InstanceID, r)
+		return out.Append(ctx, r.InstanceID, resultRecord{Result: r, Graded: gradedDigest(task, p)})
 	})
 	if err != nil {
 		return harness.Report{}, err
@@ -147,7 +370,94 @@ func (e *Evaluator) Run(ctx context.Context, tasks []sdk.Task, preds []sdk.Predi
 	if err != nil {
 		return harness.Report{}, err
 	}
-	return harness.NewReport(tasks, preds, results), nil
+	report := harness.NewReport(tasks, preds, results)
+	if len(failed) > 0 {
+		sort.Slice(failed, func(i, j int) bool { return failed[i].InstanceID < failed[j].InstanceID })
+		return report, &NotGradedError{Failures: failed}
+	}
+	return report, nil
+}
+
+// writeLogs writes the instance's folder under LogDir, replacing what an
+// earlier grade of it left.
+func (e *Evaluator) writeLogs(p sdk.Prediction, r harness.Result) error {
+	if e.LogDir == "" {
+		return nil
+	}
+	dir := filepath.Join(e.LogDir, instanceDirName(p.InstanceID))
+	if err := os.RemoveAll(dir); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	files := map[string][]byte{}
+	if p.ModelPatch != "" {
+		files["patch.diff"] = []byte(p.ModelPatch)
+	}
+	if r.Log != "" {
+		files["test_output.txt"] = []byte(r.Log)
+	}
+	switch r.Status {
+	case harness.ResultError:
+		why := "error"
+		if r.Infra {
+			why = "infrastructure error (not graded; run again to retry)"
+		}
+		files["run_instance.log"] = []byte(fmt.Sprintf("%s: %s: %s\n", p.InstanceID, why, r.Error))
+	case harness.ResultEmptyPatch:
+	default:
+		data, err := json.MarshalIndent(map[string]any{p.InstanceID: instanceReport(r)}, "", "    ")
+		if err != nil {
+			return err
+		}
+		files["report.json"] = append(data, '\n')
+	}
+	for name, data := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// instanceReport is SWE-bench's per-instance report.json entry.
+func instanceReport(r harness.Result) map[string]any {
+	empty := harness.Outcome{Success: []string{}, Failure: []string{}}
+	ts := harness.TestsStatus{FailToPass: empty, PassToPass: empty}
+	if r.TestsStatus != nil {
+		ts = *r.TestsStatus
+	}
+	list := func(s []string) []string {
+		if s == nil {
+			return []string{}
+		}
+		return s
+	}
+	group := func(o harness.Outcome) map[string][]string {
+		return map[string][]string{"success": list(o.Success), "failure": list(o.Failure)}
+	}
+	return map[string]any{
+		"patch_is_None":              false,
+		"patch_exists":               true,
+		"patch_successfully_applied": r.PatchApplied,
+		"resolved":                   r.Status == harness.ResultResolved,
+		"tests_status": map[string]any{
+			"FAIL_TO_PASS": group(ts.FailToPass),
+			"PASS_TO_PASS": group(ts.PassToPass),
+			"FAIL_TO_FAIL": group(empty),
+			"PASS_TO_FAIL": group(empty),
+		},
+	}
+}
+
+// instanceDirName turns an instance id into one safe path element.
+func instanceDirName(id string) string {
+	name := url.PathEscape(id)
+	if strings.Trim(name, ".") == "" {
+		name = strings.ReplaceAll(name, ".", "%2E")
+	}
+	return name
 }
 
 // LoadPredictions reads a predictions file, or makes the gold or empty
@@ -210,8 +520,29 @@ func isURL(s string) bool {
 }
 
 // evalStage grades predictions of a recipe's tasks: `eval "NAME" { tasks,
-// predictions, backend, workers }`.
-type evalStage struct{ stageBase }
+// predictions, backend, workers, instance_ids }`. It is incremental: run
+// again after it finished, it grades the predictions it has no result for
+// (new tasks, new predictions, changed ones) and keeps the others.
+type evalStage struct {
+	stageBase
+	retryErrors bool
+}
+
+func (s *evalStage) Incremental() bool { return true }
+
+// Fingerprint adds the sandbox block's limits (a test run's timeout and
+// memory change grades) to the block's own settings; workers and
+// instance_ids are left out (see stageBase.Fingerprint).
+func (s *evalStage) Fingerprint() string {
+	h := sha256.New()
+	io.WriteString(h, s.stageBase.Fingerprint())
+	if b := s.recipe.Block("sandbox"); b != nil && b.Value != (cty.Value{}) && b.Value.IsWhollyKnown() {
+		if data, err := ctyjson.Marshal(b.Value, b.Value.Type()); err == nil {
+			h.Write(data)
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil))[:16]
+}
 
 func (s *evalStage) Run(ctx context.Context, sc *engine.StageContext) error {
 	tasks, err := readTaskList(sc.OutputPath(s.block.Ref("tasks"), TasksOutput))
@@ -233,29 +564,19 @@ func (s *evalStage) Run(ctx context.Context, sc *engine.StageContext) error {
 		return err
 	}
 	defer closeEnvs()
-	out, err := sc.OpenOutput(ResultsOutput, engine.KeyField("instance_id"))
-	if err != nil {
-		return err
-	}
-	defer out.Close()
 	ev := &Evaluator{
-		Envs:    envs,
-		Workers: s.block.Int("workers", 1),
-		Logger:  sc.Logger,
+		Envs:        envs,
+		Workers:     s.block.Int("workers", 1),
+		Logger:      sc.Logger,
+		InstanceIDs: s.block.Strings("instance_ids"),
+		RetryErrors: s.retryErrors,
 	}
 	if s.host != nil {
 		ev.LogParsers = s.host.LogParser
 	}
-	prog := sc.Progress(0)
-	defer prog.Finish()
-	report, err := ev.Run(ctx, tasks, preds, out, prog)
-	if err != nil {
+	if _, err := ev.Grade(ctx, sc, tasks, preds); err != nil {
 		return fmt.Errorf("%s: %w", s.block.Address, err)
 	}
-	if err := writeJSON(filepath.Join(sc.Dir(), ReportFile), report); err != nil {
-		return err
-	}
-	sc.Logger.Info("evaluation", "resolved", report.ResolvedInstances, "submitted", report.SubmittedInstances, "errors", report.ErrorInstances, "empty", report.EmptyPatchInstances)
 	return nil
 }
 

@@ -29,8 +29,23 @@ var StageAliases = map[string]string{
 	"eval":    "eval",
 }
 
+// Option tunes the stages Stages builds.
+type Option func(*options)
+
+type options struct {
+	retryErrors bool
+}
+
+// WithRetryErrors makes eval stages grade again the instances whose stored
+// result is an error (`swelego run --retry-errors`).
+func WithRetryErrors() Option { return func(o *options) { o.retryErrors = true } }
+
 // Stages builds an engine stage for every stage block of the recipe.
-func Stages(rec *hcl.Recipe, host *pluginhost.Host) ([]engine.Stage, error) {
+func Stages(rec *hcl.Recipe, host *pluginhost.Host, opts ...Option) ([]engine.Stage, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	var out []engine.Stage
 	for _, b := range rec.Stages {
 		base := stageBase{block: b, recipe: rec, host: host}
@@ -44,7 +59,7 @@ func Stages(rec *hcl.Recipe, host *pluginhost.Host) ([]engine.Stage, error) {
 		case "tts":
 			out = append(out, &ttsStage{stageBase: base})
 		case "eval":
-			out = append(out, &evalStage{stageBase: base})
+			out = append(out, &evalStage{stageBase: base, retryErrors: o.retryErrors})
 		case "rollout":
 			out = append(out, &rolloutStage{stageBase: base})
 		case "sft":
@@ -121,14 +136,32 @@ func (s *stageBase) DependsOn() []string {
 	return out
 }
 
-// Fingerprint hashes the block's evaluated configuration and the identity
-// of the plugins it calls, so a finished stage whose configuration changed,
-// or whose plugin was swapped, is noticed.
+// notFingerprinted are the settings that change how fast a stage's items
+// are done, or which of them, but not what each one's record holds:
+// changing them keeps a stage's outputs (workers: items done at once;
+// instance_ids: which instances an eval grades and reports). Timeouts and
+// limits do change records (a test run cut short is graded an error) and
+// stay in the fingerprint.
+var notFingerprinted = map[string]bool{"workers": true, "instance_ids": true}
+
+// Fingerprint hashes the block's evaluated configuration (but
+// notFingerprinted) and the identity of the plugins it calls, so a
+// finished stage whose configuration changed, or whose plugin was swapped,
+// is noticed.
 func (s *stageBase) Fingerprint() string {
 	h := sha256.New()
 	fmt.Fprintf(h, "%s\n%s\n", s.block.Address, s.block.Plugin)
-	if s.block.Value != (cty.Value{}) && s.block.Value.IsWhollyKnown() {
-		if data, err := ctyjson.Marshal(s.block.Value, s.block.Value.Type()); err == nil {
+	if v := s.block.Value; v != (cty.Value{}) && v.IsWhollyKnown() {
+		if v.Type().IsObjectType() && !v.IsNull() {
+			attrs := map[string]cty.Value{}
+			for name, av := range v.AsValueMap() {
+				if !notFingerprinted[name] {
+					attrs[name] = av
+				}
+			}
+			v = cty.ObjectVal(attrs)
+		}
+		if data, err := ctyjson.Marshal(v, v.Type()); err == nil {
 			h.Write(data)
 		}
 	}
@@ -157,6 +190,13 @@ func (s *stageBase) writePlugin(w io.Writer, name string) {
 	}
 	fmt.Fprintf(w, "\nplugin %s %s", name, id)
 }
+
+// Rollouts and TTS keep one record per task (attempt, candidate) and skip
+// what they hold, so a finished one picks up tasks its source added since
+// (engine.Incremental). Stages that consume everything at once (sft) are
+// not incremental: they are stale when their inputs grow.
+func (s *rolloutStage) Incremental() bool { return true }
+func (s *ttsStage) Incremental() bool     { return true }
 
 // unavailableStage stands for a stage type this build cannot run yet.
 type unavailableStage struct{ stageBase }

@@ -1,7 +1,11 @@
 package pipeline
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -17,7 +21,12 @@ const flushEvery = 512
 
 // sourceStage streams a task source plugin's tasks into the run directory,
 // one record per instance id. A resumed stage skips ids already written.
+// It is incremental: a finished source streams its source again at every
+// run and adds the tasks that are new (appended to its file); a task that
+// changed since it was loaded keeps its stored record, with a warning.
 type sourceStage struct{ stageBase }
+
+func (s *sourceStage) Incremental() bool { return true }
 
 func (s *sourceStage) Run(ctx context.Context, sc *engine.StageContext) error {
 	src, err := s.host.TaskSource(ctx, s.block.Plugin)
@@ -30,6 +39,23 @@ func (s *sourceStage) Run(ctx context.Context, sc *engine.StageContext) error {
 	}
 	defer w.Close()
 	had := w.Len()
+	stored := map[string]string{} // instance id -> digest of its record
+	if had > 0 {
+		err := engine.ReadRecords(w.Path(), func(_ int, raw json.RawMessage) error {
+			var t struct {
+				InstanceID string `json:"instance_id"`
+			}
+			if err := json.Unmarshal(raw, &t); err != nil {
+				return err
+			}
+			stored[t.InstanceID] = recordDigest(raw)
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("%s: %w", s.block.Address, err)
+		}
+	}
+	var changed []string
 	prog := sc.Progress(0)
 	defer prog.Finish()
 	prog.Skip(had)
@@ -56,6 +82,11 @@ func (s *sourceStage) Run(ctx context.Context, sc *engine.StageContext) error {
 		}
 		seen[t.InstanceID] = true
 		if w.Has(t.InstanceID) {
+			if d, ok := stored[t.InstanceID]; ok {
+				if raw, err := encodeRecord(t); err == nil && recordDigest(raw) != d {
+					changed = append(changed, t.InstanceID)
+				}
+			}
 			return nil
 		}
 		wait, err := w.AppendAsync(ctx, t.InstanceID, t)
@@ -79,6 +110,35 @@ func (s *sourceStage) Run(ctx context.Context, sc *engine.StageContext) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", s.block.Address, err)
 	}
+	if len(changed) > 0 {
+		sc.Logger.Warn("tasks changed in the source since they were loaded; keeping the loaded ones (rerun the stage with --rerun to load them again)",
+			"changed", len(changed), "instance_ids", firstFew(changed, 10))
+	}
 	sc.Logger.Info("tasks loaded", "tasks", w.Len(), "new", added, "resumed", had, "duplicates", dups)
 	return nil
+}
+
+// encodeRecord encodes v as the engine's Writer does (no HTML escaping),
+// without the final newline.
+func encodeRecord(v any) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimRight(b.Bytes(), "\n"), nil
+}
+
+func recordDigest(raw []byte) string {
+	sum := sha256.Sum256(raw)
+	return hex.EncodeToString(sum[:])
+}
+
+// firstFew returns the first n of ids, with "…" when there are more.
+func firstFew(ids []string, n int) []string {
+	if len(ids) <= n {
+		return ids
+	}
+	return append(append([]string{}, ids[:n]...), "…")
 }
