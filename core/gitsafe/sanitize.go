@@ -30,6 +30,12 @@ type Options struct {
 	KeepOlderTags bool
 }
 
+// Version names what Sanitize and Fresh leave behind. Change it with any
+// change to them that changes their result (something more removed, a
+// different layout): stores of sanitised checkouts (core/repo) key their
+// entries by it, so a checkout made by an older sanitiser is never reused.
+const Version = "gitsafe/1"
+
 // Sanitize rewrites the repository in dir so that only base and its
 // ancestors remain reachable, and nothing else can be read from .git.
 //

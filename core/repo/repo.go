@@ -19,9 +19,14 @@ import (
 // ErrNoSource is returned when a task's repository has no known source.
 var ErrNoSource = errors.New("no source for repository")
 
-// Cache keeps mirrors of source repositories under Dir.
+// Cache keeps mirrors of source repositories under Dir, and shared
+// sanitised checkouts under Dir/checkouts (Prepared).
 type Cache struct {
 	Dir string
+	// MaxCheckouts and MaxCheckoutBytes bound the shared checkouts kept
+	// (DefaultMaxCheckouts and DefaultMaxCheckoutBytes when zero).
+	MaxCheckouts     int
+	MaxCheckoutBytes int64
 
 	mu    sync.Mutex
 	locks map[string]*sync.Mutex

@@ -78,6 +78,10 @@ type Manager struct {
 
 	mu     sync.Mutex
 	images map[string]*imageBuild
+
+	// trace, when set (by benchmarks), is told how long each step of Open
+	// took.
+	trace func(phase string, d time.Duration)
 }
 
 type imageBuild struct {
@@ -230,23 +234,13 @@ func (m *Manager) imageStore() string { return filepath.Join(m.opts.Store, "imag
 // give the base commit the task records.
 var ErrNotReproduced = errors.New("synthetic task's tree does not reproduce its base commit")
 
-// checkout puts the task's repository in dest at its base commit. A real
-// task's base commit is in the repository's history. A synthetic task's is
-// not: its buggy tree is the environment commit with the bug applied (the
-// reverse of Patch when PatchDirection is fix), committed as a fresh
-// single-commit history (gitsafe.Fresh), whose id must be BaseCommit when
-// the task records one.
-func (m *Manager) checkout(ctx context.Context, e Environment, t sdk.Task, dest string) error {
-	if t.Source != sdk.SourceSynthetic {
-		return m.repos.Checkout(ctx, e.Git, t.BaseCommit, dest)
-	}
-	_, err := SyntheticBase(ctx, m.repos, e.Git, t, dest)
-	return err
-}
-
 // SyntheticBase makes dest the buggy tree of a synthetic task and returns
-// its commit id (see Manager.checkout). A task without a base commit yet
-// (a candidate being validated) gets the id it should record.
+// its commit id. A real task's base commit is in the repository's history;
+// a synthetic task's is not: its buggy tree is the environment commit with
+// the bug applied (the reverse of Patch when PatchDirection is fix),
+// committed as a fresh single-commit history (gitsafe.Fresh), whose id must
+// be BaseCommit when the task records one. A task without a base commit
+// yet (a candidate being validated) gets the id it should record.
 func SyntheticBase(ctx context.Context, repos *repo.Cache, src string, t sdk.Task, dest string) (string, error) {
 	from := t.EnvironmentSetupCommit
 	if from == "" {
@@ -293,7 +287,11 @@ func (m *Manager) Checkout(ctx context.Context, e Environment, commit, dest stri
 }
 
 // Open opens a fresh sandbox for a task: its environment image, with the
-// repository checked out at the task's base commit and sanitised.
+// repository checked out at the task's base commit and sanitised. The
+// sanitised checkout is made once per (repository, base commit) and shared
+// by the sandboxes opened after (repo.Cache.Prepared); each sandbox gets a
+// copy of its own, so nothing written in one reaches the shared checkout
+// or another sandbox.
 func (m *Manager) Open(ctx context.Context, t sdk.Task) (sandbox.Sandbox, error) {
 	if m.opts.Backend == nil {
 		return nil, errors.New("taskenv: no sandbox backend")
@@ -306,28 +304,70 @@ func (m *Manager) Open(ctx context.Context, t sdk.Task) (sandbox.Sandbox, error)
 	if err != nil {
 		return nil, err
 	}
-	dir, err := os.MkdirTemp("", "swelego-task-")
-	if err != nil {
-		return nil, err
-	}
-	checkout := filepath.Join(dir, "repo")
-	if err := m.checkout(ctx, e, t, checkout); err != nil {
-		os.RemoveAll(dir)
-		return nil, fmt.Errorf("%s: %w", t.InstanceID, err)
-	}
-	sb, err := m.opts.Backend.Open(ctx, sandbox.Spec{Image: img, Repo: checkout, Limits: m.opts.Limits, RunID: m.opts.RunID})
-	// The backend copied the checkout; the host copy is not needed.
-	os.RemoveAll(dir)
+	start := time.Now()
+	co, err := m.prepared(ctx, e, t)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", t.InstanceID, err)
 	}
+	m.phase("checkout", start)
+	start = time.Now()
+	sb, err := m.opts.Backend.Open(ctx, sandbox.Spec{Image: img, Repo: co.Dir, Limits: m.opts.Limits, RunID: m.opts.RunID})
+	// The backend copied the checkout; it may be evicted now.
+	co.Release()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", t.InstanceID, err)
+	}
+	m.phase("sandbox", start)
 	if e.Language == "go" {
 		// Warm the Go build cache once, so an agent's go commands, like the
 		// harness's test runs, do not rebuild the standard library.
+		start = time.Now()
 		if _, err := sb.Exec(ctx, harness.SeedGoCache, 5*time.Minute); err != nil {
 			sb.Close(context.WithoutCancel(ctx))
 			return nil, fmt.Errorf("%s: seed the Go build cache: %w", t.InstanceID, err)
 		}
+		m.phase("seed", start)
 	}
 	return sb, nil
+}
+
+// prepared returns the shared sanitised checkout of the task's repository
+// at its base commit. A synthetic task's (see SyntheticBase) is keyed by
+// everything that makes it: source, environment commit, patch and its
+// direction; its commit is checked against the one the task records on
+// every use.
+func (m *Manager) prepared(ctx context.Context, e Environment, t sdk.Task) (*repo.Checkout, error) {
+	if t.Source != sdk.SourceSynthetic {
+		return m.repos.Prepared(ctx, e.Git, t.BaseCommit)
+	}
+	from := t.EnvironmentSetupCommit
+	if from != "" {
+		var err error
+		if from, err = m.repos.CommitID(ctx, e.Git, from); err != nil {
+			return nil, err
+		}
+	}
+	key := repo.Key("synthetic", e.Git, from, string(t.PatchDirection), t.Patch)
+	co, err := m.repos.Shared(ctx, key, func(ctx context.Context, dest string) (string, error) {
+		u := t
+		u.EnvironmentSetupCommit = from
+		u.BaseCommit = "" // the entry holds whatever the inputs give; checked below
+		return SyntheticBase(ctx, m.repos, e.Git, u, dest)
+	})
+	if err != nil {
+		return nil, err
+	}
+	if t.BaseCommit != "" && co.Commit != t.BaseCommit {
+		co.Release()
+		return nil, fmt.Errorf("%w: got %s, the task records %s", ErrNotReproduced, co.Commit, t.BaseCommit)
+	}
+	return co, nil
+}
+
+// phase reports how long a step of Open took since start to the trace
+// hook benchmarks set.
+func (m *Manager) phase(name string, start time.Time) {
+	if m.trace != nil {
+		m.trace(name, time.Since(start))
+	}
 }

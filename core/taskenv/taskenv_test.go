@@ -21,7 +21,7 @@ import (
 // testCache is shared with the other packages' tests (see core/sandbox).
 var testCache = filepath.Join(os.TempDir(), "swelego-test-cache")
 
-func bundled(t *testing.T) []sdk.Task {
+func bundled(t testing.TB) []sdk.Task {
 	t.Helper()
 	f, err := os.Open("../../examples/tasks/bundled.jsonl")
 	if err != nil {
@@ -236,5 +236,98 @@ func TestSyntheticTask(t *testing.T) {
 	task.BaseCommit = strings.Repeat("0", 40)
 	if _, err := m.Open(ctx, task); !errors.Is(err, ErrNotReproduced) {
 		t.Errorf("wrong base commit: err = %v, want ErrNotReproduced", err)
+	}
+}
+
+// TestSharedCheckout grades a bundled task twice on each backend, after a
+// sandbox of the same task wrote to its repository, its history and /tmp:
+// both gradings resolve, each finds the base commit clean, and both use
+// the one shared checkout made when the first sandbox opened, which the
+// writes did not reach. A task at another commit gets a checkout of its
+// own.
+func TestSharedCheckout(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds environment images")
+	}
+	ctx := context.Background()
+	tasks := bundled(t)
+	task, other := tasks[0], tasks[1]
+	if task.Repo != other.Repo || task.BaseCommit == other.BaseCommit {
+		t.Fatal("want two tasks of one repository at different commits")
+	}
+	for name, backend := range backends(t) {
+		t.Run(name, func(t *testing.T) {
+			m := New(Options{Store: testCache, Backend: backend, RepoDirs: []string{"../../examples/repos"}})
+			m.repos = repo.NewCache(t.TempDir()) // checkouts of this test alone
+			entries := func() []os.FileInfo {
+				t.Helper()
+				root := filepath.Join(m.repos.Dir, "checkouts")
+				list, err := os.ReadDir(root)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var out []os.FileInfo
+				for _, e := range list {
+					if info, err := os.Stat(filepath.Join(root, e.Name())); err == nil {
+						out = append(out, info)
+					}
+				}
+				return out
+			}
+			run := func(sb sandbox.Sandbox, cmd string) string {
+				t.Helper()
+				res, err := sb.Exec(ctx, cmd, time.Minute)
+				if err != nil || res.ExitCode != 0 {
+					t.Fatalf("%s: exit %d, %v\n%s", cmd, res.ExitCode, err, res.Output)
+				}
+				return strings.TrimSpace(res.Output)
+			}
+
+			sb, err := m.Open(ctx, task)
+			if err != nil {
+				t.Fatal(err)
+			}
+			made := entries()
+			if len(made) != 1 {
+				t.Fatalf("%d shared checkouts after the first open, want 1", len(made))
+			}
+			run(sb, `echo leak > leaked.txt && echo leak >> README.md && git add -A && `+
+				`git -c user.name=x -c user.email=x commit -qm leak && git tag leaked && echo leak > /tmp/leaked`)
+			sb.Close(ctx)
+
+			clean := func(ctx context.Context, tk sdk.Task) (harness.Sandbox, error) {
+				sb, err := m.Open(ctx, tk)
+				if err != nil {
+					return nil, err
+				}
+				got := run(sb, `git rev-parse HEAD; git status --porcelain --ignored; git tag; ls leaked.txt /tmp/leaked 2>&1 | grep -v 'No such' || true`)
+				if got != tk.BaseCommit {
+					t.Errorf("a new sandbox sees what an earlier one wrote (want only the base commit %s):\n%s", tk.BaseCommit, got)
+				}
+				return sb, nil
+			}
+			for i := range 2 {
+				if r := harness.Evaluate(ctx, clean, task, task.Patch, harness.Options{}); r.Status != harness.ResultResolved {
+					t.Fatalf("grading %d: %s: %s\n%s", i+1, r.Status, r.Error, r.Log)
+				}
+			}
+			now := entries()
+			if len(now) != 1 || !os.SameFile(now[0], made[0]) {
+				t.Fatalf("the gradings did not reuse the shared checkout: %d entries", len(now))
+			}
+
+			sb, err = m.Open(ctx, other)
+			if err != nil {
+				t.Fatal(err)
+			}
+			head := run(sb, "git rev-parse HEAD")
+			sb.Close(ctx)
+			if head != other.BaseCommit {
+				t.Errorf("the other task's sandbox is at %s, want %s", head, other.BaseCommit)
+			}
+			if n := len(entries()); n != 2 {
+				t.Errorf("%d shared checkouts after another commit, want 2", n)
+			}
+		})
 	}
 }
