@@ -1,0 +1,1 @@
+# The repository root goes on sys.path, so the tests import slowsuite.
