@@ -443,13 +443,16 @@ func synthRejections(t *testing.T, work, name string) []pipeline.Rejection {
 }
 
 // TestSyntheticSrcLayout runs a synthetic source over a src-layout
-// repository whose tests import the package only when src/ is on the path.
-// With the environment's test_cmd setting PYTHONPATH, validation runs that
-// command and keeps tasks (the gold patch resolves them, evaluated with the
-// same command); without it nothing imports on the original tree, every
+// repository whose tests import the package only when src/ is on the path,
+// three times in one run directory. Without PYTHONPATH in the
+// environment's test_cmd nothing imports on the original tree: every
 // candidate is rejected as "the tests do not run at base" with the import
-// error in its log, and the stage fails saying so. In both, the candidate
-// that leaves `nonlocal total` without a binding is refused by the compile
+// error in its log, and the stage fails saying so. With the test command
+// fixed, the run refuses to resume from those verdicts (the environment is
+// part of the stage's configuration) until told --rerun; then validation
+// runs the environment's command and keeps tasks, whose gold patch resolves
+// them when evaluated with the same command. Each time, the candidate that
+// leaves `nonlocal total` without a binding is refused by the compile
 // check.
 func TestSyntheticSrcLayout(t *testing.T) {
 	t.Parallel() // waits on sandboxes more than it computes
@@ -459,95 +462,109 @@ func TestSyntheticSrcLayout(t *testing.T) {
 	}
 	repoDir := ledgerRepo(t)
 	recipe := abs(t, "testdata/srclayout/recipe.hcl")
-	cases := []struct {
+	work := t.TempDir()
+	const (
+		noPath   = "python3 -m pytest -p no:cacheprovider"
+		withPath = "PYTHONPATH=src python3 -m pytest -p no:cacheprovider"
+	)
+	steps := []struct {
 		name, testCmd string
-		ok            bool // the run succeeds and keeps tasks
+		rerun         bool
+		ok            bool     // the run succeeds
+		want          []string // in the run's output
 	}{
-		{"PYTHONPATH=src", "PYTHONPATH=src python3 -m pytest -p no:cacheprovider", true},
-		{"no PYTHONPATH", "python3 -m pytest -p no:cacheprovider", false},
+		{"no PYTHONPATH", noPath, false, false,
+			[]string{"the tests do not run at base", `"` + noPath + `"`, "No module named 'ledger'", "--rerun source.synthetic.ledger"}},
+		{"fixed, resumed", withPath, false, false, []string{"different configuration", "--rerun source.synthetic.ledger"}},
+		{"fixed, rerun", withPath, true, true, nil},
 	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			work := t.TempDir()
-			cmd := swelegoCmd(t.TempDir(), "run", recipe, "--workdir", work, "-var", "repo_git="+repoDir, "-var", "test_cmd="+c.testCmd)
-			cmd.Env = append(cmd.Env, "SWELEGO_CACHE="+testCache)
-			out, err := cmd.CombinedOutput()
-			if c.ok && err != nil {
-				t.Fatalf("%v\n%s", err, tail(string(out), 6000))
+	for _, st := range steps {
+		args := []string{"run", recipe, "--workdir", work, "-var", "repo_git=" + repoDir, "-var", "test_cmd=" + st.testCmd}
+		if st.rerun {
+			args = append(args, "--rerun", "source.synthetic.ledger")
+		}
+		cmd := swelegoCmd(t.TempDir(), args...)
+		cmd.Env = append(cmd.Env, "SWELEGO_CACHE="+testCache)
+		out, err := cmd.CombinedOutput()
+		if st.ok != (err == nil) {
+			t.Fatalf("%s: run error %v, want success %v:\n%s", st.name, err, st.ok, tail(string(out), 6000))
+		}
+		for _, want := range st.want {
+			if !strings.Contains(string(out), want) {
+				t.Errorf("%s: the run's output lacks %q:\n%s", st.name, want, tail(string(out), 6000))
 			}
-			if !c.ok && err == nil {
-				t.Fatalf("the run succeeded although no test imports at base:\n%s", tail(string(out), 6000))
-			}
+		}
+		if st.name == "fixed, resumed" {
+			continue // nothing ran
+		}
 
-			rejected := synthRejections(t, work, "ledger")
-			compileRefused := false
-			for _, r := range rejected {
-				if r.Step == pipeline.StepCompile && strings.Contains(r.Reason, "no binding for nonlocal 'total'") {
-					compileRefused = true
-				}
+		rejected := synthRejections(t, work, "ledger")
+		compileRefused := false
+		for _, r := range rejected {
+			if r.Step == pipeline.StepCompile && strings.Contains(r.Reason, "no binding for nonlocal 'total'") {
+				compileRefused = true
 			}
-			if !compileRefused {
-				t.Errorf("the candidate leaving `nonlocal total` unbound was not refused by the compile check; rejections: %+v", rejected)
-			}
-			y := checkYield(t, work, "ledger")
-			var validated, base int
-			for _, r := range y {
-				validated += r.Validated
-				base += r.TestsDoNotRun
-			}
+		}
+		if !compileRefused {
+			t.Errorf("%s: the candidate leaving `nonlocal total` unbound was not refused by the compile check; rejections: %+v", st.name, rejected)
+		}
+		y := checkYield(t, work, "ledger")
+		var validated, base int
+		for _, r := range y {
+			validated += r.Validated
+			base += r.TestsDoNotRun
+		}
+		tasks := synthTasks(t, work, "ledger")
 
-			if c.ok {
-				tasks := synthTasks(t, work, "ledger")
-				if len(tasks) == 0 {
-					t.Fatalf("no task kept; rejections: %+v", rejected)
-				}
-				for _, task := range tasks {
-					checkTask(t, task)
-					if task.TestCmd != "" {
-						t.Errorf("%s: the task copies the environment's test command %q", task.InstanceID, task.TestCmd)
-					}
-				}
-				if base != 0 {
-					t.Errorf("%d candidates rejected as not running at base with PYTHONPATH set", base)
-				}
-				var report harness.Report
-				data, err := os.ReadFile(filepath.Join(work, "eval", "ledger", "report.json"))
-				if err != nil {
-					t.Fatal(err)
-				}
-				json.Unmarshal(data, &report)
-				if report.ResolvedInstances != len(tasks) || report.TotalInstances != len(tasks) {
-					t.Errorf("gold patches resolve %d of %d (%d tasks)", report.ResolvedInstances, report.TotalInstances, len(tasks))
-				}
-				t.Logf("%d tasks, yield %+v", len(tasks), y)
-				return
-			}
-
+		if !st.ok {
 			if base == 0 || base != validated {
-				t.Errorf("yield: %d of %d validated candidates counted as not running at base, want all: %+v", base, validated, y)
+				t.Errorf("%s: yield: %d of %d validated candidates counted as not running at base, want all: %+v", st.name, base, validated, y)
 			}
 			for _, r := range rejected {
 				if r.Step == pipeline.StepCompile || r.Step == pipeline.StepApply {
 					continue
 				}
 				if r.Step != pipeline.StepBase || !strings.HasPrefix(r.Reason, "the tests do not run at base") {
-					t.Errorf("%s: step %q, reason %q; want the tests do not run at base", r.InstanceID, r.Step, r.Reason)
+					t.Errorf("%s: %s: step %q, reason %q; want the tests do not run at base", st.name, r.InstanceID, r.Step, r.Reason)
 				}
 				if !strings.Contains(r.Log, "No module named 'ledger'") {
-					t.Errorf("%s: the log kept does not show the import error:\n%s", r.InstanceID, r.Log)
-				}
-				if strings.Contains(r.Reason, "no test fails because of the bug") {
-					t.Errorf("%s: %s", r.InstanceID, r.Reason)
+					t.Errorf("%s: %s: the log kept does not show the import error:\n%s", st.name, r.InstanceID, r.Log)
 				}
 			}
-			for _, want := range []string{"the tests do not run at base", `"` + c.testCmd + `"`, "No module named 'ledger'", "--rerun source.synthetic.ledger"} {
-				if !strings.Contains(string(out), want) {
-					t.Errorf("the run's output lacks %q:\n%s", want, tail(string(out), 6000))
-				}
+			if len(tasks) != 0 {
+				t.Errorf("%s: %d tasks kept although no test runs at base", st.name, len(tasks))
 			}
-			if tasks := synthTasks(t, work, "ledger"); len(tasks) != 0 {
-				t.Errorf("%d tasks kept although no test runs at base", len(tasks))
+			continue
+		}
+
+		if len(tasks) == 0 {
+			t.Fatalf("%s: no task kept; rejections: %+v", st.name, rejected)
+		}
+		inherited := false
+		for _, task := range tasks {
+			checkTask(t, task)
+			if task.TestCmd != "" {
+				t.Errorf("%s: the task copies the environment's test command %q", task.InstanceID, task.TestCmd)
 			}
-		})
+			if slices.Contains([]string(task.PassToPass), "tests/test_account.py::TestAccount::test_deposit") {
+				inherited = true
+			}
+		}
+		if !inherited {
+			t.Errorf("no task's PASS_TO_PASS holds a test TestAccount inherits from its mixin: %v", tasks[0].PassToPass)
+		}
+		if base != 0 {
+			t.Errorf("%d candidates rejected as not running at base with PYTHONPATH set", base)
+		}
+		var report harness.Report
+		data, err := os.ReadFile(filepath.Join(work, "eval", "ledger", "report.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		json.Unmarshal(data, &report)
+		if report.ResolvedInstances != len(tasks) || report.TotalInstances != len(tasks) {
+			t.Errorf("gold patches resolve %d of %d (%d tasks)", report.ResolvedInstances, report.TotalInstances, len(tasks))
+		}
+		t.Logf("%d tasks, yield %+v", len(tasks), y)
 	}
 }

@@ -138,14 +138,42 @@ type syntheticStage struct {
 }
 
 // Fingerprint adds every injector block to the base fingerprint, which
-// hashes only the first block of each nested type.
+// hashes only the first block of each nested type, and the environment the
+// candidates are validated in: a changed test_cmd, setup, package list or
+// parser makes the earlier verdicts stale, so the engine asks for --rerun
+// instead of resuming from them.
 func (s *syntheticStage) Fingerprint() string {
 	h := sha256.New()
 	h.Write([]byte(s.stageBase.Fingerprint()))
 	for i, inj := range s.block.NestedAll("injector") {
 		fmt.Fprintf(h, "\ninjector[%d]=%s:%s", i, inj.Plugin, inj.Config)
 	}
+	if e, ok := s.environmentBlock(); ok {
+		e.Git = "" // where the history is read from, not what it holds
+		if data, err := json.Marshal(e); err == nil {
+			fmt.Fprintf(h, "\nenvironment=%s", data)
+		}
+	}
 	return hex.EncodeToString(h.Sum(nil))[:16]
+}
+
+// environmentBlock returns the recipe's environment the source validates
+// in, as taskenv picks it: the one it names, else the one serving its
+// repository.
+func (s *syntheticStage) environmentBlock() (taskenv.Environment, bool) {
+	envs := EnvironmentsOf(s.recipe)
+	name := strings.TrimPrefix(s.block.Ref("environment"), "environment.")
+	for _, e := range envs {
+		if name != "" && e.Name == name {
+			return e, true
+		}
+	}
+	for _, e := range envs {
+		if e.Repo != "" && e.Repo == s.block.String("repo") {
+			return e, true
+		}
+	}
+	return taskenv.Environment{}, false
 }
 
 // synthRun is one run of the stage: what every step shares.

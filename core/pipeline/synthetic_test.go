@@ -325,3 +325,39 @@ func TestLogExcerpt(t *testing.T) {
 		})
 	}
 }
+
+// TestSyntheticFingerprintEnvironment: the environment a synthetic source
+// validates in is part of its configuration, where it reads the history
+// from is not.
+func TestSyntheticFingerprintEnvironment(t *testing.T) {
+	recipe := func(env string) string {
+		return "environment \"e\" {\n  repo = \"o/r\"\n  language = \"python\"\n" + env + "}\n" +
+			"source \"synthetic\" \"s\" {\n  repo = \"o/r\"\n  environment = environment.e\n  injector \"python\" {}\n}\n"
+	}
+	fingerprint := func(env string) string {
+		t.Helper()
+		stages, err := Stages(loadRecipe(t, recipe(env)), nil)
+		if err != nil || len(stages) != 1 {
+			t.Fatalf("stages: %v, %v", stages, err)
+		}
+		return stages[0].Fingerprint()
+	}
+	base := fingerprint("")
+	cases := []struct {
+		name, env string
+		same      bool
+	}{
+		{"same", "", true},
+		{"git source moved", "  git = \"/elsewhere/r.bundle\"\n", true},
+		{"test_cmd", "  test_cmd = \"PYTHONPATH=src python3 -m pytest\"\n", false},
+		{"setup", "  setup = [\"pip install -e .\"]\n", false},
+		{"packages", "  packages = [\"libxml2-dev\"]\n", false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if got := fingerprint(c.env); (got == base) != c.same {
+				t.Errorf("fingerprint %s, without the change %s; want the same: %v", got, base, c.same)
+			}
+		})
+	}
+}
