@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -92,13 +93,18 @@ func (o Options) maxLog() int {
 
 // Evaluate grades modelPatch on task t as SWE-bench's run_instance does: an
 // empty patch is empty_patch without opening a sandbox; otherwise a fresh
-// sandbox is opened, the model patch applied (ApplyPatch), the files the
-// task's test_patch touches reset to the base commit and the test_patch
-// applied, the task's tests run once (its test_cmd, or the files of its
-// FAIL_TO_PASS and PASS_TO_PASS ids) under Options.Timeout, parsed with the
-// spoofing guard of ParseRun and graded with Grade. A patch that does not
-// apply, a timeout, a run without results and a sandbox failure give
-// status "error" with Error set. For a task whose patch introduces the bug
+// sandbox is opened, the model patch applied (ApplyPatch), for pytest the
+// files of the model patch that change how pytest runs rather than what
+// the code does (conftest.py, pytest.ini, sitecustomize.py: see
+// pytestHarnessFiles) put back as the base has them (Result.Discarded), the
+// files the task's test_patch touches reset to the base commit and the
+// test_patch applied, the task's tests run once (its test_cmd, or the
+// files of its FAIL_TO_PASS and PASS_TO_PASS ids) under Options.Timeout,
+// parsed with the spoofing guards of ParseRun and graded with
+// Options.Rules. A run ParseRun finds invalid grades every expected test
+// as failed (Result.Invalid says why). A patch that does not apply, a
+// timeout, a run without results and a sandbox failure give status "error"
+// with Error set (Result.Infra when the infrastructure failed). For a task whose patch introduces the bug
 // (patch_direction "introduce") on a clean base, the bug is applied first.
 func Evaluate(ctx context.Context, open Opener, t sdk.Task, modelPatch string, opts Options) (r Result) {
 	r = Result{InstanceID: t.InstanceID, ExitCode: -1}
@@ -140,11 +146,19 @@ func Evaluate(ctx context.Context, open Opener, t sdk.Task, modelPatch string, o
 		return fail("model patch: %w", err)
 	}
 	r.PatchApplied = true
+	kind := opts.kind(t)
+	if kind == KindPytest {
+		if files := harnessFilesIn(modelPatch); len(files) > 0 {
+			if err := resetToBase(ctx, sb, files); err != nil {
+				return fail("undo the model patch's pytest files: %w", err)
+			}
+			r.Discarded = files
+		}
+	}
 	if err := applyTestPatch(ctx, sb, t.TestPatch); err != nil {
 		return fail("test patch: %w", err)
 	}
 
-	kind := opts.kind(t)
 	base, tests := evalTargets(kind, t, opts)
 	run, err := runTests(ctx, sb, kind, opts.Parser, base, tests, opts.timeout())
 	r.ExitCode, r.TimedOut = run.exitCode, run.timedOut
@@ -477,6 +491,40 @@ func applyTestPatch(ctx context.Context, sb Sandbox, testPatch string) error {
 	if err != nil {
 		return err
 	}
+	if err := resetToBase(ctx, sb, paths); err != nil {
+		return err
+	}
+	return ApplyPatch(ctx, sb, testPatch)
+}
+
+// pytestHarnessFiles are the files through which code changes how pytest
+// collects, runs and reports tests rather than what the code under test
+// does: a model patch's changes to them are undone before the tests run.
+// SWE-bench's split of a pull request puts them in the test_patch (their
+// paths contain "test"), so a gold patch never needs them; a patch that
+// adds a conftest.py to skip tests, rewrite reports or print results of
+// its own is left without effect.
+var pytestHarnessFiles = []string{"conftest.py", "pytest.ini", ".pytest.ini", "sitecustomize.py", "usercustomize.py"}
+
+// harnessFilesIn returns the paths of patch that pytestHarnessFiles names.
+func harnessFilesIn(patch string) []string {
+	paths, err := CheckPatch(patch)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, p := range paths {
+		if slices.Contains(pytestHarnessFiles, path.Base(p)) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// resetToBase puts paths back as the base commit has them, removing those
+// it does not have; a path that resolves outside the repository is
+// refused.
+func resetToBase(ctx context.Context, sb Sandbox, paths []string) error {
 	var list bytes.Buffer
 	for _, p := range paths {
 		list.WriteString(p)
@@ -506,7 +554,7 @@ done < "$L"
 	if res.ExitCode != 0 || res.TimedOut {
 		return fmt.Errorf("%w: reset test files: %s", ErrUnsafePatch, clip(strings.TrimSpace(res.Output), 300))
 	}
-	return ApplyPatch(ctx, sb, testPatch)
+	return nil
 }
 
 // nonTestExts are SWE-bench's NON_TEST_EXTS: files of a test_patch that are

@@ -72,8 +72,12 @@ type Result struct {
 	// sandbox or its image could not be opened, a command could not be
 	// run, the context was cancelled): it says nothing about the
 	// prediction and must not be stored as its final grade.
-	Infra    bool          `json:"infra_error,omitempty"`
-	Duration time.Duration `json:"duration,omitempty"`
+	Infra bool `json:"infra_error,omitempty"`
+	// Discarded lists the files of the model patch that were put back as
+	// the base has them before the tests ran (conftest.py and pytest's
+	// other hooks: see Evaluate).
+	Discarded []string      `json:"discarded_files,omitempty"`
+	Duration  time.Duration `json:"duration,omitempty"`
 	// Log is the test run's output, cut to Options.MaxLogBytes in the middle.
 	Log string `json:"log,omitempty"`
 }
