@@ -43,7 +43,11 @@ func (r *synthRun) writeStatement(ctx context.Context, t *sdk.Task, mutations []
 	if err != nil {
 		r.sc.Logger.Warn("problem statement: no failure output; the model sees test names only", "instance_id", t.InstanceID, "error", err)
 	}
-	req := statementPrompt(*t, ch.scrub(out), reproduction(*t, r.kind()))
+	prepared, err := r.envs.Prepare(*t)
+	if err != nil {
+		prepared = *t
+	}
+	req := statementPrompt(*t, ch.scrub(out), reproduction(prepared, r.kind()))
 	cctx, cancel := context.WithTimeout(ctx, statementTimeout)
 	defer cancel()
 	resp, err := r.model.Chat(cctx, req)
@@ -150,7 +154,9 @@ func goTestText(events string, tests []string) string {
 	return b.String()
 }
 
-// reproduction is the command a user would run to see the failure.
+// reproduction is the command a user would run to see the failure: for
+// pytest, the task's test command (the environment's, which may set up the
+// path) on its first FAIL_TO_PASS test.
 func reproduction(t sdk.Task, kind string) string {
 	if len(t.FailToPass) == 0 {
 		return ""
@@ -159,7 +165,11 @@ func reproduction(t sdk.Task, kind string) string {
 		top, _, _ := strings.Cut(t.FailToPass[0], "/")
 		return fmt.Sprintf("go test -run '^%s$' ./...", top)
 	}
-	return "python -m pytest " + synthQuote(t.FailToPass[0])
+	base := strings.TrimSpace(t.TestCmd)
+	if base == "" {
+		base = "python -m pytest"
+	}
+	return base + " " + synthQuote(t.FailToPass[0])
 }
 
 // statementPrompt asks for an issue written from the failure a user saw.

@@ -166,6 +166,10 @@ func TestStatementPrompt(t *testing.T) {
 	if got := reproduction(sdk.Task{FailToPass: []string{"TestA/sub"}}, "gotest"); got != "go test -run '^TestA$' ./..." {
 		t.Errorf("go reproduction = %q", got)
 	}
+	srcLayout := sdk.Task{FailToPass: []string{"tests/t.py::test_a"}, TestCmd: "PYTHONPATH=src python3 -m pytest"}
+	if got := reproduction(srcLayout, "pytest"); got != "PYTHONPATH=src python3 -m pytest 'tests/t.py::test_a'" {
+		t.Errorf("reproduction with the environment's test command = %q", got)
+	}
 }
 
 func TestGoTestText(t *testing.T) {
