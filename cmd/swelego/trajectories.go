@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -76,7 +77,9 @@ func newTrajExportCmd() *cobra.Command {
 one training record per trajectory: LLaMA-Factory ShareGPT in OpenAI message style
 (messages with turn_mask on masked assistant turns) or OpenHands' text function-call
 messages. With --dataset-info, the file's entry is added to LLaMA-Factory's
-dataset_info.json.`,
+dataset_info.json. Records with status error (an attempt or a grade that failed) are
+not training data: they are skipped and counted. A record that is not a trajectory is
+an error, and so is an export left with no trajectory.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
@@ -84,21 +87,12 @@ dataset_info.json.`,
 			if err != nil {
 				return err
 			}
-			var trajs []sdk.Trajectory
-			for _, path := range args {
-				err := engine.ReadRecords(path, func(line int, raw json.RawMessage) error {
-					var tr sdk.Trajectory
-					if err := json.Unmarshal(raw, &tr); err != nil {
-						return fmt.Errorf("%s:%d: %w", path, line, err)
-					}
-					if !onlyResolved || tr.Status == sdk.StatusResolved {
-						trajs = append(trajs, tr)
-					}
-					return nil
-				})
-				if err != nil {
-					return err
-				}
+			trajs, skipped, err := readExportable(args, onlyResolved)
+			if err != nil {
+				return err
+			}
+			if len(trajs) == 0 {
+				return fmt.Errorf("no trajectories to export%s", skipped.String())
 			}
 			if err := writeOut(out, cmd.OutOrStdout(), func(w io.Writer) error { return trajfmt.Export(ctx, w, trajs, opts) }); err != nil {
 				return err
@@ -122,7 +116,7 @@ dataset_info.json.`,
 					return err
 				}
 			}
-			fmt.Fprintf(cmd.ErrOrStderr(), "exported %d trajectories (%s, %s calls)\n", len(trajs), opts.Style, opts.CallFormat)
+			fmt.Fprintf(cmd.ErrOrStderr(), "exported %d trajectories (%s, %s calls)%s\n", len(trajs), opts.Style, opts.CallFormat, skipped.String())
 			return nil
 		},
 	}
@@ -132,6 +126,56 @@ dataset_info.json.`,
 	cmd.Flags().StringVar(&name, "dataset-name", "", "name of the dataset_info entry (default: the output file's name)")
 	cmd.Flags().BoolVar(&onlyResolved, "only-resolved", false, "export resolved trajectories only")
 	return cmd
+}
+
+// exportSkips counts the records export leaves out.
+type exportSkips struct{ errored, unresolved int }
+
+func (s exportSkips) String() string {
+	var parts []string
+	if s.errored > 0 {
+		parts = append(parts, fmt.Sprintf("%d with status error (the attempt or its grading failed: not training data)", s.errored))
+	}
+	if s.unresolved > 0 {
+		parts = append(parts, fmt.Sprintf("%d not resolved (--only-resolved)", s.unresolved))
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "; skipped " + strings.Join(parts, ", ")
+}
+
+// readExportable reads the trajectories of paths that are training data:
+// not those with status error (skipped and counted), and with
+// onlyResolved only resolved ones. A record that is not a swelego
+// trajectory (no instance_id or no messages: a task, a result, a
+// ShareGPT record) is an error naming its file and line.
+func readExportable(paths []string, onlyResolved bool) ([]sdk.Trajectory, exportSkips, error) {
+	var trajs []sdk.Trajectory
+	var skipped exportSkips
+	for _, path := range paths {
+		err := engine.ReadRecords(path, func(line int, raw json.RawMessage) error {
+			var tr sdk.Trajectory
+			if err := json.Unmarshal(raw, &tr); err != nil {
+				return fmt.Errorf("%s:%d: not a swelego trajectory: %w", path, line, err)
+			}
+			switch {
+			case tr.Status == sdk.StatusError:
+				skipped.errored++
+			case tr.InstanceID == "" || len(tr.Messages) == 0:
+				return fmt.Errorf("%s:%d: not a swelego trajectory (it has no instance_id or no messages); export reads a rollout stage's trajectories.jsonl", path, line)
+			case onlyResolved && tr.Status != sdk.StatusResolved:
+				skipped.unresolved++
+			default:
+				trajs = append(trajs, tr)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, skipped, err
+		}
+	}
+	return trajs, skipped, nil
 }
 
 func newTrajImportCmd() *cobra.Command {
