@@ -450,9 +450,10 @@ func (s *bwrapSandbox) oomKilled() bool {
 	return hit
 }
 
-// ReadFile reads a file of the sandbox. Files of the repository are read
-// from the copy without following a symbolic link out of it; other paths
-// (and links that leave the copy) are read inside the sandbox.
+// ReadFile reads a file of the sandbox. Files of the repository and of
+// /tmp are read from the sandbox's own folders on the host, without
+// following a symbolic link out of them (no process to start); other paths
+// (and links that leave those folders) are read inside the sandbox.
 func (s *bwrapSandbox) ReadFile(ctx context.Context, p string) ([]byte, error) {
 	abs, err := sandboxPath(p)
 	if err != nil {
@@ -461,16 +462,19 @@ func (s *bwrapSandbox) ReadFile(ctx context.Context, p string) ([]byte, error) {
 	if err := s.err(); err != nil {
 		return nil, err
 	}
-	if underRepo(abs) {
-		rel := strings.TrimPrefix(strings.TrimPrefix(abs, RepoDir), "/")
+	for _, bound := range []struct{ at, dir string }{{RepoDir, s.copyDir()}, {"/tmp", s.tmpDir()}} {
+		if abs != bound.at && !strings.HasPrefix(abs, bound.at+"/") {
+			continue
+		}
+		rel := strings.TrimPrefix(strings.TrimPrefix(abs, bound.at), "/")
 		if rel == "" {
 			rel = "."
 		}
-		data, err := readRoot(s.copyDir(), rel)
+		data, err := readRoot(bound.dir, rel)
 		if err == nil {
 			return data, nil
 		}
-		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, errIsDir) || errors.Is(err, errTooLarge) {
+		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, errIsDir) || errors.Is(err, errNotRegular) || errors.Is(err, errTooLarge) {
 			return nil, fmt.Errorf("read %s: %w", p, err)
 		}
 	}
@@ -492,8 +496,9 @@ func (s *bwrapSandbox) ReadFile(ctx context.Context, p string) ([]byte, error) {
 }
 
 var (
-	errIsDir    = errors.New("is a directory")
-	errTooLarge = fmt.Errorf("larger than %d MiB", maxFile>>20)
+	errIsDir      = errors.New("is a directory")
+	errNotRegular = errors.New("not a regular file")
+	errTooLarge   = fmt.Errorf("larger than %d MiB", maxFile>>20)
 )
 
 func readRoot(dir, rel string) ([]byte, error) {
@@ -502,7 +507,9 @@ func readRoot(dir, rel string) ([]byte, error) {
 		return nil, err
 	}
 	defer root.Close()
-	f, err := root.Open(rel)
+	// Without O_NONBLOCK, opening a fifo the sandbox left would wait for a
+	// writer forever.
+	f, err := root.OpenFile(rel, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -511,6 +518,8 @@ func readRoot(dir, rel string) ([]byte, error) {
 		return nil, err
 	} else if fi.IsDir() {
 		return nil, errIsDir
+	} else if !fi.Mode().IsRegular() {
+		return nil, errNotRegular
 	}
 	data, err := io.ReadAll(io.LimitReader(f, maxFile+1))
 	if err == nil && len(data) > maxFile {

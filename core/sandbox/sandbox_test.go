@@ -84,6 +84,33 @@ func TestFiles(t *testing.T) {
 			if _, err := s.ReadFile(ctx, "tests"); err == nil {
 				t.Errorf("ReadFile(a folder) succeeded")
 			}
+			// /tmp: what a command left there (bwrap reads it from the host);
+			// a link out of it is read inside the sandbox; a fifo does not
+			// hang the reader.
+			if res, err := s.Exec(ctx, "echo kept > /tmp/kept.log && ln -s /etc/os-release /tmp/os && mkfifo /tmp/fifo", time.Minute); err != nil || res.ExitCode != 0 {
+				t.Fatalf("exec: %v %+v", err, res)
+			}
+			if got, err := s.ReadFile(ctx, "/tmp/kept.log"); err != nil || string(got) != "kept\n" {
+				t.Errorf("ReadFile(/tmp/kept.log) = %q, %v", got, err)
+			}
+			if got, err := s.ReadFile(ctx, "/tmp/os"); err != nil || !strings.Contains(string(got), "Debian") {
+				t.Errorf("ReadFile(/tmp/os, a link to /etc/os-release) = %q, %v", got, err)
+			}
+			if _, err := s.ReadFile(ctx, "/tmp/missing"); !errors.Is(err, fs.ErrNotExist) {
+				t.Errorf("ReadFile(/tmp/missing) error = %v, want fs.ErrNotExist", err)
+			}
+			fifo := make(chan error, 1)
+			go func() {
+				fctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+				defer cancel()
+				_, err := s.ReadFile(fctx, "/tmp/fifo")
+				fifo <- err
+			}()
+			select {
+			case <-fifo:
+			case <-time.After(20 * time.Second):
+				t.Errorf("ReadFile(a fifo) hangs")
+			}
 			// Write: a change, a new file in a new folder, an executable.
 			writes := map[string]string{
 				"hello.py":                         "def greet(name):\n    return 'hi ' + name\n",
