@@ -309,3 +309,71 @@ func TestImageBuild(t *testing.T) {
 		}
 	}
 }
+
+// TestEvalMissingRepository: an instance whose repository is missing is an
+// infrastructure failure, not a grade: eval exits 1 naming it and why,
+// stores no result for it and keeps the real grades; once the repository
+// is there, the same command grades it, and only it.
+func TestEvalMissingRepository(t *testing.T) {
+	t.Parallel() // waits on a sandbox more than it computes
+	const missing, empty = "textkit__textkit-1", "textkit__textkit-2"
+	preds := writePredictions(t, map[string]string{empty: ""}, missing, empty)
+	repos, work := t.TempDir(), t.TempDir()
+	args := []string{"eval", "--tasks", abs(t, bundledTasks), "--predictions", preds, "--backend", "bwrap",
+		"--repos", repos, "--workdir", work, "--instance-ids", missing + "," + empty}
+	run := func() (string, string, int) {
+		cmd := swelegoCmd(t.TempDir(), args...)
+		cmd.Env = append(cmd.Env, "SWELEGO_CACHE="+testCache)
+		var out, errb strings.Builder
+		cmd.Stdout, cmd.Stderr = &out, &errb
+		err := cmd.Run()
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		return out.String(), errb.String(), code
+	}
+	resultsPath := filepath.Join(work, "eval", "cli", "results.jsonl")
+
+	out, errOut, code := run()
+	if code != 1 || !strings.Contains(errOut, "1 of the instances could not be graded") || !strings.Contains(errOut, missing+`: environment "textkit"`) {
+		t.Fatalf("missing repository: exit %d, want 1 with a summary naming %s\nstdout %s\nstderr %s", code, missing, out, tail(errOut, 3000))
+	}
+	if !strings.Contains(out, "2 instances, 2 submitted, 0 completed, 0 resolved, 0 unresolved, 1 empty patch, 1 error") {
+		t.Errorf("first report line: %s", out)
+	}
+	if got := readResults(t, resultsPath); len(got) != 1 || got[empty].Status != harness.ResultEmptyPatch {
+		t.Fatalf("results after the failure: %+v, want only %s's empty patch", got, empty)
+	}
+	if data, err := os.ReadFile(filepath.Join(work, "eval", "cli", "logs", missing, "run_instance.log")); err != nil || !strings.Contains(string(data), "infrastructure") {
+		t.Errorf("run_instance.log: %q, %v", data, err)
+	}
+
+	bundle, err := os.ReadFile("../../examples/repos/textkit.bundle")
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(repos, "textkit.bundle"), string(bundle))
+	out, errOut, code = run()
+	if code != 0 || !strings.Contains(out, "2 instances, 2 submitted, 1 completed, 1 resolved, 0 unresolved, 1 empty patch, 0 error") {
+		t.Fatalf("rerun with the repository: exit %d\nstdout %s\nstderr %s", code, out, tail(errOut, 3000))
+	}
+	if n := strings.Count(errOut, `"msg":"graded"`); n != 1 {
+		t.Errorf("the rerun graded %d instances, want only %s", n, missing)
+	}
+	got := readResults(t, resultsPath)
+	if len(got) != 2 || got[missing].Status != harness.ResultResolved || got[empty].Status != harness.ResultEmptyPatch {
+		t.Errorf("results: %+v", got)
+	}
+	logs := filepath.Join(work, "eval", "cli", "logs", missing)
+	for _, name := range []string{"patch.diff", "test_output.txt", "report.json"} {
+		if _, err := os.Stat(filepath.Join(logs, name)); err != nil {
+			t.Error(err)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(logs, "run_instance.log")); err == nil {
+		t.Error("run_instance.log of the failure left behind after the grade")
+	}
+}
