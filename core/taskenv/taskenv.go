@@ -322,7 +322,11 @@ func (m *Manager) Open(ctx context.Context, t sdk.Task) (sandbox.Sandbox, error)
 		// Warm the Go build cache once, so an agent's go commands, like the
 		// harness's test runs, do not rebuild the standard library.
 		start = time.Now()
-		if _, err := sb.Exec(ctx, harness.SeedGoCache, 5*time.Minute); err != nil {
+		seed := harness.SeedGoCache
+		if m.opts.Backend.Name() == "docker" {
+			seed = linkGoCache
+		}
+		if _, err := sb.Exec(ctx, seed, 5*time.Minute); err != nil {
 			sb.Close(context.WithoutCancel(ctx))
 			return nil, fmt.Errorf("%s: seed the Go build cache: %w", t.InstanceID, err)
 		}
@@ -330,6 +334,14 @@ func (m *Manager) Open(ctx context.Context, t sdk.Task) (sandbox.Sandbox, error)
 	}
 	return sb, nil
 }
+
+// linkGoCache warms the Go build cache of a docker sandbox without copying
+// it: GOCACHE becomes a link to harness.GoCacheSeed, which the sandbox user
+// owns in the image. What go writes there lands in the container's own
+// layer, so the image and other sandboxes never see it (a bwrap sandbox's
+// root file system is the image's folder, read-only: it copies the seed).
+const linkGoCache = `if [ -d ` + harness.GoCacheSeed + ` ]; then gc=${GOCACHE:-$(go env GOCACHE 2>/dev/null)}; ` +
+	`if [ -n "$gc" ] && [ ! -e "$gc" ]; then mkdir -p "$(dirname "$gc")" && ln -s ` + harness.GoCacheSeed + ` "$gc"; fi; fi`
 
 // prepared returns the shared sanitised checkout of the task's repository
 // at its base commit. A synthetic task's (see SyntheticBase) is keyed by

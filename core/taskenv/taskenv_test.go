@@ -331,3 +331,51 @@ func TestSharedCheckout(t *testing.T) {
 		})
 	}
 }
+
+// TestGoCacheWarm opens a Go task's sandbox on each backend: its build
+// cache starts warm (a copy of the image's seed on bwrap, a link to it on
+// docker), so building the package compiles none of the standard library;
+// what one sandbox writes to its cache is not seen by the next.
+func TestGoCacheWarm(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds environment images")
+	}
+	ctx := context.Background()
+	tasks := bundled(t)
+	task := tasks[len(tasks)-1]
+	if task.Language != "go" {
+		t.Fatalf("%s is not a Go task", task.InstanceID)
+	}
+	for name, backend := range backends(t) {
+		t.Run(name, func(t *testing.T) {
+			m := New(Options{Store: testCache, Backend: backend, RepoDirs: []string{"../../examples/repos"}})
+			run := func(sb sandbox.Sandbox, cmd string) string {
+				t.Helper()
+				res, err := sb.Exec(ctx, cmd, 5*time.Minute)
+				if err != nil || res.ExitCode != 0 {
+					t.Fatalf("%s: exit %d, %v\n%s", cmd, res.ExitCode, err, res.Output)
+				}
+				return strings.TrimSpace(res.Output)
+			}
+			sb, err := m.Open(ctx, task)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// -x prints a compile step for every package built, none for
+			// one found in the cache; the standard library's carry -std.
+			if out := run(sb, `go test -count=1 -run '^$' -x ./... 2>&1 | grep '/compile ' | grep -c -e ' -std ' || true`); out != "0" {
+				t.Errorf("go test compiled %s packages of the standard library: the cache did not start warm", out)
+			}
+			run(sb, `echo leak > "$(go env GOCACHE)/swelego-leak"`)
+			sb.Close(ctx)
+			sb, err = m.Open(ctx, task)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer sb.Close(ctx)
+			if out := run(sb, `ls "$(go env GOCACHE)/swelego-leak" `+harness.GoCacheSeed+`/swelego-leak 2>&1 | grep -v 'No such' || true`); out != "" {
+				t.Errorf("a new sandbox sees what an earlier one wrote to its build cache:\n%s", out)
+			}
+		})
+	}
+}
