@@ -1,0 +1,98 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestRunPicksUpNewTasks: tasks appended to the file of a finished source
+// are loaded and graded by the next run, which grades nothing twice; a run
+// that finds nothing new leaves every stage's generation as it was;
+// changing only an eval's workers keeps its results; a task that changed
+// in the file keeps its loaded record, with a warning.
+func TestRunPicksUpNewTasks(t *testing.T) {
+	dir := t.TempDir()
+	recipe := func(workers int) string {
+		return `source "swebench" "t" {
+  path = "tasks.jsonl"
+}
+
+eval "e" {
+  tasks       = source.swebench.t
+  predictions = "empty"
+  backend     = "bwrap"
+  workers     = ` + fmt.Sprint(workers) + `
+}
+`
+	}
+	work := filepath.Join(dir, "run")
+	generations := func() map[string]string {
+		out := map[string]string{}
+		for _, st := range []string{"source.swebench.t", "eval.e"} {
+			var s struct {
+				Generation string `json:"generation"`
+			}
+			data, err := os.ReadFile(filepath.Join(work, "state", st+".json"))
+			if err != nil || json.Unmarshal(data, &s) != nil {
+				t.Fatalf("state of %s: %v", st, err)
+			}
+			out[st] = s.Generation
+		}
+		return out
+	}
+	steps := []struct {
+		name       string
+		tasks      []string
+		workers    int
+		edit       func(string) string // of the tasks file
+		wantTasks  int
+		wantGraded int
+		wantLog    string
+		sameGen    bool
+	}{
+		{name: "first run", tasks: []string{"a__a-1", "a__a-2"}, workers: 1, wantTasks: 2, wantGraded: 2},
+		{name: "nothing new", tasks: []string{"a__a-1", "a__a-2"}, workers: 1, wantTasks: 2, wantLog: "stage done: nothing new", sameGen: true},
+		{name: "appended task, other workers", tasks: []string{"a__a-1", "a__a-2", "a__a-3"}, workers: 4, wantTasks: 3, wantGraded: 1},
+		{name: "changed task", tasks: []string{"a__a-1", "a__a-2", "a__a-3"}, workers: 4,
+			edit:      func(s string) string { return strings.Replace(s, "p a__a-1", "a new statement", 1) },
+			wantTasks: 3, wantLog: "tasks changed in the source since they were loaded", sameGen: true},
+	}
+	for _, step := range steps {
+		path := filepath.Join(dir, "tasks.jsonl")
+		writeTasks(t, path, step.tasks...)
+		if step.edit != nil {
+			data, _ := os.ReadFile(path)
+			writeFile(t, path, step.edit(string(data)))
+		}
+		writeFile(t, filepath.Join(dir, "recipe.hcl"), recipe(step.workers))
+		var before map[string]string
+		if step.sameGen {
+			before = generations()
+		}
+		out, errOut, code := swelego(t, dir, "run", "recipe.hcl", "--workdir", work)
+		if code != 0 {
+			t.Fatalf("%s: exit %d\n%s%s", step.name, code, out, errOut)
+		}
+		if got := len(readJSONL(t, filepath.Join(work, "source", "swebench", "t", "tasks.jsonl"))); got != step.wantTasks {
+			t.Errorf("%s: %d tasks, want %d", step.name, got, step.wantTasks)
+		}
+		if got := len(readResults(t, filepath.Join(work, "eval", "e", "results.jsonl"))); got != step.wantTasks {
+			t.Errorf("%s: %d results, want %d", step.name, got, step.wantTasks)
+		}
+		if n := strings.Count(errOut, `"msg":"graded"`); n != step.wantGraded {
+			t.Errorf("%s: graded %d, want %d\n%s", step.name, n, step.wantGraded, errOut)
+		}
+		if !strings.Contains(errOut, step.wantLog) {
+			t.Errorf("%s: the log does not say %q:\n%s", step.name, step.wantLog, errOut)
+		}
+		if step.sameGen {
+			if after := generations(); after["source.swebench.t"] != before["source.swebench.t"] || after["eval.e"] != before["eval.e"] {
+				t.Errorf("%s: generations changed %v -> %v", step.name, before, after)
+			}
+		}
+	}
+}
