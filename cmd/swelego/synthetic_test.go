@@ -446,8 +446,9 @@ func synthRejections(t *testing.T, work, name string) []pipeline.Rejection {
 // repository whose tests import the package only when src/ is on the path,
 // three times in one run directory. Without PYTHONPATH in the
 // environment's test_cmd nothing imports on the original tree: every
-// candidate is rejected as "the tests do not run at base" with the import
-// error in its log, and the stage fails saying so. With the test command
+// candidate validated is rejected as "the tests do not run at base" with
+// the import error in its log, validation stops after five of them, and
+// the stage fails saying so. With the test command
 // fixed, the run refuses to resume from those verdicts (the environment is
 // part of the stage's configuration) until told --rerun; then validation
 // runs the environment's command and keeps tasks, whose gold patch resolves
@@ -467,19 +468,22 @@ func TestSyntheticSrcLayout(t *testing.T) {
 		noPath   = "python3 -m pytest -p no:cacheprovider"
 		withPath = "PYTHONPATH=src python3 -m pytest -p no:cacheprovider"
 	)
+	// Six candidates compile. Validated one at a time without PYTHONPATH,
+	// the stage gives up after five that do not run at base.
 	steps := []struct {
 		name, testCmd string
+		workers       int
 		rerun         bool
 		ok            bool     // the run succeeds
 		want          []string // in the run's output
 	}{
-		{"no PYTHONPATH", noPath, false, false,
-			[]string{"the tests do not run at base", `"` + noPath + `"`, "No module named 'ledger'", "--rerun source.synthetic.ledger"}},
-		{"fixed, resumed", withPath, false, false, []string{"different configuration", "--rerun source.synthetic.ledger"}},
-		{"fixed, rerun", withPath, true, true, nil},
+		{"no PYTHONPATH", noPath, 1, false, false,
+			[]string{"the tests do not run at base", `"` + noPath + `"`, "No module named 'ledger'", "the first 5 candidates validated, so the other 1 were not tried", "--rerun source.synthetic.ledger"}},
+		{"fixed, resumed", withPath, 1, false, false, []string{"different configuration", "--rerun source.synthetic.ledger"}},
+		{"fixed, rerun", withPath, 2, true, true, nil},
 	}
 	for _, st := range steps {
-		args := []string{"run", recipe, "--workdir", work, "-var", "repo_git=" + repoDir, "-var", "test_cmd=" + st.testCmd}
+		args := []string{"run", recipe, "--workdir", work, "-var", "repo_git=" + repoDir, "-var", "test_cmd=" + st.testCmd, "-var", fmt.Sprintf("workers=%d", st.workers)}
 		if st.rerun {
 			args = append(args, "--rerun", "source.synthetic.ledger")
 		}
@@ -517,7 +521,7 @@ func TestSyntheticSrcLayout(t *testing.T) {
 		tasks := synthTasks(t, work, "ledger")
 
 		if !st.ok {
-			if base == 0 || base != validated {
+			if base != 5 || base != validated {
 				t.Errorf("%s: yield: %d of %d validated candidates counted as not running at base, want all: %+v", st.name, base, validated, y)
 			}
 			for _, r := range rejected {

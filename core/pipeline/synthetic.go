@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/swelego/swelego/core/engine"
@@ -129,7 +130,8 @@ type ModelOpener func(ctx context.Context, address string) (sdk.Model, error)
 // candidate validated, the environment's tests do not run at all: the
 // stage logs an error naming the environment, its test command and the
 // log's last lines, and fails (the run exits non-zero) rather than finish
-// with no tasks.
+// with no tasks; it stops validating once baseGiveUp candidates were
+// rejected that way while none ran its tests.
 type syntheticStage struct {
 	stageBase
 	// models opens the source's model; nil uses the recipe's model block
@@ -198,7 +200,21 @@ type synthRun struct {
 	priorRejected map[string]Rejection
 	// base is the first StepBase rejection, of this run or an earlier one.
 	base *Rejection
+	// baseRan counts the candidates whose tests ran on the original tree
+	// (validation got past the base run), earlier runs' kept tasks and
+	// validation rejections included.
+	baseRan int
 }
+
+// baseGiveUp is how many candidates may be rejected at StepBase, while no
+// candidate's tests ran on the original tree, before the stage stops
+// validating: the environment's tests do not run, and every further
+// candidate would only say so again.
+const baseGiveUp = 5
+
+// errGiveUp stops the validation of a stage's candidates after baseGiveUp
+// StepBase rejections (checkBase then fails the stage).
+var errGiveUp = errors.New("the tests do not run at base: validation stopped")
 
 // candidate is a mutation with the injector block that proposed it and
 // the instance id its task gets.
@@ -284,19 +300,23 @@ func (s *syntheticStage) Run(ctx context.Context, sc *engine.StageContext) error
 	if err != nil {
 		return fmt.Errorf("%s: %w", s.block.Address, err)
 	}
+	var done atomic.Int64
 	err = forEach(ctx, s.block.Int("workers", 1), compiled, func(c synthCandidate) error {
+		defer done.Add(1)
 		return r.validateCandidate(ctx, c)
 	})
-	if err != nil {
+	notTried := 0
+	if errors.Is(err, errGiveUp) {
+		notTried = len(compiled) - int(done.Load())
+	} else if err != nil {
 		return fmt.Errorf("%s: %w", s.block.Address, err)
-	}
-	if err := r.combine(ctx); err != nil {
+	} else if err := r.combine(ctx); err != nil {
 		return fmt.Errorf("%s: %w", s.block.Address, err)
 	}
 	if err := r.report(); err != nil {
 		return err
 	}
-	if err := r.checkBase(); err != nil {
+	if err := r.checkBase(notTried); err != nil {
 		return fmt.Errorf("%s: %w", s.block.Address, err)
 	}
 	return nil
@@ -344,6 +364,7 @@ func (r *synthRun) readPrior() error {
 			return fmt.Errorf("%s:%d: %w", r.tasks.Path(), line, err)
 		}
 		r.priorTasks[t.InstanceID] = t
+		r.baseRan++
 		return nil
 	})
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
@@ -355,8 +376,11 @@ func (r *synthRun) readPrior() error {
 			return fmt.Errorf("%s:%d: %w", r.rejected.Path(), line, err)
 		}
 		r.priorRejected[rej.InstanceID] = rej
-		if rej.Step == StepBase && r.base == nil {
+		switch {
+		case rej.Step == StepBase && r.base == nil:
 			r.base = &rej
+		case rej.Step == StepValidate:
+			r.baseRan++
 		}
 		return nil
 	})
@@ -545,7 +569,13 @@ func (r *synthRun) validateCandidate(ctx context.Context, c synthCandidate) erro
 	}
 	r.prog.Add(1)
 	if rej != nil {
-		return r.reject(ctx, c, *rej)
+		if err := r.reject(ctx, c, *rej); err != nil {
+			return err
+		}
+		if rej.Step == StepBase && r.giveUp() {
+			return errGiveUp
+		}
+		return nil
 	}
 	origin := SyntheticOrigin{
 		Block: fmt.Sprintf("injector[%d]", c.block), Plugin: c.plugin, Kind: c.Kind,
@@ -624,6 +654,11 @@ func (r *synthRun) validate(ctx context.Context, id, injector string, mutations 
 	if ctx.Err() != nil {
 		return t, nil, ctx.Err()
 	}
+	if err == nil || errors.Is(err, harness.ErrNoFailToPass) {
+		r.ymu.Lock()
+		r.baseRan++
+		r.ymu.Unlock()
+	}
 	var ve *harness.ValidationError
 	var log string
 	if errors.As(err, &ve) {
@@ -681,11 +716,24 @@ func logExcerpt(log string, n int) string {
 	return first + " | … | " + tail
 }
 
+// giveUp reports whether baseGiveUp candidates were rejected at StepBase
+// while no candidate's tests ran on the original tree.
+func (r *synthRun) giveUp() bool {
+	r.ymu.Lock()
+	defer r.ymu.Unlock()
+	base := 0
+	for _, y := range r.yield {
+		base += y.TestsDoNotRun
+	}
+	return r.baseRan == 0 && base >= baseGiveUp
+}
+
 // checkBase fails the stage when every candidate validated was rejected at
-// StepBase: the environment's tests do not run, and no candidate can be
-// validated until its test command is fixed. When only some were, it
-// warns.
-func (r *synthRun) checkBase() error {
+// StepBase, or validation stopped after baseGiveUp of them (notTried
+// candidates were left): the environment's tests do not run, and no
+// candidate can be validated until its test command is fixed. When only
+// some were, it warns.
+func (r *synthRun) checkBase(notTried int) error {
 	var validated, base int
 	for _, y := range r.yield {
 		validated += y.Validated
@@ -696,15 +744,19 @@ func (r *synthRun) checkBase() error {
 	}
 	cmd := r.testCommand()
 	excerpt := logExcerpt(r.base.Log, 8)
-	if base < validated {
+	if base < validated && notTried == 0 {
 		r.sc.Logger.Warn("the tests did not run at base for some candidates", "environment", r.env.Name, "test_cmd", cmd,
 			"tests_do_not_run", base, "validated", validated, "first", r.base.InstanceID, "log", excerpt)
 		return nil
 	}
 	r.sc.Logger.Error("the tests do not run at base: no candidate can be validated until the environment's test command runs its tests",
-		"environment", r.env.Name, "test_cmd", cmd, "candidates", base, "first", r.base.InstanceID, "log", excerpt)
-	return fmt.Errorf("environment %q, test command %q: %w for any of the %d candidates validated (%s: %s); fix the environment's test_cmd or setup, then run the stage again with --rerun %s",
-		r.env.Name, cmd, harness.ErrTestsDoNotRun, base, r.base.InstanceID, r.base.Reason, r.block.Address)
+		"environment", r.env.Name, "test_cmd", cmd, "candidates", base, "not_tried", notTried, "first", r.base.InstanceID, "log", excerpt)
+	which := fmt.Sprintf("any of the %d candidates validated", base)
+	if notTried > 0 {
+		which = fmt.Sprintf("the first %d candidates validated, so the other %d were not tried", base, notTried)
+	}
+	return fmt.Errorf("environment %q, test command %q: %w for %s (%s: %s); fix the environment's test_cmd or setup, then run the stage again with --rerun %s",
+		r.env.Name, cmd, harness.ErrTestsDoNotRun, which, r.base.InstanceID, r.base.Reason, r.block.Address)
 }
 
 // testCommand is the command validation runs the tests with: the

@@ -3,7 +3,8 @@
 # module). The package imports only when src/ is on the path, which the
 # environment's test command arranges: validation must run that command.
 # TestSyntheticSrcLayout sets repo_git to a repository made from repo/ and
-# runs it with and without the PYTHONPATH.
+# runs it with and without the PYTHONPATH (one worker then: validation
+# stops after five candidates whose tests do not run, one of six left).
 
 swelego {
   name = "srclayout"
@@ -17,6 +18,11 @@ variable "repo_git" {
 variable "test_cmd" {
   type    = string
   default = "PYTHONPATH=src python3 -m pytest -p no:cacheprovider"
+}
+
+variable "workers" {
+  type    = number
+  default = 2
 }
 
 variable "sandbox_backend" {
@@ -40,7 +46,7 @@ source "synthetic" "ledger" {
   repo        = "swelego-tests/ledger"
   environment = environment.ledger
   reruns      = 1
-  workers     = 2
+  workers     = var.workers
 
   # Removing `total = start` leaves `nonlocal total` without a binding:
   # the compile check must refuse it.
@@ -51,7 +57,7 @@ source "synthetic" "ledger" {
 
   injector "python" {
     rules = ["change_operator"]
-    files = ["src/ledger/stats.py"]
+    files = ["src/ledger/stats.py", "src/ledger/account.py"]
     seed  = 1
   }
 }
