@@ -16,6 +16,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/swelego/swelego/core/engine"
 	"github.com/swelego/swelego/core/harness"
@@ -702,7 +703,11 @@ func logExcerpt(log string, n int) string {
 			continue
 		}
 		if len(l) > 300 {
-			l = l[:300] + "…"
+			cut := 300
+			for cut > 0 && !utf8.RuneStart(l[cut]) {
+				cut--
+			}
+			l = l[:cut] + "…"
 		}
 		keep = append(keep, l)
 		if first == "" && errorLineRe.MatchString(l) {

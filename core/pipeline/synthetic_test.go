@@ -320,6 +320,7 @@ func TestLogExcerpt(t *testing.T) {
 		{"no error line", "collected 0 items\n\n= no tests ran in 0.01s =\n", 5,
 			"collected 0 items | = no tests ran in 0.01s ="},
 		{"empty", "", 5, ""},
+		{"long line cut between runes", strings.Repeat("é", 200) + "\n", 1, strings.Repeat("é", 150) + "…"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
