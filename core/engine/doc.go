@@ -22,6 +22,19 @@
 // once its data and its sum line are both on disk; anything after the last
 // committed record is discarded when the file is opened for writing again.
 //
+// # Up to date, stale, incremental
+//
+// A finished stage is skipped while its fingerprint and the generations of
+// its dependencies' outputs are those it was built from. A stage that
+// implements Incremental (one keyed record per item, outputs that only
+// grow) runs again even when finished, to pick up new items in its inputs;
+// a run that commits or drops no record keeps its generation, so its
+// dependents stay up to date. Each stage also has a lineage, kept while its
+// outputs only grow and new after --rerun discards them: an incremental
+// stage catches up with a dependency of the same lineage, while any stage
+// built from an earlier lineage, and a stage that is not incremental built
+// from earlier outputs, is stale and must be rerun.
+//
 // # Run directory
 //
 //	run.json                  run id, creation time, swelego version
