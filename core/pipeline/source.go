@@ -21,7 +21,8 @@ const flushEvery = 512
 
 // sourceStage streams a task source plugin's tasks into the run directory,
 // one record per instance id. A resumed stage skips ids already written.
-// It is incremental: a finished source streams its source again at every
+// Every task must pass sdk.Task.CheckGradable: the stages downstream grade
+// it. It is incremental: a finished source streams its source again at every
 // run and adds the tasks that are new (appended to its file); a task that
 // changed since it was loaded keeps its stored record, with a warning.
 type sourceStage struct{ stageBase }
@@ -81,6 +82,11 @@ func (s *sourceStage) Run(ctx context.Context, sc *engine.StageContext) error {
 			return nil
 		}
 		seen[t.InstanceID] = true
+		if err := t.CheckGradable(); err != nil {
+			// Every stage downstream grades the task: one that cannot be
+			// graded stops here, whichever plugin sent it.
+			return fmt.Errorf("plugin %s sent a task that cannot be graded: %w", s.block.Plugin, err)
+		}
 		if w.Has(t.InstanceID) {
 			if d, ok := stored[t.InstanceID]; ok {
 				if raw, err := encodeRecord(t); err == nil && recordDigest(raw) != d {
