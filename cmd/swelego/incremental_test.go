@@ -4,9 +4,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/swelego/swelego/sdk"
 )
 
 // TestRunPicksUpNewTasks: tasks appended to the file of a finished source
@@ -94,5 +97,69 @@ eval "e" {
 				t.Errorf("%s: generations changed %v -> %v", step.name, before, after)
 			}
 		}
+	}
+}
+
+// TestRolloutMissingBundle: an attempt whose environment's git bundle is
+// missing is not played and not stored: the run exits 1 naming it, and the
+// same command plays it once the bundle is there.
+func TestRolloutMissingBundle(t *testing.T) {
+	t.Parallel() // waits on a sandbox more than it computes
+	dir := t.TempDir()
+	bundle := filepath.Join(dir, "repos", "textkit.bundle")
+	writeFile(t, filepath.Join(dir, "recipe.hcl"), fmt.Sprintf(`source "swebench" "one" {
+  path         = %q
+  instance_ids = ["textkit__textkit-1"]
+}
+environment "textkit" {
+  repo     = "swelego-examples/textkit"
+  git      = "repos/textkit.bundle"
+  language = "python"
+}
+sandbox {
+  backend = "bwrap"
+}
+model "teacher" {
+  provider = "oracle"
+  seed     = 1
+}
+rollout "teacher" {
+  tasks = source.swebench.one
+  model = model.teacher
+}
+`, abs(t, bundledTasks)))
+	work := filepath.Join(dir, "run")
+	trajectories := filepath.Join(work, "rollout", "teacher", "trajectories.jsonl")
+	run := func() (string, int) {
+		cmd := swelegoCmd(dir, "run", "recipe.hcl", "--workdir", work)
+		cmd.Env = append(cmd.Env, "SWELEGO_CACHE="+testCache)
+		var errb strings.Builder
+		cmd.Stderr = &errb
+		err := cmd.Run()
+		if ee, ok := err.(*exec.ExitError); ok {
+			return errb.String(), ee.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		return errb.String(), 0
+	}
+	errOut, code := run()
+	if code != 1 || !strings.Contains(errOut, "1 attempts could not be played because of the infrastructure") || !strings.Contains(errOut, "textkit__textkit-1/1: open sandbox") {
+		t.Fatalf("missing bundle: exit %d, want 1 naming the attempt\n%s", code, tail(errOut, 3000))
+	}
+	if recs := readJSONL(t, trajectories); len(recs) != 0 {
+		t.Fatalf("%d trajectories stored for an attempt that was not played", len(recs))
+	}
+	data, err := os.ReadFile("../../examples/repos/textkit.bundle")
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, bundle, string(data))
+	if errOut, code = run(); code != 0 {
+		t.Fatalf("with the bundle: exit %d\n%s", code, tail(errOut, 3000))
+	}
+	recs := readJSONL(t, trajectories)
+	if len(recs) != 1 || recs[0]["status"] != sdk.StatusResolved {
+		t.Errorf("trajectories after the rerun: %d, first %v", len(recs), recs)
 	}
 }

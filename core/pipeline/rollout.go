@@ -9,6 +9,9 @@ import (
 	"io"
 	"path/filepath"
 	"slices"
+	"sort"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/zclconf/go-cty/cty"
@@ -146,10 +149,20 @@ func (s *rolloutStage) Run(ctx context.Context, sc *engine.StageContext) error {
 	if model.String("provider") == "oracle" {
 		sc.Logger.Warn("the oracle model is a test teacher: it replays each task's known fix", "model", model.Address)
 	}
+	var mu sync.Mutex
+	var notPlayed []string
 	err = forEach(ctx, s.block.Int("workers", 1), todo, func(k attemptKey) error {
-		tr := s.attempt(ctx, envs, ev, model, opts, k)
+		tr, infra := s.attempt(ctx, envs, ev, model, opts, k)
 		if ctx.Err() != nil {
 			return ctx.Err() // an interrupted attempt is not a result
+		}
+		if infra {
+			sc.Logger.Error("attempt not played: infrastructure failure", "instance_id", tr.InstanceID, "attempt", tr.Attempt, "error", tr.Error)
+			sc.Count("not_played", 1)
+			mu.Lock()
+			notPlayed = append(notPlayed, fmt.Sprintf("%s/%d: %s", tr.InstanceID, tr.Attempt, tr.Error))
+			mu.Unlock()
+			return nil
 		}
 		tr.RunID = sc.Run.ID()
 		sc.Count("status."+tr.Status, 1)
@@ -161,25 +174,40 @@ func (s *rolloutStage) Run(ctx context.Context, sc *engine.StageContext) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", s.block.Address, err)
 	}
-	return s.writePredictions(ctx, sc, out.Path())
+	if err := s.writePredictions(ctx, sc, out.Path()); err != nil {
+		return err
+	}
+	if len(notPlayed) > 0 {
+		sort.Strings(notPlayed)
+		return fmt.Errorf("%s: %d attempts could not be played because of the infrastructure; run again to play them: %s",
+			s.block.Address, len(notPlayed), strings.Join(firstFew(notPlayed, 10), "; "))
+	}
+	return nil
 }
 
 // attempt plays and grades one attempt; failures become a trajectory with
-// status error.
-func (s *rolloutStage) attempt(ctx context.Context, envs *taskenv.Manager, ev *Evaluator, model *hcl.Block, opts agent.Options, k attemptKey) sdk.Trajectory {
-	tr := sdk.Trajectory{InstanceID: k.task.InstanceID, Attempt: k.attempt, Status: sdk.StatusError}
-	fail := func(format string, args ...any) sdk.Trajectory {
+// status error. infra says the failure was the infrastructure's (the
+// task's environment could not be prepared, its sandbox not opened, its
+// grade not run): such a trajectory is no result of the attempt and is
+// not stored, so the next run plays it again.
+func (s *rolloutStage) attempt(ctx context.Context, envs *taskenv.Manager, ev *Evaluator, model *hcl.Block, opts agent.Options, k attemptKey) (tr sdk.Trajectory, infra bool) {
+	tr = sdk.Trajectory{InstanceID: k.task.InstanceID, Attempt: k.attempt, Status: sdk.StatusError}
+	fail := func(format string, args ...any) (sdk.Trajectory, bool) {
 		tr.Status = sdk.StatusError
 		tr.Error = fmt.Sprintf(format, args...)
-		return tr
+		return tr, false
+	}
+	infraFail := func(format string, args ...any) (sdk.Trajectory, bool) {
+		tr, _ = fail(format, args...)
+		return tr, true
 	}
 	t, err := envs.Prepare(k.task)
 	if err != nil {
-		return fail("prepare: %v", err)
+		return infraFail("prepare: %v", err)
 	}
 	sb, err := envs.Open(ctx, t)
 	if err != nil {
-		return fail("open sandbox: %v", err)
+		return infraFail("open sandbox: %v", err)
 	}
 	closed := false
 	closeSB := func() {
@@ -204,7 +232,7 @@ func (s *rolloutStage) attempt(ctx context.Context, envs *taskenv.Manager, ev *E
 
 	hopts, err := ev.harnessOptions(ctx, t)
 	if err != nil {
-		return fail("grade: %v", err)
+		return infraFail("grade: %v", err)
 	}
 	open := func(ctx context.Context, t sdk.Task) (harness.Sandbox, error) { return envs.Open(ctx, t) }
 	r := harness.Evaluate(ctx, open, t, tr.FinalPatch, hopts)
@@ -218,6 +246,8 @@ func (s *rolloutStage) attempt(ctx context.Context, envs *taskenv.Manager, ev *E
 	switch {
 	case r.Status == harness.ResultResolved:
 		tr.Status = sdk.StatusResolved
+	case r.Status == harness.ResultError && r.Infra:
+		return infraFail("grade: %s", r.Error)
 	case r.Status == harness.ResultError && tr.FinalPatch != "":
 		tr.Status, tr.Error = sdk.StatusError, "grade: "+r.Error
 	case touchesGoldFiles(tr.FinalPatch, t.Patch):
@@ -225,7 +255,7 @@ func (s *rolloutStage) attempt(ctx context.Context, envs *taskenv.Manager, ev *E
 	default:
 		tr.Status = sdk.StatusUnresolved
 	}
-	return tr
+	return tr, false
 }
 
 // openModel makes the model of one attempt: the oracle test teacher is made
