@@ -206,7 +206,11 @@ func (e *Evaluator) Grade(ctx context.Context, sc *engine.StageContext, tasks []
 		if json.Unmarshal(raw, &rec) != nil || json.Unmarshal(raw, &digest) != nil {
 			return false
 		}
-		if want, ok := graded[key]; ok && digest.Graded != "" && digest.Graded != want {
+		want, ok := graded[key]
+		switch {
+		case !ok:
+			return false // not graded in this run: kept as it is
+		case digest.Graded != "" && digest.Graded != want:
 			return true // its prediction or task changed
 		}
 		// An infrastructure failure stored by an earlier swelego is no

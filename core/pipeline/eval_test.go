@@ -139,6 +139,8 @@ func TestEvalGrade(t *testing.T) {
 			wantResults: map[string]string{t1: harness.ResultError, t2: harness.ResultEmptyPatch}, wantTotal: 2},
 		{name: "retry errors", preds: []sdk.Prediction{pred(t1, "not a diff"), pred(t2, "")}, retry: true,
 			wantGraded: []string{t1}, wantResults: map[string]string{t1: harness.ResultError, t2: harness.ResultEmptyPatch}, wantTotal: 2},
+		{name: "retry errors of the selected instances only", preds: []sdk.Prediction{pred(t1, "not a diff"), pred(t2, "")}, ids: []string{t2}, retry: true,
+			wantResults: map[string]string{t1: harness.ResultError, t2: harness.ResultEmptyPatch}, wantTotal: 1},
 		{name: "duplicates grade the last once", preds: []sdk.Prediction{pred(t1, "not a diff"), pred(t2, ""), pred(t1, ""), pred(t1, "")},
 			wantGraded: []string{t1}, wantDups: []string{t1}, wantResults: map[string]string{t1: harness.ResultEmptyPatch, t2: harness.ResultEmptyPatch}, wantTotal: 2},
 		{name: "instance ids", preds: []sdk.Prediction{pred(t1, ""), pred(t2, "")}, ids: []string{t2},
