@@ -160,6 +160,9 @@ func TestBuildEnvGo(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			if c, ok := b.(interface{ Close() error }); ok {
+				defer c.Close() // removes docker's warm container
+			}
 			s, err := b.Open(ctx, sandbox.Spec{Image: env, Repo: repo})
 			if err != nil {
 				t.Fatal(err)

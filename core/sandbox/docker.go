@@ -28,10 +28,32 @@ import (
 // Docker opens sandboxes as containers of a Docker Engine: one container
 // per sandbox, started from the environment image with a keeper process,
 // commands run in it through the exec API.
+//
+// Starting a container is the slowest step of opening a sandbox, so Docker
+// keeps Options.Warm containers started ahead for each image and set of
+// limits a sandbox was opened with (not for sandboxes with network): Open
+// takes one, copies the repository in and starts another in the
+// background. A warm container has run nothing but its keeper; it is as
+// fresh as one started on demand. Close removes them; those of a process
+// that ends without Close carry its owner label, so the next Sweep does.
 type Docker struct {
 	cli    *client.Client
 	opts   Options
 	noInit atomic.Bool // the engine has no docker-init: run without it
+
+	warmMu  sync.Mutex
+	warm    map[warmKey][]string // started containers no sandbox has used
+	filling map[warmKey]int      // being started for warm
+	closing bool
+	warmWG  sync.WaitGroup
+}
+
+// warmKey is what a warm container was created with: everything a
+// sandbox's container depends on except its repository.
+type warmKey struct {
+	image string
+	run   string
+	lim   Limits
 }
 
 var _ Backend = (*Docker)(nil)
@@ -50,7 +72,7 @@ func NewDocker(ctx context.Context, opts Options) (*Docker, error) {
 		cli.Close()
 		return nil, fmt.Errorf("%w: docker: %v", ErrUnavailable, err)
 	}
-	d := &Docker{cli: cli, opts: opts.withDefaults()}
+	d := &Docker{cli: cli, opts: opts.withDefaults(), warm: map[warmKey][]string{}, filling: map[warmKey]int{}}
 	if !d.opts.NoSweep {
 		if err := d.Sweep(ctx); err != nil {
 			cli.Close()
@@ -66,18 +88,36 @@ func (d *Docker) Name() string { return "docker" }
 // RunID is the run id sandboxes get when their Spec names none.
 func (d *Docker) RunID() string { return d.opts.RunID }
 
-// Close sweeps again (unless NoSweep) — a container that a killed process
-// of this run was still creating when this backend started exists by now —
-// and releases the connection to the engine; open sandboxes stay usable
-// only until then.
+// Close removes the warm containers, sweeps again (unless NoSweep) — a
+// container that a killed process of this run was still creating when this
+// backend started exists by now — and releases the connection to the
+// engine; open sandboxes stay usable only until then.
 func (d *Docker) Close() error {
-	var err error
-	if !d.opts.NoSweep {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		err = d.Sweep(ctx)
-		cancel()
+	d.warmMu.Lock()
+	d.closing = true
+	d.warmMu.Unlock()
+	d.warmWG.Wait()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var errs []error
+	d.warmMu.Lock()
+	warm := d.warm
+	d.warm = map[warmKey][]string{}
+	d.warmMu.Unlock()
+	for _, ids := range warm {
+		for _, id := range ids {
+			err := d.cli.ContainerRemove(ctx, id, container.RemoveOptions{Force: true, RemoveVolumes: true})
+			if err != nil && !cerrdefs.IsNotFound(err) {
+				errs = append(errs, fmt.Errorf("remove warm container %.12s: %w", id, err))
+			}
+		}
 	}
-	return errors.Join(err, d.cli.Close())
+	if !d.opts.NoSweep {
+		sctx, scancel := context.WithTimeout(context.Background(), 30*time.Second)
+		errs = append(errs, d.Sweep(sctx))
+		scancel()
+	}
+	return errors.Join(append(errs, d.cli.Close())...)
 }
 
 // Sweep removes every container labelled LabelKey whose owning process is gone
@@ -106,8 +146,8 @@ func (d *Docker) Sweep(ctx context.Context) error {
 	return nil
 }
 
-// Open creates and starts a container from spec.Image.Name with the
-// repository copied to RepoDir.
+// Open takes a warm container of spec.Image.Name (or creates and starts
+// one) and copies the repository to RepoDir.
 func (d *Docker) Open(ctx context.Context, spec Spec) (Sandbox, error) {
 	if spec.Image.Name == "" {
 		return nil, errors.New("open docker sandbox: spec names no image")
@@ -117,29 +157,111 @@ func (d *Docker) Open(ctx context.Context, spec Spec) (Sandbox, error) {
 	if run == "" {
 		run = d.opts.RunID
 	}
-	id, err := d.create(ctx, spec, lim, run)
-	if err != nil {
-		return nil, fmt.Errorf("open docker sandbox from %s: %w", spec.Image.Name, err)
+	key := warmKey{image: spec.Image.Name, run: run, lim: lim}
+	var id string
+	if !spec.Network {
+		id = d.takeWarm(key)
+		defer d.refill(key)
 	}
-	s := &dockerSandbox{d: d, id: id, lim: lim, runID: run, closed: make(chan struct{})}
-	if err := s.start(ctx, spec); err != nil {
+	for {
+		warm := id != ""
+		if !warm {
+			var err error
+			if id, err = d.launch(ctx, spec.Image.Name, spec.Network, lim, run); err != nil {
+				return nil, fmt.Errorf("open docker sandbox from %s: %w", spec.Image.Name, err)
+			}
+		}
+		s := &dockerSandbox{d: d, id: id, lim: lim, runID: run, closed: make(chan struct{})}
+		err := s.fill(ctx, spec)
+		if err == nil {
+			s.timer = expiry(lim.Timeout, func() { _ = s.shutdown(context.Background(), errExpired) })
+			return s, nil
+		}
 		_ = s.Close(ctx)
-		return nil, fmt.Errorf("open docker sandbox from %s: %w", spec.Image.Name, err)
+		if !warm || ctx.Err() != nil {
+			return nil, fmt.Errorf("open docker sandbox from %s: %w", spec.Image.Name, err)
+		}
+		id = "" // the warm container broke meanwhile: start one now
 	}
-	s.timer = expiry(lim.Timeout, func() { _ = s.shutdown(context.Background(), errExpired) })
-	return s, nil
 }
 
-func (d *Docker) create(ctx context.Context, spec Spec, lim Limits, run string) (string, error) {
+// takeWarm returns a warm container for key, or "" when there is none.
+func (d *Docker) takeWarm(key warmKey) string {
+	d.warmMu.Lock()
+	defer d.warmMu.Unlock()
+	ids := d.warm[key]
+	if len(ids) == 0 {
+		return ""
+	}
+	id := ids[len(ids)-1]
+	d.warm[key] = ids[:len(ids)-1]
+	return id
+}
+
+// refill starts warm containers for key in the background until
+// Options.Warm of them are ready or being started.
+func (d *Docker) refill(key warmKey) {
+	want := d.opts.Warm
+	if want == 0 {
+		want = DefaultWarm
+	}
+	d.warmMu.Lock()
+	defer d.warmMu.Unlock()
+	for !d.closing && len(d.warm[key])+d.filling[key] < want {
+		d.filling[key]++
+		d.warmWG.Add(1)
+		go func() {
+			defer d.warmWG.Done()
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+			defer cancel()
+			id, err := d.launch(ctx, key.image, false, key.lim, key.run)
+			d.warmMu.Lock()
+			d.filling[key]--
+			keep := err == nil && !d.closing
+			if keep {
+				d.warm[key] = append(d.warm[key], id)
+			}
+			d.warmMu.Unlock()
+			if err == nil && !keep {
+				_ = d.cli.ContainerRemove(ctx, id, container.RemoveOptions{Force: true, RemoveVolumes: true})
+			}
+		}()
+	}
+}
+
+// launch creates and starts a container, without docker-init when the
+// engine has none.
+func (d *Docker) launch(ctx context.Context, image string, network bool, lim Limits, run string) (string, error) {
+	for {
+		id, err := d.create(ctx, image, network, lim, run)
+		if err != nil {
+			return "", err
+		}
+		err = d.cli.ContainerStart(ctx, id, container.StartOptions{})
+		if err == nil {
+			return id, nil
+		}
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+		_ = d.cli.ContainerRemove(rctx, id, container.RemoveOptions{Force: true, RemoveVolumes: true})
+		cancel()
+		if d.noInit.Load() || !strings.Contains(err.Error(), "docker-init") {
+			return "", fmt.Errorf("start container: %w", err)
+		}
+		// The engine has no init binary: create without it.
+		d.noInit.Store(true)
+	}
+}
+
+func (d *Docker) create(ctx context.Context, image string, withNetwork bool, lim Limits, run string) (string, error) {
 	cfg := &container.Config{
-		Image:      spec.Image.Name,
+		Image:      image,
 		Cmd:        []string{"sleep", "infinity"},
 		User:       fmt.Sprintf("%d:%d", UID, GID),
 		WorkingDir: RepoDir,
 		Labels:     map[string]string{LabelKey: run, ownerLabel: owner()},
 	}
 	network := container.NetworkMode("none")
-	if spec.Network {
+	if withNetwork {
 		network = "default"
 	}
 	pids := lim.Pids
@@ -187,7 +309,9 @@ type dockerSandbox struct {
 
 var _ Sandbox = (*dockerSandbox)(nil)
 
-func (s *dockerSandbox) start(ctx context.Context, spec Spec) error {
+// fill copies the repository into the started container and reads the
+// commit it is at and the container's OOM kill count.
+func (s *dockerSandbox) fill(ctx context.Context, spec Spec) error {
 	if spec.Repo != "" {
 		pr, pw := io.Pipe()
 		go func() { pw.CloseWithError(writeTar(pw, spec.Repo, RepoDir[1:], UID, GID)) }()
@@ -196,19 +320,6 @@ func (s *dockerSandbox) start(ctx context.Context, spec Spec) error {
 		if err != nil {
 			return fmt.Errorf("copy %s to %s: %w", spec.Repo, RepoDir, err)
 		}
-	}
-	err := s.d.cli.ContainerStart(ctx, s.id, container.StartOptions{})
-	if err != nil && !s.d.noInit.Load() && strings.Contains(err.Error(), "docker-init") {
-		// The engine has no init binary: recreate without it.
-		s.d.noInit.Store(true)
-		_ = s.d.cli.ContainerRemove(ctx, s.id, container.RemoveOptions{Force: true})
-		if s.id, err = s.d.create(ctx, spec, s.lim, s.runID); err != nil {
-			return err
-		}
-		return s.start(ctx, spec)
-	}
-	if err != nil {
-		return fmt.Errorf("start container: %w", err)
 	}
 	var out, errOut bytes.Buffer
 	code, _, err := s.run(ctx, []string{"sh", "-c", probeScript + "; " + oomScript}, time.Minute, &out, &errOut)

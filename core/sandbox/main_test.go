@@ -133,7 +133,9 @@ func backends(t testing.TB) []sandbox.Backend {
 		t.Skip(skipAll)
 	}
 	backendsOnce.Do(func() {
-		opts := sandbox.Options{RunID: testRun, WorkDir: workDir,
+		// No warm containers: the tests count the containers of a run
+		// (TestDockerWarm covers them).
+		opts := sandbox.Options{RunID: testRun, WorkDir: workDir, Warm: -1,
 			Limits: sandbox.Limits{Memory: 1 << 30, CPUs: 1, Pids: 256, Timeout: 10 * time.Minute}}
 		d, err := sandbox.NewDocker(context.Background(), opts)
 		if err != nil {

@@ -126,7 +126,14 @@ type Options struct {
 	WorkDir string
 	// NoSweep skips the Sweep a backend runs when it starts.
 	NoSweep bool
+	// Warm is how many started containers the docker backend keeps ready
+	// for each image and set of limits it opened a sandbox with, so that
+	// Open need not start one (DefaultWarm if zero; negative: none).
+	Warm int
 }
+
+// DefaultWarm is Options.Warm's default.
+const DefaultWarm = 1
 
 // New returns the backend named by backend: "docker", "bwrap", or "auto"
 // (or empty) for docker when a Docker Engine answers and bwrap otherwise.

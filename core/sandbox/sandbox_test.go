@@ -531,3 +531,108 @@ print('forked', n)
 		})
 	}
 }
+
+// TestDockerWarm opens sandboxes of one image on a docker backend that
+// keeps a warm container: after the first Open one more container of the
+// run is started in the background; the next Open takes it (a container's
+// hostname is its short id) and finds it fresh, with none of what the
+// first sandbox wrote; Close of the backend removes the warm container.
+func TestDockerWarm(t *testing.T) {
+	if skipAll != "" {
+		t.Skip(skipAll)
+	}
+	t.Parallel()
+	ctx := context.Background()
+	run := testRun + "-warm"
+	d, err := sandbox.NewDocker(ctx, sandbox.Options{RunID: run, NoSweep: true, Warm: 1,
+		Limits: sandbox.Limits{Memory: 1 << 30, CPUs: 1, Pids: 256, Timeout: 10 * time.Minute}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := false
+	defer func() {
+		if !closed {
+			d.Close()
+		}
+	}()
+	cli := dockerClient(t)
+	ids := func() map[string]bool {
+		t.Helper()
+		list, err := containers(ctx, cli, run)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]bool{}
+		for _, c := range list {
+			out[c.ID[:12]] = c.State == "running"
+		}
+		return out
+	}
+	// waitFor waits until n containers of the run run (a warm one is
+	// ready a moment after it starts).
+	waitFor := func(n int) map[string]bool {
+		t.Helper()
+		for range 300 {
+			got := ids()
+			running := 0
+			for _, r := range got {
+				if r {
+					running++
+				}
+			}
+			if len(got) == n && running == n {
+				time.Sleep(200 * time.Millisecond)
+				return got
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		t.Fatalf("%d containers of the run, want %d", len(ids()), n)
+		return nil
+	}
+	exec := func(s sandbox.Sandbox, cmd string) string {
+		t.Helper()
+		res, err := s.Exec(ctx, cmd, time.Minute)
+		if err != nil || res.ExitCode != 0 {
+			t.Fatalf("%s: %v %+v", cmd, err, res)
+		}
+		return strings.TrimSpace(res.Output)
+	}
+	first, err := d.Open(ctx, sandbox.Spec{Image: testImage, Repo: testRepo})
+	if err != nil {
+		t.Fatal(err)
+	}
+	exec(first, "echo dirty > dirty.txt && echo dirty > /tmp/dirty && echo more >> hello.py")
+	host1 := exec(first, "hostname")
+	before := waitFor(2) // the first sandbox and a warm one
+	delete(before, host1)
+	var warm string
+	for id := range before {
+		warm = id
+	}
+	second, err := d.Open(ctx, sandbox.Spec{Image: testImage, Repo: testRepo})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if host := exec(second, "hostname"); host != warm {
+		t.Errorf("the second sandbox runs in %s, want the warm container %s", host, warm)
+	}
+	if got := exec(second, "ls dirty.txt /tmp/dirty 2>&1 | grep -v 'No such' || true; git status --porcelain"); got != "" {
+		t.Errorf("the warm container is not fresh:\n%s", got)
+	}
+	if got := exec(second, "cat hello.py"); !strings.HasPrefix(got, "def greet") || strings.Contains(got, "more") {
+		t.Errorf("hello.py in the warm container: %q", got)
+	}
+	waitFor(3) // two sandboxes and the next warm one
+	for _, s := range []sandbox.Sandbox{first, second} {
+		if err := s.Close(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := d.Close(); err != nil {
+		t.Fatal(err)
+	}
+	closed = true
+	if left := ids(); len(left) != 0 {
+		t.Errorf("%d containers of the run after Close, want none", len(left))
+	}
+}
