@@ -130,7 +130,7 @@ func TestSIGKILLDuringTasksStage(t *testing.T) {
 	writeFile(t, filepath.Join(dir, "recipe.hcl"), "source \"swebench\" \"pipe\" {\n  path = \"tasks.fifo\"\n}\n")
 	lines := make([]string, n)
 	for i := range lines {
-		lines[i] = fmt.Sprintf(`{"instance_id":"task-%04d","repo":"o/r","FAIL_TO_PASS":"[\"a\"]","PASS_TO_PASS":[]}`, i)
+		lines[i] = fmt.Sprintf(`{"instance_id":"task-%04d","repo":"o/r","base_commit":"c","test_patch":"diff","FAIL_TO_PASS":"[\"a\"]","PASS_TO_PASS":[]}`, i)
 	}
 	work := filepath.Join(dir, "run")
 	out := filepath.Join(work, "source", "swebench", "pipe", "tasks.jsonl")
