@@ -47,6 +47,15 @@ func ReadPredictions(path string) ([]sdk.Prediction, error) {
 func DecodePredictions(r io.ReadSeeker, name string) ([]sdk.Prediction, error) {
 	// One JSON object alone is SWE-agent's dict or a single record; an
 	// array, or several values, go through the JSON Lines decoder.
+	var bom [3]byte
+	n, _ := io.ReadFull(r, bom[:])
+	skip := int64(0)
+	if n == len(bom) && string(bom[:]) == "\uFEFF" {
+		skip = int64(n) // a UTF-8 byte order mark, as editors on Windows write
+	}
+	if _, err := r.Seek(skip, io.SeekStart); err != nil {
+		return nil, err
+	}
 	dec := json.NewDecoder(r)
 	var first json.RawMessage
 	err := dec.Decode(&first)
@@ -54,7 +63,7 @@ func DecodePredictions(r io.ReadSeeker, name string) ([]sdk.Prediction, error) {
 		return nil, nil
 	}
 	if err == nil && len(first) > 0 && first[0] == '{' {
-		start := dec.InputOffset() - int64(len(first))
+		start := skip + dec.InputOffset() - int64(len(first))
 		var next json.RawMessage
 		if err := dec.Decode(&next); errors.Is(err, io.EOF) {
 			line := 1 + bytes.Count(readPrefix(r, start), []byte("\n"))

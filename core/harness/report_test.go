@@ -49,6 +49,8 @@ func TestDecodePredictions(t *testing.T) {
 		{name: "model_patch wins over test_result", content: `{"instance_id":"a","model_patch":"p","test_result":{"git_patch":"q"}}` + "\n", want: []want{{"a", "", "p"}}},
 		{name: "dict key names a record without id", content: `{"x": {"model_patch": "p"}}`, want: []want{{"x", "", "p"}}},
 		{name: "empty dict", content: "{}\n"},
+		{name: "dict after a byte order mark", content: "\ufeff{\n \"a\": {\"model_patch\": \"p\"}\n}\n", want: []want{{"a", "", "p"}}},
+		{name: "jsonl after a byte order mark", content: "\ufeff{\"instance_id\":\"a\"}\n{\"instance_id\":\"b\"}\n", want: []want{{"a", "", ""}, {"b", "", ""}}},
 		{name: "empty file", content: ""},
 		{name: "dict key and id differ", content: "{\n \"x\": {\"instance_id\": \"y\", \"model_patch\": \"p\"}\n}", errHas: `:2: key "x": record's instance_id "y" differs from its key`},
 		{name: "dict value not an object", content: "{\n \"x\": {\"model_patch\": \"p\"},\n \"y\": 3\n}", errHas: `:3: key "y"`},
