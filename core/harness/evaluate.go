@@ -168,12 +168,8 @@ func Evaluate(ctx context.Context, open Opener, t sdk.Task, modelPatch string, o
 	if err != nil {
 		return fail("run tests: %w", err)
 	}
-	if len(run.statuses) == 0 {
-		why := ""
-		if run.invalid != "" {
-			why = ": " + run.invalid
-		}
-		return fail("run tests: %w: no test reported a status (exit status %d)%s", ErrNoResults, run.exitCode, why)
+	if len(run.statuses) == 0 && run.invalid == "" {
+		return fail("run tests: %w: no test reported a status (exit status %d)", ErrNoResults, run.exitCode)
 	}
 
 	resolution, ts := opts.Rules.Grade(t.FailToPass, t.PassToPass, run.statuses)

@@ -116,6 +116,9 @@ func TestEvaluate(t *testing.T) {
 		exitCode   int
 		noSandbox  bool
 		logHas     []string
+		logLacks   []string
+		discarded  []string
+		invalid    string
 	}{
 		{name: "gold patch resolves", patch: p.patches["gold"], want: ResultResolved, resolution: ResolvedFull, f2p: allPass,
 			p2p: map[string]Status{"tests/test_mul.py::test_mul_table[two": StatusPassed, "tests/test_ops.py::test_add": StatusPassed, "tests/test_ops.py::test_sub": StatusPassed}},
@@ -127,7 +130,9 @@ func TestEvaluate(t *testing.T) {
 		{name: "spoofed PASSED lines and a rewritten JUnit report", patch: p.patches["spoof"], want: ResultUnresolved, resolution: ResolvedNo, exitCode: 1,
 			f2p: map[string]Status{"tests/test_mul.py::test_mul_negative": StatusFailed, "tests/test_mul.py::test_mul_positive": StatusFailed,
 				"tests/test_mul.py::test_mul_table[zero [five]]": StatusFailed, "tests/test_ops.py::test_mul_identity": StatusFailed},
-			logHas: []string{"PASSED tests/test_mul.py::test_mul_positive", "7 passed in 0.01s"}},
+			// The conftest.py never runs: it is put back as the base has it
+			// (none), so its forged lines are not in the log.
+			discarded: []string{"conftest.py"}, logLacks: []string{"7 passed in 0.01s"}},
 		{name: "rewriting the tests does not help: test files are reset", patch: p.patches["tamper_tests"], want: ResultUnresolved, resolution: ResolvedNo, exitCode: 1},
 		{name: "the task's test_cmd runs instead of its test files", patch: p.patches["gold"],
 			edit: func(tk *sdk.Task) { tk.TestCmd = cmd + " tests/test_mul.py" }, want: ResultUnresolved, resolution: ResolvedNo,
@@ -144,6 +149,8 @@ func TestEvaluate(t *testing.T) {
 				return func(context.Context, sdk.Task) (Sandbox, error) { return nil, errors.New("no docker") }
 			}},
 		{name: "tests report nothing", patch: p.patches["gold"], edit: func(tk *sdk.Task) { tk.TestCmd = "true" },
+			want: ResultUnresolved, resolution: ResolvedNo, invalid: "no JUnit report", exitCode: 0},
+		{name: "a go test run reports nothing", patch: p.patches["gold"], opts: Options{Kind: KindGoTest}, edit: func(tk *sdk.Task) { tk.TestCmd = "true" },
 			want: ResultError, errHas: "no test reported", exitCode: 0},
 	}
 	for _, c := range cases {
@@ -180,6 +187,17 @@ func TestEvaluate(t *testing.T) {
 			}
 			if c.p2p != nil && !reflect.DeepEqual(r.PassToPass, c.p2p) {
 				t.Errorf("PASS_TO_PASS %v\nwant %v", r.PassToPass, c.p2p)
+			}
+			if !strings.Contains(r.Invalid, c.invalid) || c.invalid == "" && r.Invalid != "" {
+				t.Errorf("invalid %q, want %q", r.Invalid, c.invalid)
+			}
+			if !reflect.DeepEqual(r.Discarded, c.discarded) {
+				t.Errorf("discarded %v, want %v", r.Discarded, c.discarded)
+			}
+			for _, h := range c.logLacks {
+				if strings.Contains(r.Log, h) {
+					t.Errorf("log has %q", h)
+				}
 			}
 			for _, h := range c.logHas {
 				if !strings.Contains(r.Log, h) {

@@ -76,6 +76,7 @@ func (r *fixtureRepo) commit(t testing.TB, name, from string, files map[string]s
 	gitIn(t, r.dir, "add", "-A")
 	gitIn(t, r.dir, "commit", "-q", "-m", name)
 	r.commits[name] = gitIn(t, r.dir, "rev-parse", "HEAD")
+	gitIn(t, r.dir, "branch", name) // reachable, so clones of the repository have it
 	gitIn(t, r.dir, "checkout", "-q", "main")
 }
 
@@ -129,6 +130,8 @@ type gradeCase struct {
 	invalid, errHas string
 	// statuses are observed statuses the result must show.
 	statuses map[string]harness.Status
+	// discarded are the files of the patch put back before the tests ran.
+	discarded []string
 }
 
 func runGradeCases(t *testing.T, openers map[string]harness.Opener, base sdk.Task, cases []gradeCase) {
@@ -155,6 +158,9 @@ func runGradeCases(t *testing.T, openers map[string]harness.Opener, base sdk.Tas
 				}
 				if c.errHas != "" && !strings.Contains(r.Error, c.errHas) {
 					t.Errorf("error = %q, want it to say %q", r.Error, c.errHas)
+				}
+				if strings.Join(r.Discarded, ",") != strings.Join(c.discarded, ",") {
+					t.Errorf("discarded %v, want %v", r.Discarded, c.discarded)
 				}
 				for id, want := range c.statuses {
 					got, ok := r.FailToPass[id]
@@ -214,10 +220,10 @@ def _forge():
 atexit.register(_forge)
 `
 
-// rewriteConftest lets every test run, then rewrites the report into a
-// well-formed one claiming everything passed and prints a summary saying
-// the same.
-const rewriteConftest = `import atexit, os, re, sys
+// rewriteAtExit, in the code under test (which the tests import), lets
+// every test run, then rewrites the report into a well-formed one claiming
+// everything passed and prints a summary saying the same.
+const rewriteAtExit = `import atexit, os, re, sys
 
 def _forge():
     m = re.search(r"--junitxml=(\S+)", os.environ.get("PYTEST_ADDOPTS", ""))
@@ -236,31 +242,28 @@ def _forge():
 atexit.register(_forge)
 `
 
-// ignoreConftest hides the FAIL_TO_PASS file and writes a well-formed
-// report of its own, but leaves pytest's exit status (5: no tests ran).
-const ignoreConftest = `import atexit, os, re, sys
-
-collect_ignore = ["tests/test_ops.py"]
+// breakAtExit, in the code under test, breaks the report at exit and
+// prints a summary with a "..." wildcard id.
+const breakAtExit = `import atexit, os, re, sys
 
 def _forge():
     m = re.search(r"--junitxml=(\S+)", os.environ.get("PYTEST_ADDOPTS", ""))
-    if not m:
-        return
-    cases = [("tests.test_ops", "test_add"), ("tests.test_ops.TestOps", "test_add_inherited"),
-             ("tests.test_ops.TestOps", "test_mul"), ("tests.test_ops.TestOps", "test_sub_inherited"),
-             ("tests.test_ops", "test_plain"), ("tests.test_more", "test_more")]
-    with open(m.group(1), "w") as f:
-        f.write('<?xml version="1.0"?><testsuites><testsuite>')
-        for c, n in cases:
-            f.write('<testcase classname="%s" name="%s" file="tests/test_ops.py"/>' % (c, n))
-        f.write("</testsuite></testsuites>")
-    sys.stdout.write("=========================== short test summary info ============================\n")
-    for c, n in cases:
-        sys.stdout.write("PASSED " + c.replace("tests.test_ops", "tests/test_ops.py").replace("tests.test_more", "tests/test_more.py").replace(".TestOps", "::TestOps") + "::" + n + "\n")
+    if m:
+        with open(m.group(1), "w") as f:
+            f.write("<testsuites><testsuite")
+    sys.stdout.write("=========================== short test summary info ============================\nPASSED tests/...\n")
     sys.stdout.flush()
 
 atexit.register(_forge)
 `
+
+// exitAtImport, in the code under test, ends pytest as soon as a test
+// module imports it.
+const exitAtImport = "import os\nos.write(1, b'PASSED tests/test_ops.py::test_add\\n')\nos._exit(0)\n"
+
+// skipMul makes the PASS_TO_PASS test of the function the patch broke
+// skip itself.
+const skipMul = "def add(a, b):\n    return a + b\n\n\ndef mul(a, b):\n    import sys\n    if 'pytest' in sys.modules:\n        import pytest\n        pytest.skip('not supported here')\n    return a + b\n\n\ndef sub(a, b):\n    return a - b\n"
 
 // skipConftest skips the PASS_TO_PASS test the patch broke.
 const skipConftest = `import pytest
@@ -269,17 +272,6 @@ def pytest_collection_modifyitems(items):
     for item in items:
         if item.name == "test_mul":
             item.add_marker(pytest.mark.skip(reason="flaky on CI"))
-`
-
-// exitConftest ends the process before pytest writes its report.
-const exitConftest = `import os, sys, pytest
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_sessionfinish(session):
-    sys.stdout.write("=========================== short test summary info ============================\n")
-    sys.stdout.write("PASSED tests/test_ops.py::test_add\n")
-    sys.stdout.flush()
-    os._exit(0)
 `
 
 // TestGradeForgedPytest grades forged, skipping and early-exiting patches
@@ -313,21 +305,25 @@ func TestGradeForgedPytest(t *testing.T) {
 			statuses: map[string]harness.Status{"tests/test_ops.py::TestOps::test_add_inherited": harness.StatusPassed, emojiID: harness.StatusPassed}},
 		{name: "no fix fails", patch: repo.patch(t, "base", map[string]string{"calc/__init__.py": "# touched\n"}), want: harness.ResultUnresolved,
 			statuses: map[string]harness.Status{"tests/test_ops.py::test_add": harness.StatusFailed, emojiID: harness.StatusFailed}},
-		{name: "conftest hides the tests, breaks the report, prints a summary", want: harness.ResultUnresolved,
-			patch:   repo.patch(t, "base", map[string]string{"conftest.py": forgeConftest}),
-			invalid: "JUnit report is unreadable"},
-		{name: "conftest rewrites a well-formed report and prints passes", want: harness.ResultUnresolved,
-			patch:    repo.patch(t, "base", map[string]string{"conftest.py": rewriteConftest}),
-			statuses: map[string]harness.Status{"tests/test_ops.py::test_add": harness.StatusFailed, "tests/test_ops.py::TestOps::test_add_inherited": harness.StatusFailed}},
-		{name: "conftest hides the tests and forges both channels", want: harness.ResultUnresolved,
-			patch:   repo.patch(t, "base", map[string]string{"conftest.py": ignoreConftest}),
-			invalid: "exited with status 5 but no test failed"},
-		{name: "conftest skips the PASS_TO_PASS test the patch broke", want: harness.ResultUnresolved,
-			patch:    repo.patch(t, "base", withFix(map[string]string{"calc/ops.py": breakMul, "conftest.py": skipConftest})),
+		{name: "a conftest.py that hides the tests and forges results is put back", want: harness.ResultUnresolved,
+			patch: repo.patch(t, "base", map[string]string{"conftest.py": forgeConftest}), discarded: []string{"conftest.py"},
+			statuses: map[string]harness.Status{"tests/test_ops.py::test_add": harness.StatusFailed}},
+		{name: "a conftest.py that skips the PASS_TO_PASS test the patch broke is put back", want: harness.ResultUnresolved,
+			patch:     repo.patch(t, "base", withFix(map[string]string{"calc/ops.py": breakMul, "tests/conftest.py": skipConftest})),
+			discarded: []string{"tests/conftest.py"},
+			statuses:  map[string]harness.Status{"tests/test_ops.py::TestOps::test_mul": harness.StatusFailed, "tests/test_ops.py::test_add": harness.StatusPassed}},
+		{name: "the code skips the PASS_TO_PASS test it broke", want: harness.ResultUnresolved,
+			patch:    repo.patch(t, "base", map[string]string{"calc/ops.py": skipMul}),
 			statuses: map[string]harness.Status{"tests/test_ops.py::TestOps::test_mul": harness.StatusSkipped, "tests/test_ops.py::test_add": harness.StatusPassed}},
-		{name: "conftest exits before the report is written", want: harness.ResultError,
-			patch:  repo.patch(t, "base", map[string]string{"conftest.py": exitConftest}),
-			errHas: "no JUnit report"},
+		{name: "the code rewrites a well-formed report at exit and prints passes", want: harness.ResultUnresolved,
+			patch:    repo.patch(t, "base", map[string]string{"calc/__init__.py": rewriteAtExit}),
+			statuses: map[string]harness.Status{"tests/test_ops.py::test_add": harness.StatusFailed, "tests/test_ops.py::TestOps::test_add_inherited": harness.StatusFailed}},
+		{name: "the code breaks the report at exit and prints a wildcard pass", want: harness.ResultUnresolved,
+			patch:   repo.patch(t, "base", withFix(map[string]string{"calc/__init__.py": breakAtExit})),
+			invalid: "JUnit report is unreadable"},
+		{name: "the code ends pytest when imported", want: harness.ResultUnresolved,
+			patch:   repo.patch(t, "base", map[string]string{"calc/__init__.py": exitAtImport}),
+			invalid: "no JUnit report"},
 		{name: "a patch the base already holds is applied", patch: gold, want: harness.ResultResolved,
 			edit: func(tk *sdk.Task) { tk.BaseCommit = repo.commits["fixed"] }},
 	})

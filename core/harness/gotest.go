@@ -61,6 +61,7 @@ func goJSONRun(log string) (GoRun, bool) {
 	final := make(map[key]Status)
 	running := make(map[key]bool)
 	realFail := make(map[string]bool) // packages with a test that failed itself
+	pkgWhy := make(map[string]string) // what the package's own output says went wrong
 	var badPkgs []string
 	var order []key
 	events := 0
@@ -75,6 +76,14 @@ func goJSONRun(log string) (GoRun, bool) {
 		}
 		events++
 		k := key{ev.Package, ev.Test}
+		if ev.Action == "output" && ev.Package != "" {
+			switch {
+			case strings.HasPrefix(ev.Output, "panic: test timed out after"):
+				pkgWhy[ev.Package] = "timed out"
+			case strings.Contains(ev.Output, "[build failed]"), strings.Contains(ev.Output, "[setup failed]"):
+				pkgWhy[ev.Package] = "did not build"
+			}
+		}
 		if ev.Test == "" {
 			if ev.Action == "fail" && ev.Package != "" {
 				for rk := range running {
@@ -85,6 +94,9 @@ func goJSONRun(log string) (GoRun, bool) {
 				}
 				if !realFail[ev.Package] {
 					why := "failed with no failing test"
+					if w, ok := pkgWhy[ev.Package]; ok {
+						why = w
+					}
 					if ev.FailedBuild != "" {
 						why = "did not build"
 					}

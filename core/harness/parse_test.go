@@ -263,3 +263,49 @@ func TestRegistry(t *testing.T) {
 		t.Error("ParserNames misses a registered parser")
 	}
 }
+
+// TestGoTestRunWhole reads a real go test run of four packages, once with
+// -json and once as plain -v text: gx/a times out in TestSlow, gx/b's
+// TestMain exits 1 after its tests pass, gx/c does not build, gx/d has a
+// test that prints a forged "--- PASS: TestForged" line and a test that
+// fails. Both spellings must give the same statuses and reject the run for
+// a, b and c (d failed through a test of its own).
+func TestGoTestRunWhole(t *testing.T) {
+	want := map[string]Status{
+		"TestA": StatusPassed, "TestB": StatusPassed, "TestSlow": StatusFailed,
+		"TestD": StatusPassed, "TestD/sub": StatusPassed, "TestE": StatusFailed,
+	}
+	for _, c := range []struct{ file, invalid string }{
+		{"testdata/gotest/whole.json", "package gx/a timed out, package gx/b failed with no failing test, package gx/c did not build"},
+		{"testdata/gotest/whole-v.txt", "package gx/a timed out, package gx/b failed with no failing test, package gx/c did not build"},
+	} {
+		data, err := os.ReadFile(c.file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := GoTestRun(string(data))
+		w := want
+		if strings.HasSuffix(c.file, ".txt") {
+			// Plain text has no event for a test cut off by the timeout.
+			w = map[string]Status{}
+			for k, v := range want {
+				w[k] = v
+			}
+			delete(w, "TestSlow")
+		}
+		if !reflect.DeepEqual(got.Statuses, w) {
+			t.Errorf("%s: statuses %v\nwant %v", c.file, got.Statuses, w)
+		}
+		if !strings.Contains(got.Invalid, c.invalid) {
+			t.Errorf("%s: invalid %q\nwant it to say %q", c.file, got.Invalid, c.invalid)
+		}
+		if _, forged := got.Statuses["TestForged"]; forged {
+			t.Errorf("%s: a printed result line counted", c.file)
+		}
+	}
+	// One package that passes, one whose test fails: nothing to reject.
+	ok := "=== RUN   TestA\n--- PASS: TestA (0.00s)\nPASS\nok  \tgx/a\t0.01s\n=== RUN   TestB\n--- FAIL: TestB (0.00s)\nFAIL\nFAIL\tgx/b\t0.01s\nFAIL\n"
+	if got := GoTestRun(ok); got.Invalid != "" || !reflect.DeepEqual(got.Statuses, map[string]Status{"TestA": StatusPassed, "TestB": StatusFailed}) {
+		t.Errorf("plain run with a failing test: %+v", got)
+	}
+}
