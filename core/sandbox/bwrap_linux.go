@@ -268,6 +268,10 @@ func (s *bwrapSandbox) setup(ctx context.Context, spec Spec, run string) error {
 		}
 	}
 	s.env = imageEnv(s.rootfs)
+	if spec.Commit != "" {
+		s.base = spec.Commit
+		return nil
+	}
 	var out, errOut bytes.Buffer
 	code, _, err := s.run(ctx, probeScript, time.Minute, &out, &errOut)
 	if err != nil {

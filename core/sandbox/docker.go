@@ -309,8 +309,9 @@ type dockerSandbox struct {
 
 var _ Sandbox = (*dockerSandbox)(nil)
 
-// fill copies the repository into the started container and reads the
-// commit it is at and the container's OOM kill count.
+// fill copies the repository into the started container and, unless
+// spec.Commit says, reads the commit it is at and the container's OOM kill
+// count.
 func (s *dockerSandbox) fill(ctx context.Context, spec Spec) error {
 	if spec.Repo != "" {
 		pr, pw := io.Pipe()
@@ -320,6 +321,11 @@ func (s *dockerSandbox) fill(ctx context.Context, spec Spec) error {
 		if err != nil {
 			return fmt.Errorf("copy %s to %s: %w", spec.Repo, RepoDir, err)
 		}
+	}
+	if spec.Commit != "" {
+		// A container nothing has run in yet has an OOM kill count of 0.
+		s.base, s.oomKills = spec.Commit, 0
+		return nil
 	}
 	var out, errOut bytes.Buffer
 	code, _, err := s.run(ctx, []string{"sh", "-c", probeScript + "; " + oomScript}, time.Minute, &out, &errOut)

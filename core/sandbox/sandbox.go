@@ -63,6 +63,10 @@ type Spec struct {
 	// checked out at the base commit and sanitised). Its content is copied to
 	// RepoDir; the host folder is never written to.
 	Repo string
+	// Commit, when the caller knows it, is the commit Repo is checked out
+	// at: Diff's base. When empty the backend asks git inside the sandbox
+	// as it opens, which costs a command.
+	Commit string
 	// Network allows network access (environment setup only; tests and
 	// agents run without).
 	Network bool

@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -260,6 +261,33 @@ func TestOutOfMemory(t *testing.T) {
 			next := open(t, b, sandbox.Spec{Limits: sandbox.Limits{Memory: 256 << 20}})
 			if res, err := next.Exec(context.Background(), `python3 -c "x=bytearray(64<<20); print('ok')"`, time.Minute); err != nil || res.Output != "ok\n" {
 				t.Errorf("next sandbox: %v %+v", err, res)
+			}
+		})
+	}
+}
+
+// TestSpecCommit opens sandboxes told the commit their repository is at
+// (no probe runs): Diff compares against it, and a command killed at the
+// memory limit is still reported as out of memory.
+func TestSpecCommit(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	head, err := exec.Command("git", "-C", testRepo, "rev-parse", "HEAD").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range backends(t) {
+		t.Run(b.Name(), func(t *testing.T) {
+			t.Parallel()
+			s := open(t, b, sandbox.Spec{Commit: strings.TrimSpace(string(head)), Limits: sandbox.Limits{Memory: 256 << 20}})
+			if res, err := s.Exec(ctx, "echo '# changed' >> hello.py && git -c user.name=x -c user.email=x commit -qam change", time.Minute); err != nil || res.ExitCode != 0 {
+				t.Fatalf("commit: %v %+v", err, res)
+			}
+			if diff, err := s.Diff(ctx); err != nil || !strings.Contains(diff, "+# changed") {
+				t.Errorf("Diff = %q, %v; want the committed change against the given commit", diff, err)
+			}
+			if _, err := s.Exec(ctx, `python3 -c "x=bytearray(2<<30)"`, 2*time.Minute); !errors.Is(err, sandbox.ErrOutOfMemory) {
+				t.Errorf("memory hog: %v, want ErrOutOfMemory", err)
 			}
 		})
 	}
@@ -589,7 +617,7 @@ func TestDockerWarm(t *testing.T) {
 		t.Fatalf("%d containers of the run, want %d", len(ids()), n)
 		return nil
 	}
-	exec := func(s sandbox.Sandbox, cmd string) string {
+	sh := func(s sandbox.Sandbox, cmd string) string {
 		t.Helper()
 		res, err := s.Exec(ctx, cmd, time.Minute)
 		if err != nil || res.ExitCode != 0 {
@@ -601,8 +629,8 @@ func TestDockerWarm(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	exec(first, "echo dirty > dirty.txt && echo dirty > /tmp/dirty && echo more >> hello.py")
-	host1 := exec(first, "hostname")
+	sh(first, "echo dirty > dirty.txt && echo dirty > /tmp/dirty && echo more >> hello.py")
+	host1 := sh(first, "hostname")
 	before := waitFor(2) // the first sandbox and a warm one
 	delete(before, host1)
 	var warm string
@@ -613,13 +641,13 @@ func TestDockerWarm(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if host := exec(second, "hostname"); host != warm {
+	if host := sh(second, "hostname"); host != warm {
 		t.Errorf("the second sandbox runs in %s, want the warm container %s", host, warm)
 	}
-	if got := exec(second, "ls dirty.txt /tmp/dirty 2>&1 | grep -v 'No such' || true; git status --porcelain"); got != "" {
+	if got := sh(second, "ls dirty.txt /tmp/dirty 2>&1 | grep -v 'No such' || true; git status --porcelain"); got != "" {
 		t.Errorf("the warm container is not fresh:\n%s", got)
 	}
-	if got := exec(second, "cat hello.py"); !strings.HasPrefix(got, "def greet") || strings.Contains(got, "more") {
+	if got := sh(second, "cat hello.py"); !strings.HasPrefix(got, "def greet") || strings.Contains(got, "more") {
 		t.Errorf("hello.py in the warm container: %q", got)
 	}
 	waitFor(3) // two sandboxes and the next warm one

@@ -311,7 +311,7 @@ func (m *Manager) Open(ctx context.Context, t sdk.Task) (sandbox.Sandbox, error)
 	}
 	m.phase("checkout", start)
 	start = time.Now()
-	sb, err := m.opts.Backend.Open(ctx, sandbox.Spec{Image: img, Repo: co.Dir, Limits: m.opts.Limits, RunID: m.opts.RunID})
+	sb, err := m.opts.Backend.Open(ctx, sandbox.Spec{Image: img, Repo: co.Dir, Commit: co.Commit, Limits: m.opts.Limits, RunID: m.opts.RunID})
 	// The backend copied the checkout; it may be evicted now.
 	co.Release()
 	if err != nil {
