@@ -200,7 +200,12 @@ func runEval(ctx context.Context, f evalFlags, stdout, stderr io.Writer) error {
 		backend.Name(), r.TotalInstances, r.SubmittedInstances, r.CompletedInstances, r.ResolvedInstances, r.UnresolvedInstances, r.EmptyPatchInstances, r.ErrorInstances,
 		reportPath, filepath.Join(run.StageDir(evalAddress), pipeline.LogsDir))
 	if ng != nil {
-		return &exitError{code: 1, err: fmt.Errorf("%w (run directory %s)", ng, workdir)}
+		fmt.Fprintf(stderr, "not graded because of the infrastructure (no result stored):\n")
+		for _, r := range ng.Failures {
+			fmt.Fprintf(stderr, "  %s: %s\n", r.InstanceID, r.Error)
+		}
+		return &exitError{code: 1, err: fmt.Errorf("%d of the instances could not be graded (listed above); run the same command again to grade them (run directory %s)",
+			len(ng.Failures), workdir)}
 	}
 	return nil
 }

@@ -338,7 +338,7 @@ func TestEvalMissingRepository(t *testing.T) {
 	resultsPath := filepath.Join(work, "eval", "cli", "results.jsonl")
 
 	out, errOut, code := run()
-	if code != 1 || !strings.Contains(errOut, "1 of the instances could not be graded") || !strings.Contains(errOut, missing+`: environment "textkit"`) {
+	if code != 1 || !strings.Contains(errOut, "1 of the instances could not be graded (listed above)") || !strings.Contains(errOut, "\n  "+missing+`: environment "textkit"`) {
 		t.Fatalf("missing repository: exit %d, want 1 with a summary naming %s\nstdout %s\nstderr %s", code, missing, out, tail(errOut, 3000))
 	}
 	if !strings.Contains(out, "2 instances, 2 submitted, 0 completed, 0 resolved, 0 unresolved, 1 empty patch, 1 error") {
