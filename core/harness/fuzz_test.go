@@ -126,3 +126,36 @@ func FuzzCheckPatch(f *testing.F) {
 		}
 	})
 }
+
+// FuzzReconcilePytest feeds arbitrary JUnit reports and logs to
+// ReconcilePytest: a test it calls passed must pass in the summary, and in
+// the report under its own or its mangled name.
+func FuzzReconcilePytest(f *testing.F) {
+	f.Add(`<testsuite><testcase classname="t.C" name="m[#x1F600]" file="mix.py"/></testsuite>`,
+		"=== short test summary info ===\nPASSED t.py::C::m[\U0001F600]\n=== 1 passed ===\n")
+	f.Add(`<testsuites><testsuite><testcase classname="t" name="a" file="t.py"><failure/></testcase></testsuite></testsuites>`,
+		"=== short test summary info ===\nPASSED t.py::a\n=== x ===\n")
+	f.Add(`<testsuite><testcase classname="" name="t" file="t.py"><error/></testcase>`, "")
+	f.Fuzz(func(t *testing.T, junit, log string) {
+		summary := ParsePytestSummary(log)
+		out, err := ReconcilePytest([]byte(junit), summary)
+		if err != nil {
+			return
+		}
+		report, err := ParseJUnit([]byte(junit))
+		if err != nil {
+			t.Fatalf("ReconcilePytest accepted a report ParseJUnit refuses: %v", err)
+		}
+		for id, st := range out {
+			if !Passed(st) {
+				continue
+			}
+			if !Passed(summary[id]) {
+				t.Errorf("%q passes (%s) but the summary says %q", id, st, summary[id])
+			}
+			if len(report) == 0 {
+				t.Errorf("%q passes with an empty report", id)
+			}
+		}
+	})
+}
