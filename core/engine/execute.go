@@ -353,7 +353,7 @@ func (r *Run) plan(order []*node) error {
 		}
 		n.state = &st
 		n.lineage = st.Lineage
-		if fp := n.stage.Fingerprint(); st.Fingerprint != fp {
+		if fp := n.stage.Fingerprint(); !sameConfiguration(n.stage, st.Fingerprint) {
 			what := "is done"
 			if st.Status != StatusDone {
 				what = "has partial outputs"
@@ -372,8 +372,11 @@ func (r *Run) plan(order []*node) error {
 			action = actRun
 		}
 		for _, d := range n.deps {
-			// grown: d's outputs still extend those n was built from.
-			grown := !d.rerun && d.lineage != "" && st.InputLineages[d.addr] == d.lineage
+			// grown: d's outputs still extend those n was built from —
+			// the same lineage, or (state written before lineages) the
+			// very generation n was built from — and d is not rebuilt.
+			grown := !d.rerun && (d.lineage != "" && st.InputLineages[d.addr] == d.lineage ||
+				d.state != nil && d.state.Generation != "" && st.Inputs[d.addr] == d.state.Generation)
 			var stale error
 			switch {
 			case d.action != actSkip && !grown:

@@ -221,3 +221,62 @@ func TestWriterDrop(t *testing.T) {
 		})
 	}
 }
+
+// histStage is a stage whose fingerprint was computed otherwise before.
+type histStage struct {
+	incStage
+	previous []string
+}
+
+func (s *histStage) PreviousFingerprints() []string { return s.previous }
+
+// TestExecuteUpgrade: state written by an earlier swelego — without
+// lineages, under a fingerprint computed the old way — is taken as it is:
+// nothing is stale or refused that the new code would compute the same way.
+func TestExecuteUpgrade(t *testing.T) {
+	tests := []struct {
+		name     string
+		upgrade  func(t *testing.T, r *Run, stages []Stage)
+		wantRan  []string
+		wantErr  error
+		wantHint string
+	}{
+		{name: "state without lineages", upgrade: func(t *testing.T, r *Run, stages []Stage) {
+			for _, s := range stages {
+				st := stateOf(t, r, s.Address())
+				st.Lineage, st.InputLineages = "", nil
+				if err := r.writeStageState(&st); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}, wantRan: []string{"source.s", "eval.e"}},
+		{name: "a previous fingerprint", upgrade: func(t *testing.T, r *Run, stages []Stage) {
+			h := stages[2].(*histStage)
+			h.fp, h.previous = "fp-new", []string{"fp-sft.t"}
+		}, wantRan: []string{"source.s", "eval.e"}},
+		{name: "a fingerprint never seen", upgrade: func(t *testing.T, r *Run, stages []Stage) {
+			h := stages[2].(*histStage)
+			h.fp, h.previous = "fp-new", []string{"fp-older"}
+		}, wantErr: ErrFingerprintChanged, wantHint: "--rerun sft.t"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := openRun(t)
+			c := &copier{input: []string{"a", "b"}}
+			sft := &histStage{incStage: *c.stage("sft.t", false, "eval.e")}
+			stages := []Stage{c.stage("source.s", true), c.stage("eval.e", true, "source.s"), sft}
+			if err := r.Execute(context.Background(), stages, ExecOptions{Out: &bytes.Buffer{}}); err != nil {
+				t.Fatal(err)
+			}
+			c.take()
+			tt.upgrade(t, r, stages)
+			err := r.Execute(context.Background(), stages, ExecOptions{Out: &bytes.Buffer{}})
+			if tt.wantErr == nil && err != nil || tt.wantErr != nil && (!errors.Is(err, tt.wantErr) || !strings.Contains(err.Error(), tt.wantHint)) {
+				t.Fatalf("err = %v, want %v with %q", err, tt.wantErr, tt.wantHint)
+			}
+			if got := c.take(); !slices.Equal(got, tt.wantRan) {
+				t.Errorf("ran %v, want %v", got, tt.wantRan)
+			}
+		})
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sync"
 	"time"
 )
@@ -43,6 +44,25 @@ type Incremental interface {
 	Stage
 	// Incremental reports whether the stage may be extended as above.
 	Incremental() bool
+}
+
+// FingerprintHistory is implemented by a Stage whose fingerprint earlier
+// versions of its code computed differently from the same configuration:
+// state made under one of PreviousFingerprints counts as made under
+// Fingerprint (and records Fingerprint the next time the stage runs), so
+// an upgrade does not ask to rerun what it would compute the same way.
+type FingerprintHistory interface {
+	PreviousFingerprints() []string
+}
+
+// sameConfiguration reports whether state made under fingerprint fp was
+// made under s's configuration.
+func sameConfiguration(s Stage, fp string) bool {
+	if fp == s.Fingerprint() {
+		return true
+	}
+	h, ok := s.(FingerprintHistory)
+	return ok && slices.Contains(h.PreviousFingerprints(), fp)
 }
 
 func isIncremental(s Stage) bool {

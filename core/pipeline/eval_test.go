@@ -305,3 +305,48 @@ func TestEvalFingerprint(t *testing.T) {
 		})
 	}
 }
+
+// TestPreviousFingerprints: the fingerprints earlier builds of swelego
+// computed for this recipe (taken from them) are accepted, so their runs
+// are not asked to rerun although workers no longer counts.
+func TestPreviousFingerprints(t *testing.T) {
+	rec := loadRecipe(t, `source "swebench" "a" {}
+sandbox {
+  memory = "2g"
+}
+model "m" {
+  provider = "oracle"
+}
+toolset "swe" {
+  plugin = "swetools"
+}
+rollout "r" {
+  tasks   = source.swebench.a
+  model   = model.m
+  toolset = toolset.swe
+  workers = 2
+}
+eval "e" {
+  tasks       = source.swebench.a
+  predictions = rollout.r
+  workers     = 2
+}
+`)
+	earlier := map[string]string{"source.swebench.a": "40f96912cfc6af9d", "rollout.r": "3535aede92a2662b", "eval.e": "5c49e28fe65c7615"}
+	stages, err := Stages(rec, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range stages {
+		t.Run(s.Address(), func(t *testing.T) {
+			h, ok := s.(engine.FingerprintHistory)
+			if !ok {
+				t.Fatal("no FingerprintHistory")
+			}
+			fp := earlier[s.Address()]
+			if s.Fingerprint() != fp && !slices.Contains(h.PreviousFingerprints(), fp) {
+				t.Errorf("fingerprint %s, previous %v: the earlier %s is not accepted", s.Fingerprint(), h.PreviousFingerprints(), fp)
+			}
+		})
+	}
+}

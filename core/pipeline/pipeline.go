@@ -148,14 +148,24 @@ var notFingerprinted = map[string]bool{"workers": true, "instance_ids": true}
 // notFingerprinted) and the identity of the plugins it calls, so a
 // finished stage whose configuration changed, or whose plugin was swapped,
 // is noticed.
-func (s *stageBase) Fingerprint() string {
+func (s *stageBase) Fingerprint() string { return s.fingerprint(notFingerprinted) }
+
+// PreviousFingerprints is the fingerprint earlier builds of swelego
+// computed, over every setting (workers too), so that runs they made are
+// not asked to rerun (engine.FingerprintHistory).
+func (s *stageBase) PreviousFingerprints() []string { return []string{s.fingerprint(newSettings)} }
+
+// newSettings are the settings earlier builds of swelego did not have.
+var newSettings = map[string]bool{"instance_ids": true}
+
+func (s *stageBase) fingerprint(skip map[string]bool) string {
 	h := sha256.New()
 	fmt.Fprintf(h, "%s\n%s\n", s.block.Address, s.block.Plugin)
 	if v := s.block.Value; v != (cty.Value{}) && v.IsWhollyKnown() {
-		if v.Type().IsObjectType() && !v.IsNull() {
+		if v.Type().IsObjectType() && !v.IsNull() && len(skip) > 0 {
 			attrs := map[string]cty.Value{}
 			for name, av := range v.AsValueMap() {
-				if !notFingerprinted[name] {
+				if !skip[name] {
 					attrs[name] = av
 				}
 			}

@@ -48,9 +48,17 @@ type attemptKey struct {
 // Fingerprint adds what a rollout uses through references: the model
 // block's settings and the tool-set plugin with its configuration, so a
 // swapped teacher or tool set is noticed under a finished rollout.
-func (s *rolloutStage) Fingerprint() string {
+func (s *rolloutStage) Fingerprint() string { return s.fingerprintOver(s.stageBase.Fingerprint()) }
+
+// PreviousFingerprints: the fingerprint over the base earlier builds of
+// swelego computed (see stageBase.PreviousFingerprints).
+func (s *rolloutStage) PreviousFingerprints() []string {
+	return []string{s.fingerprintOver(s.stageBase.fingerprint(newSettings))}
+}
+
+func (s *rolloutStage) fingerprintOver(base string) string {
 	h := sha256.New()
-	io.WriteString(h, s.stageBase.Fingerprint())
+	io.WriteString(h, base)
 	for _, attr := range []string{"model", "toolset"} {
 		if b := s.recipe.Block(s.block.Ref(attr)); b != nil {
 			fmt.Fprintf(h, "\n%s %s %s", attr, b.Address, b.Config)
