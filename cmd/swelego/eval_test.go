@@ -70,10 +70,10 @@ new file mode 100644
 
 // memoryHog is a prediction whose tests need far more memory than the
 // sandbox may use.
-const memoryHog = `diff --git a/conftest.py b/conftest.py
+const memoryHog = `diff --git a/tests/__init__.py b/tests/__init__.py
 new file mode 100644
 --- /dev/null
-+++ b/conftest.py
++++ b/tests/__init__.py
 @@ -0,0 +1,2 @@
 +HOG = bytearray(3 << 30)
 +HOG[::4096] = b"x" * len(HOG[::4096])
@@ -244,6 +244,9 @@ func TestEvalMemoryHog(t *testing.T) {
 				}
 				if r.Status != want {
 					t.Errorf("%s: %s (%s), want %s", id, r.Status, r.Error, want)
+				}
+				if id == "textkit__textkit-2" && (!strings.Contains(r.Error, "memory limit") || r.Infra) {
+					t.Errorf("%s: error %q (infrastructure %v), want the prediction's own memory limit error", id, r.Error, r.Infra)
 				}
 			}
 			if len(o.results) != 3 {

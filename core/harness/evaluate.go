@@ -12,6 +12,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/swelego/swelego/core/sandbox"
 	"github.com/swelego/swelego/sdk"
 )
 
@@ -432,9 +433,10 @@ func runTests(ctx context.Context, sb Sandbox, kind string, parser Parser, base 
 // isInfra reports whether err is the infrastructure's failure (a sandbox
 // or image that cannot be opened, an Exec that failed, a cancelled
 // context) rather than the prediction's or the task's own (a patch that
-// does not apply, a run that timed out or left no results).
+// does not apply, a run that timed out, ran out of memory or left no
+// results).
 func isInfra(err error) bool {
-	for _, final := range []error{ErrNotPatch, ErrUnsafePatch, ErrApply, ErrNoResults, ErrTimeout} {
+	for _, final := range []error{ErrNotPatch, ErrUnsafePatch, ErrApply, ErrNoResults, ErrTimeout, sandbox.ErrOutOfMemory} {
 		if errors.Is(err, final) {
 			return false
 		}
