@@ -146,12 +146,23 @@ type syntheticStage struct {
 // parser makes the earlier verdicts stale, so the engine asks for --rerun
 // instead of resuming from them.
 func (s *syntheticStage) Fingerprint() string {
+	return s.fingerprintOver(s.stageBase.Fingerprint(), true)
+}
+
+// PreviousFingerprints is the fingerprint earlier builds of swelego
+// computed (engine.FingerprintHistory): over every setting, workers too,
+// and the injector blocks, without the environment.
+func (s *syntheticStage) PreviousFingerprints() []string {
+	return []string{s.fingerprintOver(s.stageBase.fingerprint(newSettings), false)}
+}
+
+func (s *syntheticStage) fingerprintOver(base string, withEnv bool) string {
 	h := sha256.New()
-	h.Write([]byte(s.stageBase.Fingerprint()))
+	h.Write([]byte(base))
 	for i, inj := range s.block.NestedAll("injector") {
 		fmt.Fprintf(h, "\ninjector[%d]=%s:%s", i, inj.Plugin, inj.Config)
 	}
-	if e, ok := s.environmentBlock(); ok {
+	if e, ok := s.environmentBlock(); ok && withEnv {
 		e.Git = "" // where the history is read from, not what it holds
 		if data, err := json.Marshal(e); err == nil {
 			fmt.Fprintf(h, "\nenvironment=%s", data)

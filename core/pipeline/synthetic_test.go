@@ -6,11 +6,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/zclconf/go-cty/cty"
 
+	"github.com/swelego/swelego/core/engine"
 	"github.com/swelego/swelego/sdk"
 )
 
@@ -364,5 +366,43 @@ func TestSyntheticFingerprintEnvironment(t *testing.T) {
 				t.Errorf("fingerprint %s, without the change %s; want the same: %v", got, base, c.same)
 			}
 		})
+	}
+}
+
+// TestSyntheticPreviousFingerprint: a run an earlier build made (whose
+// fingerprint hashed workers and not the environment; taken from that
+// build) is resumed, not refused, after the upgrade.
+func TestSyntheticPreviousFingerprint(t *testing.T) {
+	rec := loadRecipe(t, `environment "e" {
+  repo     = "o/r"
+  language = "python"
+  test_cmd = "PYTHONPATH=src python3 -m pytest"
+}
+source "synthetic" "s" {
+  repo        = "o/r"
+  environment = environment.e
+  workers     = 2
+  injector "python" {
+    rules = ["change_operator"]
+  }
+  injector "python" {
+    rules = ["remove_assignment"]
+  }
+}
+`)
+	const earlier = "34ed097f293206ec"
+	stages, err := Stages(rec, nil)
+	if err != nil || len(stages) != 1 {
+		t.Fatalf("stages: %v, %v", stages, err)
+	}
+	h, ok := stages[0].(engine.FingerprintHistory)
+	if !ok {
+		t.Fatal("no FingerprintHistory")
+	}
+	if prev := h.PreviousFingerprints(); !slices.Contains(prev, earlier) {
+		t.Errorf("previous fingerprints %v lack the earlier build's %s", prev, earlier)
+	}
+	if stages[0].Fingerprint() == earlier {
+		t.Error("the fingerprint does not cover the environment")
 	}
 }
