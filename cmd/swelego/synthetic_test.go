@@ -444,17 +444,17 @@ func synthRejections(t *testing.T, work, name string) []pipeline.Rejection {
 
 // TestSyntheticSrcLayout runs a synthetic source over a src-layout
 // repository whose tests import the package only when src/ is on the path,
-// three times in one run directory. Without PYTHONPATH in the
-// environment's test_cmd nothing imports on the original tree: every
-// candidate validated is rejected as "the tests do not run at base" with
-// the import error in its log, validation stops after five of them, and
-// the stage fails saying so. With the test command
-// fixed, the run refuses to resume from those verdicts (the environment is
-// part of the stage's configuration) until told --rerun; then validation
-// runs the environment's command and keeps tasks, whose gold patch resolves
-// them when evaluated with the same command. Each time, the candidate that
-// leaves `nonlocal total` without a binding is refused by the compile
-// check.
+// four times in one run directory. With a test runner that is not
+// installed, or without PYTHONPATH in the environment's test_cmd, nothing
+// runs on the original tree: every candidate validated is rejected as "the
+// tests do not run at base" with the runner's or the import error in its
+// log, validation stops after five of them, and the stage fails saying so.
+// With the test command fixed, the run refuses to resume from those
+// verdicts (the environment is part of the stage's configuration) until
+// told --rerun; then validation runs the environment's command and keeps
+// tasks, whose gold patch resolves them when evaluated with the same
+// command. Each time, the candidate that leaves `nonlocal total` without a
+// binding is refused by the compile check.
 func TestSyntheticSrcLayout(t *testing.T) {
 	t.Parallel() // waits on sandboxes more than it computes
 	requireDocker(t)
@@ -465,6 +465,7 @@ func TestSyntheticSrcLayout(t *testing.T) {
 	recipe := abs(t, "testdata/srclayout/recipe.hcl")
 	work := t.TempDir()
 	const (
+		noRunner = "python3 -m nosuchrunner"
 		noPath   = "python3 -m pytest -p no:cacheprovider"
 		withPath = "PYTHONPATH=src python3 -m pytest -p no:cacheprovider"
 	)
@@ -475,9 +476,11 @@ func TestSyntheticSrcLayout(t *testing.T) {
 		workers       int
 		rerun         bool
 		ok            bool     // the run succeeds
-		want          []string // in the run's output
+		want          []string // in the run's output, and in each StepBase rejection's log
 	}{
-		{"no PYTHONPATH", noPath, 1, false, false,
+		{"runner not installed", noRunner, 1, false, false,
+			[]string{"the tests do not run at base", `"` + noRunner + `"`, "No module named nosuchrunner", "the first 5 candidates validated, so the other 1 were not tried"}},
+		{"no PYTHONPATH", noPath, 1, true, false,
 			[]string{"the tests do not run at base", `"` + noPath + `"`, "No module named 'ledger'", "the first 5 candidates validated, so the other 1 were not tried", "--rerun source.synthetic.ledger"}},
 		{"fixed, resumed", withPath, 1, false, false, []string{"different configuration", "--rerun source.synthetic.ledger"}},
 		{"fixed, rerun", withPath, 2, true, true, nil},
@@ -531,8 +534,8 @@ func TestSyntheticSrcLayout(t *testing.T) {
 				if r.Step != pipeline.StepBase || !strings.HasPrefix(r.Reason, "the tests do not run at base") {
 					t.Errorf("%s: %s: step %q, reason %q; want the tests do not run at base", st.name, r.InstanceID, r.Step, r.Reason)
 				}
-				if !strings.Contains(r.Log, "No module named 'ledger'") {
-					t.Errorf("%s: %s: the log kept does not show the import error:\n%s", st.name, r.InstanceID, r.Log)
+				if !strings.Contains(r.Log, st.want[2]) {
+					t.Errorf("%s: %s: the log kept does not show %q:\n%s", st.name, r.InstanceID, st.want[2], r.Log)
 				}
 			}
 			if len(tasks) != 0 {

@@ -66,10 +66,11 @@ const (
 	StepApply    = "apply"    // the mutation does not apply to the repository
 	StepCompile  = "compile"  // the mutated code does not compile (py_compile, go build)
 	StepValidate = "validate" // validation failed or the tests do not show the bug
-	// StepBase: no test passes on the original tree (the fix applied), so
-	// the environment's test command does not run there at all: a missing
-	// PYTHONPATH, an import error, a runner that is not installed. The
-	// candidate says nothing about its bug; the environment needs fixing.
+	// StepBase: no test passes on the original tree (the fix applied), or
+	// its run cannot be graded, so the environment's test command does not
+	// run there at all: a missing PYTHONPATH, an import error, a runner
+	// that is not installed. The candidate says nothing about its bug; the
+	// environment needs fixing.
 	StepBase = "base"
 )
 
@@ -676,11 +677,18 @@ func (r *synthRun) validate(ctx context.Context, id, injector string, mutations 
 	if errors.As(err, &ve) {
 		log = ve.Log
 	}
+	// The fixed tree of a synthetic task is the original code: a run there
+	// that passes nothing, or that cannot be graded at all (the runner is
+	// not installed, no report), is the environment's failure.
+	invalidAtBase := ve != nil && ve.Side == "fixed" && errors.Is(err, harness.ErrInvalidRun)
 	switch {
-	case errors.Is(err, harness.ErrTestsDoNotRun):
+	case errors.Is(err, harness.ErrTestsDoNotRun) || invalidAtBase:
 		why := err.Error()
 		if ve != nil {
 			why = fmt.Sprintf("%v (exit status %d)", ve.Err, ve.ExitCode)
+		}
+		if !strings.HasPrefix(why, harness.ErrTestsDoNotRun.Error()) {
+			why = harness.ErrTestsDoNotRun.Error() + ": " + why
 		}
 		if ex := logExcerpt(log, 4); ex != "" {
 			why += ": " + ex
