@@ -245,11 +245,15 @@ var blockSchemas = map[string]*blockSchema{
 			"workers":     optional("workers", cty.Number),
 			// instance_ids: grade and report only these tasks.
 			"instance_ids": optional("instance_ids", cty.List(cty.String)),
+			// skipped_pass_to_pass: "fail" (default) or "maintained", as
+			// SWE-bench v5's test_maintained counts a skipped test.
+			"skipped_pass_to_pass": optional("skipped_pass_to_pass", cty.String),
 		},
 		checks: map[string]func(cty.Value) error{
-			"tasks":       refTo(false, "source"),
-			"predictions": refTo(true, "tts", "rollout"),
-			"backend":     oneOf("auto", "docker", "bwrap"),
+			"tasks":                refTo(false, "source"),
+			"predictions":          refTo(true, "tts", "rollout"),
+			"backend":              oneOf("auto", "docker", "bwrap"),
+			"skipped_pass_to_pass": oneOf("fail", "maintained"),
 		},
 	}},
 }

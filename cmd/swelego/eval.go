@@ -31,7 +31,7 @@ import (
 type evalFlags struct {
 	tasks, predictions, backend, report, workdir, recipe string
 	repos, instanceIDs                                   []string
-	memory                                               string
+	memory, skippedP2P                                   string
 	workers                                              int
 	timeout                                              time.Duration
 	rerun, retryErrors                                   bool
@@ -79,6 +79,7 @@ interrupted.`,
 	fs.BoolVar(&f.rerun, "rerun", false, "discard earlier results in the run directory and grade again")
 	fs.BoolVar(&f.retryErrors, "retry-errors", false, "grade again the instances whose stored result is an error")
 	fs.StringSliceVar(&f.instanceIDs, "instance-ids", nil, "grade and report only these instances (comma-separated or repeated)")
+	fs.StringVar(&f.skippedP2P, "skipped-pass-to-pass", "fail", `a skipped PASS_TO_PASS test: "fail" or "maintained" (SWE-bench v5's rule)`)
 	cmd.MarkFlagRequired("tasks")
 	cmd.MarkFlagRequired("predictions")
 	return cmd
@@ -113,6 +114,13 @@ func readTaskFile(path string) ([]sdk.Task, error) {
 }
 
 func runEval(ctx context.Context, f evalFlags, stdout, stderr io.Writer) error {
+	switch f.skippedP2P {
+	case "", "fail":
+		f.skippedP2P = "fail"
+	case "maintained":
+	default:
+		return &exitError{code: 2, err: fmt.Errorf(`--skipped-pass-to-pass: want "fail" or "maintained", not %q`, f.skippedP2P)}
+	}
 	tasks, err := readTaskFile(f.tasks)
 	if err != nil {
 		return err
@@ -163,7 +171,7 @@ func runEval(ctx context.Context, f evalFlags, stdout, stderr io.Writer) error {
 	}
 	st := &evalCLIStage{fingerprint: fp, tasks: tasks, preds: preds, ev: &pipeline.Evaluator{
 		Envs:        taskenv.New(taskenv.Options{Backend: backend, Environments: envs, RepoDirs: repos, RunID: run.ID()}),
-		Harness:     harness.Options{Timeout: f.timeout},
+		Harness:     harness.Options{Timeout: f.timeout, Rules: harness.Rules{SkippedMaintains: f.skippedP2P == "maintained"}},
 		Workers:     f.workers,
 		InstanceIDs: f.instanceIDs,
 		RetryErrors: f.retryErrors,
@@ -221,6 +229,9 @@ const evalAddress = "eval.cli"
 func evalFingerprint(f evalFlags) string {
 	h := sha256.New()
 	fmt.Fprintf(h, "%s\n%s\n%s\n", f.backend, f.timeout, f.memory)
+	if f.skippedP2P != "fail" {
+		fmt.Fprintf(h, "skipped_pass_to_pass=%s\n", f.skippedP2P) // absent by default: earlier runs keep their fingerprint
+	}
 	return hex.EncodeToString(h.Sum(nil))
 }
 

@@ -574,6 +574,7 @@ func (s *evalStage) Run(ctx context.Context, sc *engine.StageContext) error {
 		Logger:      sc.Logger,
 		InstanceIDs: s.block.Strings("instance_ids"),
 		RetryErrors: s.retryErrors,
+		Harness:     harness.Options{Rules: harness.Rules{SkippedMaintains: s.block.String("skipped_pass_to_pass") == "maintained"}},
 	}
 	if s.host != nil {
 		ev.LogParsers = s.host.LogParser

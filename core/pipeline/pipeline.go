@@ -156,7 +156,7 @@ func (s *stageBase) Fingerprint() string { return s.fingerprint(notFingerprinted
 func (s *stageBase) PreviousFingerprints() []string { return []string{s.fingerprint(newSettings)} }
 
 // newSettings are the settings earlier builds of swelego did not have.
-var newSettings = map[string]bool{"instance_ids": true}
+var newSettings = map[string]bool{"instance_ids": true, "skipped_pass_to_pass": true}
 
 func (s *stageBase) fingerprint(skip map[string]bool) string {
 	h := sha256.New()
