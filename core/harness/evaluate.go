@@ -3,6 +3,7 @@ package harness
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"path"
@@ -408,7 +409,8 @@ func runTests(ctx context.Context, sb Sandbox, kind string, parser Parser, base 
 			junit = data
 		}
 	}
-	sb.Exec(ctx, "rm -f -- "+shellQuote(OutputPath(nonce))+" "+shellQuote(JUnitPath(nonce)), time.Minute) //nolint:errcheck // best effort
+	// The two files stay: their names are fresh for every run, and the
+	// sandbox is closed after the last (one Exec less per run).
 	if res.TimedOut {
 		return run, fmt.Errorf("%w after %s", ErrTimeout, timeout)
 	}
@@ -489,10 +491,8 @@ func applyTestPatch(ctx context.Context, sb Sandbox, testPatch string) error {
 	if err != nil {
 		return err
 	}
-	if err := resetToBase(ctx, sb, paths); err != nil {
-		return err
-	}
-	return ApplyPatch(ctx, sb, testPatch)
+	_, err = applyPatchAfterReset(ctx, sb, testPatch, false, paths)
+	return err
 }
 
 // pytestHarnessFiles are the files through which code changes how pytest
@@ -529,11 +529,9 @@ func resetToBase(ctx context.Context, sb Sandbox, paths []string) error {
 		list.WriteByte(0)
 	}
 	file := scratch + "reset-" + NewNonce()[:16]
-	if err := sb.WriteFile(ctx, file, list.Bytes()); err != nil {
-		return err
-	}
 	script := fmt.Sprintf(`L=%s
 trap 'rm -f -- "$L"' EXIT
+printf '%%s' '%s' | base64 -d > "$L" || exit 93
 root=$(pwd -P) || exit 90
 while IFS= read -r -d '' p; do
   r=$(realpath -m -- "$p") || r=
@@ -544,7 +542,7 @@ while IFS= read -r -d '' p; do
     rm -f -- "$p" || exit 1
   fi
 done < "$L"
-`, shellQuote(file))
+`, shellQuote(file), base64.StdEncoding.EncodeToString(list.Bytes()))
 	res, err := sb.Exec(ctx, script, applyTimeout)
 	if err != nil {
 		return fmt.Errorf("reset test files: %w", err)

@@ -3,6 +3,7 @@ package harness
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"fmt"
 	"path"
 	"regexp"
@@ -450,6 +451,13 @@ func ApplyPatch(ctx context.Context, sb sdk.Sandbox, patch string) error {
 const scratch = ".git/swelego-"
 
 func applyPatch(ctx context.Context, sb sdk.Sandbox, patch string, reverse bool) (string, error) {
+	return applyPatchAfterReset(ctx, sb, patch, reverse, nil)
+}
+
+// applyPatchAfterReset is applyPatch that first, in the same command, puts
+// the paths reset back as the base commit has them (removing those it does
+// not have), as resetToBase does.
+func applyPatchAfterReset(ctx context.Context, sb sdk.Sandbox, patch string, reverse bool, reset []string) (string, error) {
 	info, err := checkPatch(patch)
 	if err != nil {
 		return "", err
@@ -467,17 +475,23 @@ func applyPatch(ctx context.Context, sb sdk.Sandbox, patch string, reverse bool)
 		links.WriteString(path.Dir(l.paths[len(l.paths)-1]) + "/" + l.target)
 		links.WriteByte(0)
 	}
-	files := []struct {
-		suffix string
-		data   []byte
-	}{{".diff", []byte(patch)}, {".paths", list.Bytes()}, {".links", links.Bytes()}}
-	for _, f := range files {
-		if err := sb.WriteFile(ctx, base+f.suffix, f.data); err != nil {
-			return "", fmt.Errorf("apply patch: write %s: %w", base+f.suffix, err)
+	// One file goes over (a sandbox's WriteFile can cost as much as an
+	// Exec); the path lists, small, travel in the script.
+	if err := sb.WriteFile(ctx, base+".diff", []byte(patch)); err != nil {
+		return "", fmt.Errorf("apply patch: write %s: %w", base+".diff", err)
+	}
+	resetPart := ""
+	if len(reset) > 0 {
+		var r bytes.Buffer
+		for _, p := range reset {
+			r.WriteString(p)
+			r.WriteByte(0)
 		}
+		resetPart = fmt.Sprintf(resetScript, base64.StdEncoding.EncodeToString(r.Bytes()))
 	}
 	var script strings.Builder
-	fmt.Fprintf(&script, applyScript, shellQuote(base), tok)
+	fmt.Fprintf(&script, applyScript, shellQuote(base), tok,
+		base64.StdEncoding.EncodeToString(list.Bytes()), base64.StdEncoding.EncodeToString(links.Bytes()), resetPart)
 	rev := ""
 	if reverse {
 		rev = " -R"
@@ -508,12 +522,16 @@ func applyPatch(ctx context.Context, sb sdk.Sandbox, patch string, reverse bool)
 }
 
 // applyScript is run in the repository; %[1]s is the quoted prefix of its
-// files, %[2]s the token of its marker lines. The attempts follow it.
+// files, %[2]s the token of its marker lines, %[3]s and %[4]s the
+// NUL-separated lists of the patch's paths and of its symlinks' targets,
+// base64-encoded, %[5]s the reset of files before the patch (resetScript,
+// or nothing). The attempts follow it.
 const applyScript = `B=%[1]s
 T=%[2]s
 trap 'rm -f -- "$B.diff" "$B.paths" "$B.links" "$B.exist" "$B.tar"' EXIT
 root=$(pwd -P) || exit 90
 command -v realpath >/dev/null 2>&1 || { echo "@@$T fatal realpath is not installed in the sandbox"; exit 91; }
+printf '%%s' '%[3]s' | base64 -d > "$B.paths" && printf '%%s' '%[4]s' | base64 -d > "$B.links" || { echo "@@$T fatal cannot write the path lists (is base64 installed?)"; exit 94; }
 inside() { case "$1" in "$root"|"$root"/*) return 0;; esac; return 1; }
 i=0
 while IFS= read -r -d '' p; do
@@ -527,7 +545,7 @@ while IFS= read -r -d '' p; do
   if ! inside "$r"; then echo "@@$T out link $i"; exit 92; fi
   i=$((i+1))
 done < "$B.links"
-while IFS= read -r -d '' p; do
+%[5]swhile IFS= read -r -d '' p; do
   for f in "$p" "$p.rej"; do
     if [ -e "$f" ] || [ -L "$f" ]; then printf '%%s\0' "$f"; fi
   done
@@ -544,6 +562,22 @@ attempt() {
   echo "@@$T failed $n"
   restore
 }
+`
+
+// resetScript, inside applyScript before the files the patch touches are
+// backed up, puts files back as the base commit has them; %[1]s is the
+// NUL-separated list of paths, base64-encoded.
+const resetScript = `printf '%%s' '%[1]s' | base64 -d > "$B.reset" || { echo "@@$T fatal cannot write the reset list"; exit 94; }
+trap 'rm -f -- "$B.diff" "$B.paths" "$B.links" "$B.exist" "$B.tar" "$B.reset"' EXIT
+while IFS= read -r -d '' p; do
+  r=$(realpath -m -- "$p") || r=
+  if ! inside "$r"; then echo "@@$T unsafe reset $p resolves outside the repository"; exit 92; fi
+  if git cat-file -e "HEAD:$p" 2>/dev/null; then
+    git checkout -q HEAD -- "$p" || { echo "@@$T fatal cannot reset $p"; exit 95; }
+  else
+    rm -f -- "$p" || { echo "@@$T fatal cannot remove $p"; exit 95; }
+  fi
+done < "$B.reset"
 `
 
 // readApplyOutput turns the apply script's output into the method used or
@@ -572,6 +606,8 @@ func readApplyOutput(res sdk.ExecResult, tok string, info patchInfo) (string, er
 		switch f[0] {
 		case "fatal":
 			return "", fmt.Errorf("%w: %s", ErrApply, strings.Join(f[1:], " "))
+		case "unsafe":
+			return "", fmt.Errorf("%w: %s", ErrUnsafePatch, strings.Join(f[1:], " "))
 		case "out":
 			idx, _ := strconv.Atoi(f[len(f)-1])
 			if f[1] == "link" && idx < len(info.links) {

@@ -253,7 +253,7 @@ func (s *timedSandbox) Exec(ctx context.Context, cmd string, timeout time.Durati
 			s.clock.err = fmt.Errorf("the harness's test command changed shape; BenchmarkGrading cannot time it:\n%s", cmd)
 			s.clock.mu.Unlock()
 		}
-	case strings.Contains(cmd, "refusing to reset"):
+	case strings.Contains(cmd, "refusing to reset"), strings.Contains(cmd, "unsafe reset"):
 		phase, s.testPatch = "testpatch", true
 	case strings.Contains(cmd, "attempt 1 "), strings.Contains(cmd, "elif can -R"):
 		phase = s.patchPhase()
