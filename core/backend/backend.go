@@ -31,6 +31,25 @@ type Attn struct {
 	Start                               []int32 // Batch·Seq entries, or nil
 }
 
+// KVSpan is a run of N consecutive query rows, starting at row Row of the
+// query tensor, that are positions Pos … Pos+N-1 of one cached sequence. K
+// and V hold that sequence's keys and values, one row of KVHeads·HeadDim
+// values per position, for at least positions 0 … Pos+N-1 (the span's own
+// keys and values already written).
+type KVSpan struct {
+	Row, N, Pos int
+	K, V        Tensor
+}
+
+// AttnKV describes one attention call over cached keys and values, for
+// decoding: query row Row+i of a span sees its sequence's keys 0 … Pos+i
+// (causal). Grouped-query heads as in Attn.
+type AttnKV struct {
+	Heads, KVHeads, HeadDim int
+	Scale                   float32
+	Spans                   []KVSpan
+}
+
 // AdamW holds the hyper-parameters of one AdamW update of one tensor, with
 // the bias corrections already folded in by the caller.
 type AdamW struct {
@@ -103,6 +122,10 @@ type Backend interface {
 	// backward, which recomputes the probabilities from it.
 	Attention(out, lse, q, k, v Tensor, a Attn)
 	AttentionBackward(dq, dk, dv, dout, out, lse, q, k, v Tensor, a Attn)
+	// AttentionKV sets out = softmax(causal(q·kᵀ·scale))·v for the query
+	// rows of each span against its sequence's cached keys and values (an
+	// inference op: no log-sum-exp is kept, there is no backward).
+	AttentionKV(out, q Tensor, a AttnKV)
 
 	// SwiGLU sets out = silu(gate)·up over n elements.
 	SwiGLU(out, gate, up Tensor, n int)

@@ -26,6 +26,7 @@ type Model struct {
 	attnF  float64
 
 	acts *activations
+	dec  *decodeBufs // scratch of Decode, grown on demand
 }
 
 // New returns a model with every parameter zero except the RMSNorm weights,

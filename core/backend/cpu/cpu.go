@@ -46,6 +46,7 @@ type Backend struct {
 	sumsq   sumsqJob
 	attn    attnJob
 	attnB   attnBackJob
+	attnKV  attnKVJob
 	colsum  colsumJob
 	partial []float64
 	scratch [][]float32 // per-worker attention scratch, grown on demand
