@@ -4,14 +4,15 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"sort"
 )
 
-// This file checks the answers of loss maskers and curricula against their
-// kinds' contracts (see LossMasker and Curriculum), so the host and plugin
-// tests apply the same rules.
+// This file checks the answers of loss maskers, curricula and rankers
+// against their kinds' contracts (see LossMasker, Curriculum and Ranker), so
+// the host and plugin tests apply the same rules.
 
-// ErrContract is wrapped by the errors of ResolveLossWeights and
-// CheckStages: a plugin's answer breaks its kind's contract.
+// ErrContract is wrapped by the errors of ResolveLossWeights, CheckStages
+// and CheckRanking: a plugin's answer breaks its kind's contract.
 var ErrContract = errors.New("plugin answer breaks the contract")
 
 // ResolveLossWeights checks a loss masker's answer for t and returns the
@@ -88,4 +89,44 @@ func CheckStages(stats []TrajectoryStats, stages []CurriculumStage) (untrained i
 		}
 	}
 	return untrained, nil
+}
+
+// CheckRanking checks a ranker's answer to req: every candidate's key has
+// a score, no other key has one, and every score is finite. A request
+// whose candidates repeat a key is refused too, since its answer could not
+// tell them apart. The error wraps ErrContract.
+func CheckRanking(req RankRequest, scores map[string]float64) error {
+	seen := make(map[string]bool, len(req.Candidates))
+	for i, c := range req.Candidates {
+		if seen[c.Key] {
+			return fmt.Errorf("%w: candidate %d repeats the key %q", ErrContract, i+1, c.Key)
+		}
+		seen[c.Key] = true
+		v, ok := scores[c.Key]
+		switch {
+		case !ok:
+			return fmt.Errorf("%w: no selection score for candidate %q", ErrContract, c.Key)
+		case math.IsNaN(v) || math.IsInf(v, 0):
+			return fmt.Errorf("%w: selection score %g for candidate %q is not a finite number", ErrContract, v, c.Key)
+		}
+	}
+	if len(scores) != len(seen) {
+		for _, k := range sortedKeys(scores) {
+			if !seen[k] {
+				return fmt.Errorf("%w: selection score for %q, which is not a candidate of the task", ErrContract, k)
+			}
+		}
+	}
+	return nil
+}
+
+// sortedKeys returns m's keys in order, so an error names the same key
+// every time.
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }

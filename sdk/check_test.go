@@ -4,6 +4,7 @@ import (
 	"errors"
 	"math"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/swelego/swelego/sdk"
@@ -81,6 +82,41 @@ func TestCheckStages(t *testing.T) {
 			}
 			if n != tt.untrained {
 				t.Errorf("untrained %d, want %d", n, tt.untrained)
+			}
+		})
+	}
+}
+
+func TestCheckRanking(t *testing.T) {
+	req := sdk.RankRequest{Candidates: []sdk.RankCandidate{{Key: "a"}, {Key: "b"}, {Key: "c"}}}
+	tests := []struct {
+		name    string
+		req     sdk.RankRequest
+		scores  map[string]float64
+		wantErr string
+	}{
+		{"every key once", req, map[string]float64{"a": 1, "b": -3, "c": 1e9}, ""},
+		{"no candidates, no scores", sdk.RankRequest{}, map[string]float64{}, ""},
+		{"missing key", req, map[string]float64{"a": 1, "c": 2}, `no selection score for candidate "b"`},
+		{"unknown key", req, map[string]float64{"a": 1, "b": 2, "c": 3, "z": 4}, `selection score for "z", which is not a candidate`},
+		{"NaN", req, map[string]float64{"a": 1, "b": math.NaN(), "c": 3}, `selection score NaN for candidate "b"`},
+		{"infinity", req, map[string]float64{"a": math.Inf(-1), "b": 2, "c": 3}, `selection score -Inf for candidate "a"`},
+		{"duplicate key in the request", sdk.RankRequest{Candidates: []sdk.RankCandidate{{Key: "a"}, {Key: "a"}}}, map[string]float64{"a": 1}, `candidate 2 repeats the key "a"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := sdk.CheckRanking(tt.req, tt.scores)
+			if tt.wantErr == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if !errors.Is(err, sdk.ErrContract) {
+				t.Fatalf("error %v, want one wrapping ErrContract", err)
+			}
+			if !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("error %q, want it to say %q", err, tt.wantErr)
 			}
 		})
 	}

@@ -79,5 +79,7 @@ func (c *Client) LossMasker() LossMasker { return lossMaskerClient{c} }
 // Curriculum returns the plugin's curriculum.
 func (c *Client) Curriculum() Curriculum { return curriculumClient{c} }
 
-// Verifier returns the plugin's verifier.
+// Verifier returns the plugin's verifier. The value also implements
+// Ranker; its Rank returns an error matching ErrNotServed when the plugin's
+// verifier does not rank.
 func (c *Client) Verifier() Verifier { return verifierClient{c} }

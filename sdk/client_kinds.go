@@ -20,6 +20,7 @@ var (
 	_ LogParser   = logParserClient{}
 	_ Curriculum  = curriculumClient{}
 	_ Verifier    = verifierClient{}
+	_ Ranker      = verifierClient{}
 )
 
 type taskSourceClient struct{ c *Client }
@@ -161,4 +162,26 @@ func (k verifierClient) Verify(ctx context.Context, req VerifyRequest) (Score, e
 		return Score{}, fromStatus(err)
 	}
 	return scoreFromProto(resp.GetScore()), nil
+}
+
+// Rank asks the plugin's verifier to rank the candidates of a task; the
+// error matches ErrNotServed when it does not rank, and wraps ErrContract
+// when its answer breaks Ranker's contract (CheckRanking).
+func (k verifierClient) Rank(ctx context.Context, req RankRequest) (map[string]float64, error) {
+	in, err := rankRequestToProto(req)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := k.c.verify.Rank(ctx, in)
+	if err != nil {
+		return nil, fromStatus(err)
+	}
+	scores := resp.GetScores()
+	if scores == nil {
+		scores = map[string]float64{}
+	}
+	if err := CheckRanking(req, scores); err != nil {
+		return nil, err
+	}
+	return scores, nil
 }

@@ -42,6 +42,10 @@ var calls = []struct {
 		_, err := c.Verifier().Verify(context.Background(), sdk.VerifyRequest{Model: &hostModel{}})
 		return err
 	}},
+	{"verifier rank", func(c *sdk.Client) error {
+		_, err := c.Verifier().(sdk.Ranker).Rank(context.Background(), sdk.RankRequest{Candidates: []sdk.RankCandidate{{Key: "a"}}})
+		return err
+	}},
 }
 
 // TestImplementationErrors checks that an error of the implementation

@@ -7,6 +7,7 @@ import (
 	"log"
 	"os"
 	"os/signal"
+	"sort"
 	"strings"
 
 	"github.com/swelego/swelego/sdk"
@@ -224,4 +225,69 @@ func Example_curriculum() {
 	// short: [a c] for 1 epochs
 	// all: [a b c] for 3 epochs
 	// untrained: 0 error: <nil>
+}
+
+// bestOfTopHalf is a set-level verifier: Verify scores a candidate alone,
+// Rank keeps the better half by that score and then prefers the candidate
+// whose tests pass most often.
+type bestOfTopHalf struct{}
+
+func (bestOfTopHalf) Verify(ctx context.Context, req sdk.VerifyRequest) (sdk.Score, error) {
+	lines := float64(strings.Count(req.Patch, "\n"))
+	return sdk.Score{Value: 1 / (1 + lines), Parts: map[string]float64{"pass_rate": float64(len(req.Patch) % 3)}}, nil
+}
+
+func (bestOfTopHalf) Rank(ctx context.Context, req sdk.RankRequest) (map[string]float64, error) {
+	byValue := append([]sdk.RankCandidate(nil), req.Candidates...)
+	sort.SliceStable(byValue, func(i, j int) bool { return byValue[i].Score.Value > byValue[j].Score.Value })
+	keep := (len(byValue) + 1) / 2
+	out := make(map[string]float64, len(byValue))
+	for i, c := range byValue {
+		out[c.Key] = c.Score.Parts["pass_rate"] // in [0, 2]
+		if i < keep {
+			out[c.Key] += 10 // the top half is always picked before the rest
+		}
+	}
+	return out, nil
+}
+
+// A verifier that ranks: the host scores every candidate of a task with
+// Verify, then asks Rank once for the selection scores and submits the
+// highest (the first in its own order on a tie).
+func Example_ranker() {
+	client, stop, err := sdktest.Start(&sdk.Plugin{Name: "top-half", Verifier: bestOfTopHalf{}})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer stop()
+	ctx := context.Background()
+
+	task := sdk.Task{InstanceID: "astropy__astropy-12907"}
+	patches := map[string]string{"r0": "a\n", "r1": "ab\n", "r2": "a\nb\nc\n", "r3": "a\nb\n"}
+	req := sdk.RankRequest{Task: task}
+	for _, key := range []string{"r0", "r1", "r2", "r3"} {
+		score, err := client.Verifier().Verify(ctx, sdk.VerifyRequest{Task: task, Patch: patches[key]})
+		if err != nil {
+			log.Fatal(err)
+		}
+		req.Candidates = append(req.Candidates, sdk.RankCandidate{Key: key, Score: score})
+	}
+	scores, err := client.Verifier().(sdk.Ranker).Rank(ctx, req)
+	if err != nil {
+		log.Fatal(err)
+	}
+	best := req.Candidates[0].Key
+	for _, c := range req.Candidates {
+		fmt.Printf("%s value %.2f selection %g\n", c.Key, c.Score.Value, scores[c.Key])
+		if scores[c.Key] > scores[best] {
+			best = c.Key
+		}
+	}
+	fmt.Println("submit", best)
+	// Output:
+	// r0 value 0.50 selection 12
+	// r1 value 0.50 selection 10
+	// r2 value 0.25 selection 0
+	// r3 value 0.33 selection 1
+	// submit r0
 }

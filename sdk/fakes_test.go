@@ -28,6 +28,7 @@ type kinds struct {
 	gotTraj    sdk.Trajectory
 	gotStats   []sdk.TrajectoryStats
 	gotVerify  sdk.VerifyRequest
+	gotRank    sdk.RankRequest
 	gotLog     string
 	lentInject [2]bool // sandbox, model
 }
@@ -119,7 +120,18 @@ func (k *kinds) Stages(ctx context.Context, cfg sdk.Config, stats []sdk.Trajecto
 
 func (k *kinds) Verify(ctx context.Context, req sdk.VerifyRequest) (sdk.Score, error) {
 	k.record(func() { k.gotVerify = req })
-	return sdk.Score{Value: 0.75, Label: "YES", Details: fmt.Sprintf("%d bytes of patch", len(req.Patch))}, nil
+	return sdk.Score{Value: 0.75, Label: "YES", Details: fmt.Sprintf("%d bytes of patch", len(req.Patch)), Parts: map[string]float64{"p_yes": 0.75, "pass_rate": 0.5}}, nil
+}
+
+// Rank scores each candidate by its "pass_rate" part, then its value, so
+// the test sees the request's scores arrive with their parts.
+func (k *kinds) Rank(ctx context.Context, req sdk.RankRequest) (map[string]float64, error) {
+	k.record(func() { k.gotRank = req })
+	out := make(map[string]float64, len(req.Candidates))
+	for _, c := range req.Candidates {
+		out[c.Key] = 10*c.Score.Parts["pass_rate"] + c.Score.Value
+	}
+	return out, nil
 }
 
 func (k *kinds) record(f func()) {
@@ -269,6 +281,9 @@ func (f failing) Stages(context.Context, sdk.Config, []sdk.TrajectoryStats) ([]s
 }
 func (f failing) Verify(context.Context, sdk.VerifyRequest) (sdk.Score, error) {
 	return sdk.Score{}, f.err
+}
+func (f failing) Rank(context.Context, sdk.RankRequest) (map[string]float64, error) {
+	return nil, f.err
 }
 
 var errBoom = errors.New("boom: the implementation failed")

@@ -110,7 +110,33 @@ func stagesFromProto(ss []*pb.CurriculumStage) []CurriculumStage {
 }
 
 func scoreFromProto(s *pb.Score) Score {
-	return Score{Value: s.GetValue(), Label: s.GetLabel(), Details: s.GetDetails()}
+	return Score{Value: s.GetValue(), Label: s.GetLabel(), Details: s.GetDetails(), Parts: partsFromProto(s.GetParts())}
+}
+
+// partsFromProto copies a map of named numbers; empty is nil, so a Score
+// without parts arrives as it was sent.
+func partsFromProto(m map[string]float64) map[string]float64 {
+	if len(m) == 0 {
+		return nil
+	}
+	out := make(map[string]float64, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+// rankRequestFromProto decodes a rank request.
+func rankRequestFromProto(r *pb.RankRequest) (RankRequest, error) {
+	task, err := taskFromJSON(r.GetTaskJson())
+	if err != nil {
+		return RankRequest{}, err
+	}
+	out := RankRequest{Config: configFromProto(r.GetConfigJson()), Task: task}
+	for _, c := range r.GetCandidates() {
+		out.Candidates = append(out.Candidates, RankCandidate{Key: c.GetKey(), Score: scoreFromProto(c.GetScore())})
+	}
+	return out, nil
 }
 
 func execResultFromProto(r *pb.ExecResult) ExecResult {

@@ -198,6 +198,43 @@ type Verifier interface {
 	Verify(ctx context.Context, req VerifyRequest) (Score, error)
 }
 
+// RankCandidate is one scored candidate of a task as the host hands it to
+// a Ranker: Key is the host's id of the candidate, Score what Verify
+// answered for it.
+type RankCandidate struct {
+	Key   string `json:"key"`
+	Score Score  `json:"score"`
+}
+
+// RankRequest holds every scored candidate of one task.
+type RankRequest struct {
+	Config     Config
+	Task       Task
+	Candidates []RankCandidate
+}
+
+// Ranker is the optional, set-level call of a verifier whose pick depends
+// on all candidates of a task (a hybrid verifier that keeps the top half
+// by one score and then picks by another). A plugin ranks by having its
+// Verifier value also implement Ranker.
+//
+// The contract, which the host checks (CheckRanking):
+//   - the host calls Rank once per task, after every candidate of the task
+//     is scored, with the candidates in its own order;
+//   - the answer holds a final selection score for every candidate's Key,
+//     exactly once, and no other key; every score is a finite number
+//     (not limited to [0, 1]);
+//   - the host submits the candidate with the highest selection score;
+//     ties are broken by the host's candidate order (the first wins).
+//
+// A verifier that does not rank leaves the pick to the host, which takes
+// the highest Score.Value. On the host side the Verifier of a Client also
+// implements Ranker; its Rank returns an error that matches ErrNotServed
+// when the plugin does not rank.
+type Ranker interface {
+	Rank(ctx context.Context, req RankRequest) (map[string]float64, error)
+}
+
 // TestStatus is the outcome of one test as a log parser reports it; the
 // values are SWE-bench's.
 type TestStatus string

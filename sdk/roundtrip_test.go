@@ -124,9 +124,23 @@ func TestRoundTrip(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			equal(t, "score", got, sdk.Score{Value: 0.75, Label: "YES", Details: "19 bytes of patch"})
+			equal(t, "score", got, sdk.Score{Value: 0.75, Label: "YES", Details: "19 bytes of patch", Parts: map[string]float64{"p_yes": 0.75, "pass_rate": 0.5}})
 			equal(t, "request", k.gotVerify, req)
 			sameJSON(t, k.gotVerify.Task, req.Task)
+		}},
+		{"verifier rank", func(t *testing.T, c *sdk.Client, k *kinds) {
+			req := sdk.RankRequest{Config: cfg, Task: decodeTask(t, sweBenchTask), Candidates: []sdk.RankCandidate{
+				{Key: "rollout-2", Score: sdk.Score{Value: 0.9, Label: "YES", Parts: map[string]float64{"p_yes": 0.9, "pass_rate": 0.5}}},
+				{Key: "rollout-0", Score: sdk.Score{Value: 0.2, Details: "no judgement", Parts: map[string]float64{"pass_rate": 1}}},
+				{Key: "rollout-1", Score: sdk.Score{Value: 0}},
+			}}
+			got, err := c.Verifier().(sdk.Ranker).Rank(context.Background(), req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			equal(t, "request", k.gotRank, req)
+			sameJSON(t, k.gotRank.Task, req.Task)
+			equal(t, "selection scores", got, map[string]float64{"rollout-2": 5.9, "rollout-0": 10.2, "rollout-1": 0})
 		}},
 		{"verifier with a bare patch", func(t *testing.T, c *sdk.Client, k *kinds) {
 			req := sdk.VerifyRequest{Task: sdk.Task{InstanceID: "x"}, Patch: "p"}

@@ -257,3 +257,23 @@ func (s *verifierServer) Verify(ctx context.Context, req *pb.VerifyRequest) (*pb
 	}
 	return &pb.VerifyResponse{Score: scoreToProto(score)}, nil
 }
+
+// Rank answers UNIMPLEMENTED unless the plugin's verifier also ranks.
+func (s *verifierServer) Rank(ctx context.Context, req *pb.RankRequest) (*pb.RankResponse, error) {
+	if s.impl == nil {
+		return nil, notServed(s.name, KindVerifier)
+	}
+	r, ok := s.impl.(Ranker)
+	if !ok {
+		return nil, status.Error(codes.Unimplemented, fmt.Sprintf("the verifier of plugin %q does not rank", s.name))
+	}
+	in, err := rankRequestFromProto(req)
+	if err != nil {
+		return nil, invalidArgument(err)
+	}
+	scores, err := r.Rank(ctx, in)
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	return &pb.RankResponse{Scores: scores}, nil
+}

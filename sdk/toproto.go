@@ -101,7 +101,20 @@ func stagesToProto(ss []CurriculumStage) []*pb.CurriculumStage {
 }
 
 func scoreToProto(s Score) *pb.Score {
-	return &pb.Score{Value: s.Value, Label: s.Label, Details: s.Details}
+	return &pb.Score{Value: s.Value, Label: s.Label, Details: s.Details, Parts: s.Parts}
+}
+
+// rankRequestToProto encodes a rank request.
+func rankRequestToProto(r RankRequest) (*pb.RankRequest, error) {
+	task, err := taskToJSON(r.Task)
+	if err != nil {
+		return nil, err
+	}
+	out := &pb.RankRequest{ConfigJson: r.Config, TaskJson: task}
+	for _, c := range r.Candidates {
+		out.Candidates = append(out.Candidates, &pb.RankCandidate{Key: c.Key, Score: scoreToProto(c.Score)})
+	}
+	return out, nil
 }
 
 func execRequestToProto(cmd string, timeout time.Duration) *pb.ExecRequest {

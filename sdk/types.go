@@ -211,11 +211,14 @@ type Mutation struct {
 }
 
 // Score is a verifier's judgement of one candidate: Value in [0, 1], higher
-// is better, with an optional explanation.
+// is better, with an optional explanation. Parts names the components the
+// value was made from ("p_yes", "pass_rate"), so a report or a Ranker can
+// read them; an empty Parts is nil.
 type Score struct {
-	Value   float64 `json:"value"`
-	Label   string  `json:"label,omitempty"`
-	Details string  `json:"details,omitempty"`
+	Value   float64            `json:"value"`
+	Label   string             `json:"label,omitempty"`
+	Details string             `json:"details,omitempty"`
+	Parts   map[string]float64 `json:"parts,omitempty"`
 }
 
 // LossWeight is the training weight a loss masker gives one message of a

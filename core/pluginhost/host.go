@@ -349,6 +349,9 @@ func (p *process) call(ctx context.Context, fn func(*sdk.Client) error) error {
 	if err == nil {
 		return nil
 	}
+	if errors.Is(err, sdk.ErrNotServed) || errors.Is(err, sdk.ErrContract) {
+		return err // the plugin answered: it is alive, no crash to wait for
+	}
 	p.mu.Lock()
 	raw := p.raw
 	p.mu.Unlock()

@@ -2,6 +2,7 @@ package pluginhost
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/hashicorp/go-plugin"
@@ -55,7 +56,9 @@ func (h *Host) Curriculum(ctx context.Context, name string) (sdk.Curriculum, err
 	return curriculum{p}, err
 }
 
-// Verifier returns plugin name's verifier, supervised by the host.
+// Verifier returns plugin name's verifier, supervised by the host. The
+// value also implements sdk.Ranker: its Rank returns an error matching
+// sdk.ErrNotServed when the plugin's verifier does not rank.
 func (h *Host) Verifier(ctx context.Context, name string) (sdk.Verifier, error) {
 	p, err := h.kind(ctx, name, sdk.KindVerifier)
 	return verifier{p}, err
@@ -116,5 +119,19 @@ type verifier struct{ p *process }
 
 func (k verifier) Verify(ctx context.Context, req sdk.VerifyRequest) (out sdk.Score, err error) {
 	err = k.p.call(ctx, func(c *sdk.Client) error { out, err = c.Verifier().Verify(ctx, req); return err })
+	return out, err
+}
+
+var _ sdk.Ranker = verifier{}
+
+func (k verifier) Rank(ctx context.Context, req sdk.RankRequest) (out map[string]float64, err error) {
+	err = k.p.call(ctx, func(c *sdk.Client) error {
+		r, ok := c.Verifier().(sdk.Ranker)
+		if !ok {
+			return fmt.Errorf("plugin client does not rank: %w", sdk.ErrNotServed)
+		}
+		out, err = r.Rank(ctx, req)
+		return err
+	})
 	return out, err
 }

@@ -29,6 +29,15 @@ func (echoVerifier) Verify(_ context.Context, req sdk.VerifyRequest) (sdk.Score,
 	return sdk.Score{Value: float64(len(req.Patch)), Label: req.Task.InstanceID}, nil
 }
 
+// Rank prefers the smallest score: the selection score is its negative.
+func (echoVerifier) Rank(_ context.Context, req sdk.RankRequest) (map[string]float64, error) {
+	out := make(map[string]float64, len(req.Candidates))
+	for _, c := range req.Candidates {
+		out[c.Key] = -c.Score.Value
+	}
+	return out, nil
+}
+
 // countSource streams n tasks, n given by the config {"n": N}.
 type countSource struct{}
 

@@ -23,10 +23,12 @@ const (
 
 // Score is a verifier's judgement: value in [0, 1], higher is better.
 type Score struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Value         float64                `protobuf:"fixed64,1,opt,name=value,proto3" json:"value,omitempty"`
-	Label         string                 `protobuf:"bytes,2,opt,name=label,proto3" json:"label,omitempty"`
-	Details       string                 `protobuf:"bytes,3,opt,name=details,proto3" json:"details,omitempty"`
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Value   float64                `protobuf:"fixed64,1,opt,name=value,proto3" json:"value,omitempty"`
+	Label   string                 `protobuf:"bytes,2,opt,name=label,proto3" json:"label,omitempty"`
+	Details string                 `protobuf:"bytes,3,opt,name=details,proto3" json:"details,omitempty"`
+	// parts are named components of the score ("p_yes", "pass_rate").
+	Parts         map[string]float64 `protobuf:"bytes,4,rep,name=parts,proto3" json:"parts,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"fixed64,2,opt,name=value"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -80,6 +82,13 @@ func (x *Score) GetDetails() string {
 		return x.Details
 	}
 	return ""
+}
+
+func (x *Score) GetParts() map[string]float64 {
+	if x != nil {
+		return x.Parts
+	}
+	return nil
 }
 
 type VerifyRequest struct {
@@ -214,15 +223,180 @@ func (x *VerifyResponse) GetScore() *Score {
 	return nil
 }
 
+// RankCandidate is one scored candidate of a task; key is the host's id
+// of the candidate.
+type RankCandidate struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Key           string                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	Score         *Score                 `protobuf:"bytes,2,opt,name=score,proto3" json:"score,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RankCandidate) Reset() {
+	*x = RankCandidate{}
+	mi := &file_swelego_plugin_v1_verifier_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RankCandidate) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RankCandidate) ProtoMessage() {}
+
+func (x *RankCandidate) ProtoReflect() protoreflect.Message {
+	mi := &file_swelego_plugin_v1_verifier_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RankCandidate.ProtoReflect.Descriptor instead.
+func (*RankCandidate) Descriptor() ([]byte, []int) {
+	return file_swelego_plugin_v1_verifier_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *RankCandidate) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
+func (x *RankCandidate) GetScore() *Score {
+	if x != nil {
+		return x.Score
+	}
+	return nil
+}
+
+type RankRequest struct {
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	ConfigJson []byte                 `protobuf:"bytes,1,opt,name=config_json,json=configJson,proto3" json:"config_json,omitempty"`
+	// task_json is the sdk.Task as JSON.
+	TaskJson      []byte           `protobuf:"bytes,2,opt,name=task_json,json=taskJson,proto3" json:"task_json,omitempty"`
+	Candidates    []*RankCandidate `protobuf:"bytes,3,rep,name=candidates,proto3" json:"candidates,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RankRequest) Reset() {
+	*x = RankRequest{}
+	mi := &file_swelego_plugin_v1_verifier_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RankRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RankRequest) ProtoMessage() {}
+
+func (x *RankRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_swelego_plugin_v1_verifier_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RankRequest.ProtoReflect.Descriptor instead.
+func (*RankRequest) Descriptor() ([]byte, []int) {
+	return file_swelego_plugin_v1_verifier_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *RankRequest) GetConfigJson() []byte {
+	if x != nil {
+		return x.ConfigJson
+	}
+	return nil
+}
+
+func (x *RankRequest) GetTaskJson() []byte {
+	if x != nil {
+		return x.TaskJson
+	}
+	return nil
+}
+
+func (x *RankRequest) GetCandidates() []*RankCandidate {
+	if x != nil {
+		return x.Candidates
+	}
+	return nil
+}
+
+type RankResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// scores holds the selection score of every candidate key, each once.
+	Scores        map[string]float64 `protobuf:"bytes,1,rep,name=scores,proto3" json:"scores,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"fixed64,2,opt,name=value"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RankResponse) Reset() {
+	*x = RankResponse{}
+	mi := &file_swelego_plugin_v1_verifier_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RankResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RankResponse) ProtoMessage() {}
+
+func (x *RankResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_swelego_plugin_v1_verifier_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RankResponse.ProtoReflect.Descriptor instead.
+func (*RankResponse) Descriptor() ([]byte, []int) {
+	return file_swelego_plugin_v1_verifier_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *RankResponse) GetScores() map[string]float64 {
+	if x != nil {
+		return x.Scores
+	}
+	return nil
+}
+
 var File_swelego_plugin_v1_verifier_proto protoreflect.FileDescriptor
 
 const file_swelego_plugin_v1_verifier_proto_rawDesc = "" +
 	"\n" +
-	" swelego/plugin/v1/verifier.proto\x12\x11swelego.plugin.v1\"M\n" +
+	" swelego/plugin/v1/verifier.proto\x12\x11swelego.plugin.v1\"\xc2\x01\n" +
 	"\x05Score\x12\x14\n" +
 	"\x05value\x18\x01 \x01(\x01R\x05value\x12\x14\n" +
 	"\x05label\x18\x02 \x01(\tR\x05label\x12\x18\n" +
-	"\adetails\x18\x03 \x01(\tR\adetails\"\xe0\x01\n" +
+	"\adetails\x18\x03 \x01(\tR\adetails\x129\n" +
+	"\x05parts\x18\x04 \x03(\v2#.swelego.plugin.v1.Score.PartsEntryR\x05parts\x1a8\n" +
+	"\n" +
+	"PartsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\x01R\x05value:\x028\x01\"\xe0\x01\n" +
 	"\rVerifyRequest\x12\x1f\n" +
 	"\vconfig_json\x18\x01 \x01(\fR\n" +
 	"configJson\x12\x1b\n" +
@@ -232,9 +406,25 @@ const file_swelego_plugin_v1_verifier_proto_rawDesc = "" +
 	"\x0fmodel_broker_id\x18\x05 \x01(\rR\rmodelBrokerId\x12*\n" +
 	"\x11sandbox_broker_id\x18\x06 \x01(\rR\x0fsandboxBrokerId\"@\n" +
 	"\x0eVerifyResponse\x12.\n" +
-	"\x05score\x18\x01 \x01(\v2\x18.swelego.plugin.v1.ScoreR\x05score2Y\n" +
+	"\x05score\x18\x01 \x01(\v2\x18.swelego.plugin.v1.ScoreR\x05score\"Q\n" +
+	"\rRankCandidate\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12.\n" +
+	"\x05score\x18\x02 \x01(\v2\x18.swelego.plugin.v1.ScoreR\x05score\"\x8d\x01\n" +
+	"\vRankRequest\x12\x1f\n" +
+	"\vconfig_json\x18\x01 \x01(\fR\n" +
+	"configJson\x12\x1b\n" +
+	"\ttask_json\x18\x02 \x01(\fR\btaskJson\x12@\n" +
+	"\n" +
+	"candidates\x18\x03 \x03(\v2 .swelego.plugin.v1.RankCandidateR\n" +
+	"candidates\"\x8e\x01\n" +
+	"\fRankResponse\x12C\n" +
+	"\x06scores\x18\x01 \x03(\v2+.swelego.plugin.v1.RankResponse.ScoresEntryR\x06scores\x1a9\n" +
+	"\vScoresEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\x01R\x05value:\x028\x012\xa2\x01\n" +
 	"\bVerifier\x12M\n" +
-	"\x06Verify\x12 .swelego.plugin.v1.VerifyRequest\x1a!.swelego.plugin.v1.VerifyResponseB>Z<github.com/swelego/swelego/sdk/internal/pb/pluginv1;pluginv1b\x06proto3"
+	"\x06Verify\x12 .swelego.plugin.v1.VerifyRequest\x1a!.swelego.plugin.v1.VerifyResponse\x12G\n" +
+	"\x04Rank\x12\x1e.swelego.plugin.v1.RankRequest\x1a\x1f.swelego.plugin.v1.RankResponseB>Z<github.com/swelego/swelego/sdk/internal/pb/pluginv1;pluginv1b\x06proto3"
 
 var (
 	file_swelego_plugin_v1_verifier_proto_rawDescOnce sync.Once
@@ -248,21 +438,32 @@ func file_swelego_plugin_v1_verifier_proto_rawDescGZIP() []byte {
 	return file_swelego_plugin_v1_verifier_proto_rawDescData
 }
 
-var file_swelego_plugin_v1_verifier_proto_msgTypes = make([]protoimpl.MessageInfo, 3)
+var file_swelego_plugin_v1_verifier_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
 var file_swelego_plugin_v1_verifier_proto_goTypes = []any{
 	(*Score)(nil),          // 0: swelego.plugin.v1.Score
 	(*VerifyRequest)(nil),  // 1: swelego.plugin.v1.VerifyRequest
 	(*VerifyResponse)(nil), // 2: swelego.plugin.v1.VerifyResponse
+	(*RankCandidate)(nil),  // 3: swelego.plugin.v1.RankCandidate
+	(*RankRequest)(nil),    // 4: swelego.plugin.v1.RankRequest
+	(*RankResponse)(nil),   // 5: swelego.plugin.v1.RankResponse
+	nil,                    // 6: swelego.plugin.v1.Score.PartsEntry
+	nil,                    // 7: swelego.plugin.v1.RankResponse.ScoresEntry
 }
 var file_swelego_plugin_v1_verifier_proto_depIdxs = []int32{
-	0, // 0: swelego.plugin.v1.VerifyResponse.score:type_name -> swelego.plugin.v1.Score
-	1, // 1: swelego.plugin.v1.Verifier.Verify:input_type -> swelego.plugin.v1.VerifyRequest
-	2, // 2: swelego.plugin.v1.Verifier.Verify:output_type -> swelego.plugin.v1.VerifyResponse
-	2, // [2:3] is the sub-list for method output_type
-	1, // [1:2] is the sub-list for method input_type
-	1, // [1:1] is the sub-list for extension type_name
-	1, // [1:1] is the sub-list for extension extendee
-	0, // [0:1] is the sub-list for field type_name
+	6, // 0: swelego.plugin.v1.Score.parts:type_name -> swelego.plugin.v1.Score.PartsEntry
+	0, // 1: swelego.plugin.v1.VerifyResponse.score:type_name -> swelego.plugin.v1.Score
+	0, // 2: swelego.plugin.v1.RankCandidate.score:type_name -> swelego.plugin.v1.Score
+	3, // 3: swelego.plugin.v1.RankRequest.candidates:type_name -> swelego.plugin.v1.RankCandidate
+	7, // 4: swelego.plugin.v1.RankResponse.scores:type_name -> swelego.plugin.v1.RankResponse.ScoresEntry
+	1, // 5: swelego.plugin.v1.Verifier.Verify:input_type -> swelego.plugin.v1.VerifyRequest
+	4, // 6: swelego.plugin.v1.Verifier.Rank:input_type -> swelego.plugin.v1.RankRequest
+	2, // 7: swelego.plugin.v1.Verifier.Verify:output_type -> swelego.plugin.v1.VerifyResponse
+	5, // 8: swelego.plugin.v1.Verifier.Rank:output_type -> swelego.plugin.v1.RankResponse
+	7, // [7:9] is the sub-list for method output_type
+	5, // [5:7] is the sub-list for method input_type
+	5, // [5:5] is the sub-list for extension type_name
+	5, // [5:5] is the sub-list for extension extendee
+	0, // [0:5] is the sub-list for field type_name
 }
 
 func init() { file_swelego_plugin_v1_verifier_proto_init() }
@@ -276,7 +477,7 @@ func file_swelego_plugin_v1_verifier_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_swelego_plugin_v1_verifier_proto_rawDesc), len(file_swelego_plugin_v1_verifier_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   3,
+			NumMessages:   8,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

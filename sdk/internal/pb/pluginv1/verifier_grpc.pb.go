@@ -20,6 +20,7 @@ const _ = grpc.SupportPackageIsVersion9
 
 const (
 	Verifier_Verify_FullMethodName = "/swelego.plugin.v1.Verifier/Verify"
+	Verifier_Rank_FullMethodName   = "/swelego.plugin.v1.Verifier/Rank"
 )
 
 // VerifierClient is the client API for Verifier service.
@@ -29,6 +30,11 @@ const (
 // Verifier scores candidate solutions of a task.
 type VerifierClient interface {
 	Verify(ctx context.Context, in *VerifyRequest, opts ...grpc.CallOption) (*VerifyResponse, error)
+	// Rank is optional and set-level: the host calls it once per task after
+	// every candidate is scored, and the plugin answers a final selection
+	// score per candidate key. A verifier that does not rank answers
+	// UNIMPLEMENTED.
+	Rank(ctx context.Context, in *RankRequest, opts ...grpc.CallOption) (*RankResponse, error)
 }
 
 type verifierClient struct {
@@ -49,6 +55,16 @@ func (c *verifierClient) Verify(ctx context.Context, in *VerifyRequest, opts ...
 	return out, nil
 }
 
+func (c *verifierClient) Rank(ctx context.Context, in *RankRequest, opts ...grpc.CallOption) (*RankResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RankResponse)
+	err := c.cc.Invoke(ctx, Verifier_Rank_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // VerifierServer is the server API for Verifier service.
 // All implementations must embed UnimplementedVerifierServer
 // for forward compatibility.
@@ -56,6 +72,11 @@ func (c *verifierClient) Verify(ctx context.Context, in *VerifyRequest, opts ...
 // Verifier scores candidate solutions of a task.
 type VerifierServer interface {
 	Verify(context.Context, *VerifyRequest) (*VerifyResponse, error)
+	// Rank is optional and set-level: the host calls it once per task after
+	// every candidate is scored, and the plugin answers a final selection
+	// score per candidate key. A verifier that does not rank answers
+	// UNIMPLEMENTED.
+	Rank(context.Context, *RankRequest) (*RankResponse, error)
 	mustEmbedUnimplementedVerifierServer()
 }
 
@@ -68,6 +89,9 @@ type UnimplementedVerifierServer struct{}
 
 func (UnimplementedVerifierServer) Verify(context.Context, *VerifyRequest) (*VerifyResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method Verify not implemented")
+}
+func (UnimplementedVerifierServer) Rank(context.Context, *RankRequest) (*RankResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method Rank not implemented")
 }
 func (UnimplementedVerifierServer) mustEmbedUnimplementedVerifierServer() {}
 func (UnimplementedVerifierServer) testEmbeddedByValue()                  {}
@@ -108,6 +132,24 @@ func _Verifier_Verify_Handler(srv interface{}, ctx context.Context, dec func(int
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Verifier_Rank_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RankRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(VerifierServer).Rank(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Verifier_Rank_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(VerifierServer).Rank(ctx, req.(*RankRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Verifier_ServiceDesc is the grpc.ServiceDesc for Verifier service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -118,6 +160,10 @@ var Verifier_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Verify",
 			Handler:    _Verifier_Verify_Handler,
+		},
+		{
+			MethodName: "Rank",
+			Handler:    _Verifier_Rank_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
