@@ -18,6 +18,7 @@ import (
 	"github.com/swelego/swelego/core/backend/cpu"
 	"github.com/swelego/swelego/core/chattemplate"
 	"github.com/swelego/swelego/core/engine"
+	"github.com/swelego/swelego/core/infer"
 	"github.com/swelego/swelego/core/model"
 	"github.com/swelego/swelego/core/optim"
 	"github.com/swelego/swelego/core/safetensors"
@@ -38,7 +39,8 @@ const (
 	MasksOutput = "masks"
 	// ModelDir is the folder, inside the stage's directory, where the
 	// trained model is published (Hugging Face layout, with the tokenizer's
-	// files when it was loaded from a folder): runs/…/sft.NAME/model.
+	// files when it was loaded from a folder, and infer.MetaFile naming the
+	// tokenizer and chat template): runs/…/sft.NAME/model.
 	ModelDir = "model"
 	// CheckpointsDir holds the step checkpoints a killed run resumes from.
 	CheckpointsDir = "checkpoints"
@@ -527,6 +529,14 @@ func (s *sftStage) publish(ctx context.Context, sc *engine.StageContext, c sftCo
 				return err
 			}
 		}
+	}
+	// Which tokenizer and template the model reads, for serve.
+	meta := infer.Meta{Tokenizer: infer.MetaOwnTokenizer, Template: c.Template}
+	if tokenizerBuiltin(c.Tokenizer) {
+		meta.Tokenizer = c.Tokenizer
+	}
+	if err := infer.WriteMeta(tmp, meta); err != nil {
+		return err
 	}
 	if err := os.RemoveAll(dir); err != nil {
 		return err
