@@ -53,6 +53,9 @@ type coreBody struct {
 	// checked against its schema of kind configKind (toolset).
 	pluginAttr, configAttr string
 	configKind             sdk.Kind
+	// check validates the body as a whole, after checks; an *argError
+	// names the argument it is about, any other error is about the block.
+	check func(cty.Value) error
 }
 
 // nestedPlugin is a nested plugin-defined block type of a core body. At most
@@ -63,6 +66,11 @@ type nestedPlugin struct {
 	// multiple allows several blocks of the type (a synthetic source's
 	// injectors); Block.NestedAll lists them in file order.
 	multiple bool
+	// core are arguments of the nested block that the core reads and the
+	// plugin never sees (a verifier's model); PluginBody.Value holds them.
+	core hcldec.ObjectSpec
+	// coreChecks validate core argument values, as coreBody.checks.
+	coreChecks map[string]func(cty.Value) error
 }
 
 // blockSchemas is the table of top-level block types.
@@ -223,19 +231,42 @@ var blockSchemas = map[string]*blockSchema{
 			"dtype":            oneOf("float32", "bfloat16"),
 		},
 	}},
+	// tts: test-time scaling (DESIGN §9). Either k rollouts per task of a
+	// model (model, toolset and the rollout settings) or, for offline
+	// reranking, candidates: a predictions file with several records per
+	// task, or a rollout stage.
 	"tts": {labels: []string{"name"}, stage: true, ref: true, body: &coreBody{
 		spec: hcldec.ObjectSpec{
-			"tasks":      required("tasks", cty.DynamicPseudoType),
-			"candidates": required("candidates", cty.DynamicPseudoType),
-			"k":          optional("k", cty.Number),
-			"workers":    optional("workers", cty.Number),
-			"output":     optional("output", cty.String),
+			"tasks":         required("tasks", cty.DynamicPseudoType),
+			"candidates":    optional("candidates", cty.DynamicPseudoType),
+			"model":         optional("model", cty.DynamicPseudoType),
+			"toolset":       optional("toolset", cty.DynamicPseudoType),
+			"k":             optional("k", cty.Number),
+			"max_turns":     optional("max_turns", cty.Number),
+			"token_budget":  optional("token_budget", cty.Number),
+			"time_limit":    optional("time_limit", cty.String),
+			"system_prompt": optional("system_prompt", cty.String),
+			"task_prompt":   optional("task_prompt", cty.String),
+			"workers":       optional("workers", cty.Number),
+			"output":        optional("output", cty.String),
 		},
-		nested: map[string]nestedPlugin{"verifier": {kind: sdk.KindVerifier, required: true}},
+		nested: map[string]nestedPlugin{"verifier": {
+			kind: sdk.KindVerifier, required: true,
+			// model is lent to the verifier (a generative judge).
+			core:       hcldec.ObjectSpec{"model": optional("model", cty.DynamicPseudoType)},
+			coreChecks: map[string]func(cty.Value) error{"model": refTo(false, "model")},
+		}},
 		checks: map[string]func(cty.Value) error{
 			"tasks":      refTo(false, "source"),
 			"candidates": refTo(true, "rollout"),
+			"model":      refTo(false, "model"),
+			"toolset":    refTo(false, "toolset"),
+			"k":          wholeAtLeast(1),
+			"max_turns":  wholeAtLeast(1),
+			"workers":    wholeAtLeast(1),
+			"time_limit": duration,
 		},
+		check: ttsSource,
 	}},
 	"eval": {labels: []string{"name"}, stage: true, ref: true, body: &coreBody{
 		spec: hcldec.ObjectSpec{
@@ -290,6 +321,26 @@ var coreSources = map[string]*coreBody{
 			"combine":     combineSettings,
 		},
 	},
+}
+
+// ttsSource checks where a tts block's candidates come from: rollouts of a
+// model (model set, candidates not) or candidates (and none of the rollout
+// settings).
+func ttsSource(v cty.Value) error {
+	set := func(name string) bool { return !v.GetAttr(name).IsNull() }
+	switch {
+	case set("model") && set("candidates"):
+		return &argError{"candidates", fmt.Errorf("a tts block either rolls out a model (model = model.NAME) or reranks candidates, not both")}
+	case !set("model") && !set("candidates"):
+		return fmt.Errorf("a tts block needs model = model.NAME (k rollouts per task) or candidates = FILE (a predictions file with several records per task)")
+	case set("candidates"):
+		for _, name := range []string{"toolset", "max_turns", "token_budget", "time_limit", "system_prompt", "task_prompt"} {
+			if set(name) {
+				return &argError{name, fmt.Errorf("%s is a rollout setting: it needs model = model.NAME instead of candidates", name)}
+			}
+		}
+	}
+	return nil
 }
 
 // combineSettings checks a synthetic source's combine block: per is "file"

@@ -46,6 +46,7 @@ func TestBroken(t *testing.T) {
 		{name: "duplicate_verifier"},
 		{name: "bad_combine"},
 		{name: "missing_injector"},
+		{name: "tts_source"},
 	}
 	listed := map[string]bool{}
 	for _, tc := range cases {

@@ -36,7 +36,6 @@ var fakePlugins = map[string]map[sdk.Kind]sdk.Schema{
 		},
 	}},
 	"generative": {sdk.KindVerifier: {Attributes: map[string]sdk.Attribute{
-		"model":     {Type: sdk.TypeAny, Required: true},
 		"threshold": {Type: sdk.TypeNumber},
 	}}},
 	"swetools": {sdk.KindToolSet: {Attributes: map[string]sdk.Attribute{

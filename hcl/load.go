@@ -86,6 +86,10 @@ type nestedBody struct {
 	hb       *hcl.Block
 	kind     sdk.Kind
 	spec     hcldec.Spec
+	// body is the block's body without its core arguments: what the
+	// plugin's spec decodes.
+	body hcl.Body
+	np   nestedPlugin
 }
 
 type schemaKey struct {
@@ -338,7 +342,11 @@ func (l *loader) splitNested(pb *pendingBody) {
 			if found == nil {
 				found = nb
 			}
-			pb.nested = append(pb.nested, &nestedBody{typeName: name, hb: nb, kind: np.kind})
+			body := nb.Body
+			if len(np.core) > 0 {
+				_, body, _ = nb.Body.PartialContent(hcldec.ImpliedSchema(np.core))
+			}
+			pb.nested = append(pb.nested, &nestedBody{typeName: name, hb: nb, kind: np.kind, body: body, np: np})
 		}
 		if found == nil && np.required && !diags.HasErrors() {
 			l.addError(fmt.Sprintf("Missing %s block", name),
@@ -459,8 +467,16 @@ func (l *loader) decodeBodies(ctx context.Context) {
 // decodeNested decodes a nested plugin-defined block.
 func (l *loader) decodeNested(pb *pendingBody, nb *nestedBody, evalCtx *hcl.EvalContext) {
 	out := &PluginBody{Plugin: nb.hb.Labels[0], Kind: nb.kind, DefRange: nb.hb.DefRange, LabelRange: nb.hb.LabelRanges[0]}
+	if len(nb.np.core) > 0 {
+		val, _, diags := hcldec.PartialDecode(nb.hb.Body, nb.np.core, evalCtx)
+		l.diags = append(l.diags, diags...)
+		if !diags.HasErrors() {
+			out.Value = val
+			l.checkValues(nb.hb.Body, nb.np.core, nb.np.coreChecks, val)
+		}
+	}
 	if nb.spec != nil {
-		val, diags := hcldec.Decode(nb.hb.Body, nb.spec, evalCtx)
+		val, diags := hcldec.Decode(nb.body, nb.spec, evalCtx)
 		l.diags = append(l.diags, diags...)
 		if !diags.HasErrors() {
 			out.Config = l.config(val, nb.hb.LabelRanges[0])
@@ -488,12 +504,35 @@ func (l *loader) config(val cty.Value, subject hcl.Range) sdk.Config {
 	return cfg
 }
 
-// check runs a core body's value checks.
+// check runs a core body's value checks, then its check of the whole.
 func (l *loader) check(pb *pendingBody, val cty.Value) {
 	if !val.IsKnown() || val.IsNull() || !val.Type().IsObjectType() {
 		return
 	}
-	for _, name := range sortedKeys(pb.core.checks) {
+	if !l.checkValues(pb.body, pb.core.spec, pb.core.checks, val) || pb.core.check == nil || !val.IsWhollyKnown() {
+		return
+	}
+	if err := pb.core.check(val); err != nil {
+		rng := pb.hb.DefRange
+		var ae *argError
+		if errors.As(err, &ae) {
+			if spec, ok := pb.core.spec[ae.attr]; ok {
+				rng = hcldec.SourceRange(pb.body, spec)
+			}
+			err = ae.err
+		}
+		l.addError("Invalid block", fmt.Sprintf("Inappropriate %s block: %s.", pb.hb.Type, err), &rng)
+	}
+}
+
+// checkValues runs value checks on the arguments of body that spec
+// decoded into val, and reports whether all passed.
+func (l *loader) checkValues(body hcl.Body, spec hcldec.ObjectSpec, checks map[string]func(cty.Value) error, val cty.Value) bool {
+	if !val.IsKnown() || val.IsNull() || !val.Type().IsObjectType() {
+		return true
+	}
+	ok := true
+	for _, name := range sortedKeys(checks) {
 		if !val.Type().HasAttribute(name) {
 			continue
 		}
@@ -501,13 +540,14 @@ func (l *loader) check(pb *pendingBody, val cty.Value) {
 		if !v.IsWhollyKnown() || v.IsNull() {
 			continue
 		}
-		if err := pb.core.checks[name](v); err != nil {
-			rng := hcldec.SourceRange(pb.body, pb.core.spec[name])
+		if err := checks[name](v); err != nil {
+			ok = false
+			rng := hcldec.SourceRange(body, spec[name])
 			what := fmt.Sprintf("argument %q", name)
 			var ne *nestedAttrError
 			if errors.As(err, &ne) {
 				what = fmt.Sprintf("argument %q of the %s block", ne.attr, name)
-				if r := nestedAttrRange(pb.body, name, ne.attr); r != nil {
+				if r := nestedAttrRange(body, name, ne.attr); r != nil {
 					rng = *r
 				}
 				err = ne.err
@@ -516,7 +556,17 @@ func (l *loader) check(pb *pendingBody, val cty.Value) {
 				fmt.Sprintf("Inappropriate value for %s: %s.", what, err), &rng)
 		}
 	}
+	return ok
 }
+
+// argError is a block check's complaint about one of the block's
+// arguments, so the diagnostic can point at it.
+type argError struct {
+	attr string
+	err  error
+}
+
+func (e *argError) Error() string { return e.attr + ": " + e.err.Error() }
 
 // nestedAttrError is a check's complaint about one argument of a nested
 // block (combine's per), so the diagnostic can point at that argument.

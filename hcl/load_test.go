@@ -146,7 +146,7 @@ func TestLoadFull(t *testing.T) {
 			{"source", r.Block("source.swebench.verified").Config,
 				`{"limit":10,"path":` + jsonString(filepath.Join(dir, "data", "tasks.jsonl")) + `,"split":"test"}`},
 			{"verifier", r.Block("tts.best").Nested["verifier"].Config,
-				`{"model":{"address":"model.judge","name":"judge","type":"model"},"threshold":0.5}`},
+				`{"threshold":0.5}`},
 			{"toolset", r.Block("toolset.swe").Config,
 				`{"timeout":120,"tools":["execute_bash","str_replace_editor","think","finish"]}`},
 		} {
@@ -162,6 +162,10 @@ func TestLoadFull(t *testing.T) {
 		}
 		if v := r.Block("tts.best").Nested["verifier"]; v.Plugin != "generative" || v.LabelRange.Start.Line != 92 {
 			t.Errorf("verifier = %+v", v)
+		}
+		// model is the core's, lent to the verifier: never in its config.
+		if got := r.Block("tts.best").Nested["verifier"].Ref("model"); got != "model.judge" {
+			t.Errorf("verifier model = %q, want model.judge", got)
 		}
 		for key, n := range schemas.calls {
 			if n != 1 {

@@ -91,9 +91,23 @@ type PluginBody struct {
 	Kind   sdk.Kind // the kind whose schema the body follows
 	// Config is the evaluated body as JSON; nil when Options.Schemas is nil
 	// or the body has errors.
-	Config     sdk.Config
+	Config sdk.Config
+	// Value holds the arguments of the block that the core reads and the
+	// plugin never sees (a verifier's model): an object, or cty.NilVal
+	// when the block type has none.
+	Value      cty.Value
 	DefRange   hcl.Range
 	LabelRange hcl.Range
+}
+
+// Ref returns the address of the block the core argument attr refers to
+// (as in model = model.judge), or "".
+func (b *PluginBody) Ref(attr string) string {
+	v := b.Value
+	if v == cty.NilVal || !v.IsKnown() || v.IsNull() || !v.Type().IsObjectType() || !v.Type().HasAttribute(attr) {
+		return ""
+	}
+	return refAddress(v.GetAttr(attr))
 }
 
 // Block is a top-level block of the recipe other than variable, locals,

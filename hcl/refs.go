@@ -64,7 +64,10 @@ func (l *loader) references() {
 	for _, pb := range l.bodies {
 		refs := bodyTraversals(pb.body, pb.spec)
 		for _, nb := range pb.nested {
-			refs = append(refs, bodyTraversals(nb.hb.Body, nb.spec)...)
+			refs = append(refs, bodyTraversals(nb.body, nb.spec)...)
+			if len(nb.np.core) > 0 {
+				refs = append(refs, hcldec.Variables(nb.hb.Body, nb.np.core)...)
+			}
 		}
 		if pb.block == nil {
 			others = append(others, refs)

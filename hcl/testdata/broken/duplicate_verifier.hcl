@@ -7,10 +7,10 @@ tts "best" {
   candidates = "candidates.jsonl"
 
   verifier "generative" {
-    model = "judge"
+    threshold = 0.5
   }
 
   verifier "generative" {
-    model = "other"
+    threshold = 0.7
   }
 }

@@ -7,7 +7,7 @@ tts "best" {
   candidates = "candidates.jsonl"
 
   verifier "generative" {
-    model       = "judge"
+    threshold   = 0.5
     temperature = 0.2
   }
 }
