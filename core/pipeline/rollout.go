@@ -82,24 +82,62 @@ func (s *rolloutStage) Run(ctx context.Context, sc *engine.StageContext) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", s.block.Address, err)
 	}
+	envs, closeEnvs, err := s.environments(ctx, sc, "")
+	if err != nil {
+		return err
+	}
+	defer closeEnvs()
+	out, err := sc.OpenOutput(TrajectoriesOutput, engine.KeyFields("instance_id", "attempt"))
+	if err != nil {
+		return err
+	}
+	defer out.Close()
+	notPlayed, err := s.playAttempts(ctx, sc, envs, out, tasks, max(s.block.Int("attempts", 1), 1))
+	if err != nil {
+		return err
+	}
+	if err := s.writePredictions(ctx, sc, out.Path()); err != nil {
+		return err
+	}
+	return notPlayedError(s.block.Address, notPlayed)
+}
+
+// notPlayedError is the error of a stage some of whose attempts the
+// infrastructure kept from being played, or nil.
+func notPlayedError(address string, notPlayed []string) error {
+	if len(notPlayed) == 0 {
+		return nil
+	}
+	sort.Strings(notPlayed)
+	return fmt.Errorf("%s: %d attempts could not be played because of the infrastructure; run again to play them: %s",
+		address, len(notPlayed), strings.Join(firstFew(notPlayed, 10), "; "))
+}
+
+// playAttempts plays attempts 1..attempts of every task that out does not
+// hold yet, in the block's model, toolset and rollout settings, and
+// appends each graded trajectory to out (keyed instance_id/attempt). The
+// tts stage plays its k rollouts per task with it. notPlayed lists the
+// attempts the infrastructure kept from being played: they are not
+// stored, and the next run plays them.
+func (s *rolloutStage) playAttempts(ctx context.Context, sc *engine.StageContext, envs *taskenv.Manager, out *engine.Writer, tasks []sdk.Task, attempts int) (notPlayed []string, err error) {
 	model := s.recipe.Block(s.block.Ref("model"))
 	if model == nil {
-		return fmt.Errorf("%s: model %q is not in the recipe", s.block.Address, s.block.Ref("model"))
+		return nil, fmt.Errorf("%s: model %q is not in the recipe", s.block.Address, s.block.Ref("model"))
 	}
 	toolPlugin, toolConfig := DefaultToolSet, sdk.Config(nil)
 	if ref := s.block.Ref("toolset"); ref != "" {
 		tb := s.recipe.Block(ref)
 		if tb == nil {
-			return fmt.Errorf("%s: toolset %q is not in the recipe", s.block.Address, ref)
+			return nil, fmt.Errorf("%s: toolset %q is not in the recipe", s.block.Address, ref)
 		}
 		toolPlugin, toolConfig = tb.Plugin, tb.Config
 	}
 	if s.host == nil {
-		return fmt.Errorf("%s: no plugin host", s.block.Address)
+		return nil, fmt.Errorf("%s: no plugin host", s.block.Address)
 	}
 	tools, err := s.host.ToolSet(ctx, toolPlugin)
 	if err != nil {
-		return fmt.Errorf("%s: tool set: %w", s.block.Address, err)
+		return nil, fmt.Errorf("%s: tool set: %w", s.block.Address, err)
 	}
 	opts := agent.Options{
 		Tools: tools, ToolConfig: toolConfig,
@@ -112,7 +150,7 @@ func (s *rolloutStage) Run(ctx context.Context, sc *engine.StageContext) error {
 	}
 	if v := s.block.String("time_limit"); v != "" {
 		if opts.TimeLimit, err = time.ParseDuration(v); err != nil {
-			return fmt.Errorf("%s: time_limit: %w", s.block.Address, err)
+			return nil, fmt.Errorf("%s: time_limit: %w", s.block.Address, err)
 		}
 	}
 	if t := model.Attr("temperature"); !t.IsNull() {
@@ -122,22 +160,10 @@ func (s *rolloutStage) Run(ctx context.Context, sc *engine.StageContext) error {
 	// Prompts must render before any sandbox is opened.
 	if len(tasks) > 0 {
 		if _, _, err := agent.RenderPrompts(opts.SystemPrompt, opts.TaskPrompt, tasks[0]); err != nil {
-			return fmt.Errorf("%s: %w", s.block.Address, err)
+			return nil, fmt.Errorf("%s: %w", s.block.Address, err)
 		}
 	}
 
-	envs, closeEnvs, err := s.environments(ctx, sc, "")
-	if err != nil {
-		return err
-	}
-	defer closeEnvs()
-	out, err := sc.OpenOutput(TrajectoriesOutput, engine.KeyFields("instance_id", "attempt"))
-	if err != nil {
-		return err
-	}
-	defer out.Close()
-
-	attempts := max(s.block.Int("attempts", 1), 1)
 	var todo []attemptKey
 	done := 0
 	for _, t := range tasks {
@@ -158,7 +184,6 @@ func (s *rolloutStage) Run(ctx context.Context, sc *engine.StageContext) error {
 		sc.Logger.Warn("the oracle model is a test teacher: it replays each task's known fix", "model", model.Address)
 	}
 	var mu sync.Mutex
-	var notPlayed []string
 	err = forEach(ctx, s.block.Int("workers", 1), todo, func(k attemptKey) error {
 		tr, infra := s.attempt(ctx, envs, ev, model, opts, k)
 		if ctx.Err() != nil {
@@ -180,17 +205,9 @@ func (s *rolloutStage) Run(ctx context.Context, sc *engine.StageContext) error {
 		return out.Append(ctx, fmt.Sprintf("%s/%d", tr.InstanceID, tr.Attempt), tr)
 	})
 	if err != nil {
-		return fmt.Errorf("%s: %w", s.block.Address, err)
+		return notPlayed, fmt.Errorf("%s: %w", s.block.Address, err)
 	}
-	if err := s.writePredictions(ctx, sc, out.Path()); err != nil {
-		return err
-	}
-	if len(notPlayed) > 0 {
-		sort.Strings(notPlayed)
-		return fmt.Errorf("%s: %d attempts could not be played because of the infrastructure; run again to play them: %s",
-			s.block.Address, len(notPlayed), strings.Join(firstFew(notPlayed, 10), "; "))
-	}
-	return nil
+	return notPlayed, nil
 }
 
 // attempt plays and grades one attempt; failures become a trajectory with
