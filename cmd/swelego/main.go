@@ -56,6 +56,7 @@ func newRootCmd() *cobra.Command {
 		newRunCmd(),
 		newValidateCmd(),
 		newEvalCmd(),
+		newServeCmd(),
 		newTrajectoriesCmd(),
 		newImageCmd(),
 		newFmtCmd(),
