@@ -55,7 +55,11 @@ type Location struct {
 	Name    string
 	Path    string // the binary; empty for built-in plugins
 	Builtin bool
-	Source  string // the recipe's source, or "search path" / "builtin"
+	// Serves is the built-in plugin a built-in location runs: Name, or
+	// the plugin name a plugin block's source gives (plugin "judge" {
+	// source = "verifier-tests" }).
+	Serves string
+	Source string // the recipe's source, or "search path" / "builtin"
 }
 
 func (l Location) String() string {
@@ -73,7 +77,7 @@ func (h *Host) resolve(name string) (Location, error) {
 		if _, ok := h.opts.Builtins[name]; !ok {
 			return Location{}, fmt.Errorf("%w: %q is not built into swelego (built in: %s)", ErrNotFound, name, strings.Join(h.builtinNames(), ", "))
 		}
-		return Location{Name: name, Builtin: true, Source: SourceBuiltin}, nil
+		return Location{Name: name, Builtin: true, Serves: name, Source: SourceBuiltin}, nil
 	case strings.ContainsRune(decl.Source, '/') || strings.ContainsRune(decl.Source, filepath.Separator):
 		p := decl.Source
 		if !filepath.IsAbs(p) {
@@ -99,7 +103,7 @@ func (h *Host) resolve(name string) (Location, error) {
 		}
 	}
 	if _, ok := h.opts.Builtins[lookup]; ok {
-		return Location{Name: name, Builtin: true, Source: SourceBuiltin}, nil
+		return Location{Name: name, Builtin: true, Serves: lookup, Source: SourceBuiltin}, nil
 	}
 	return Location{}, fmt.Errorf("%w: no %s%s in %s, and %q is not built into swelego", ErrNotFound, BinaryPrefix, lookup, strings.Join(h.opts.SearchPath, ", "), lookup)
 }
@@ -140,7 +144,7 @@ func (h *Host) Discover() []Location {
 	}
 	for _, name := range h.builtinNames() {
 		if !seen[name] {
-			out = append(out, Location{Name: name, Builtin: true, Source: SourceBuiltin})
+			out = append(out, Location{Name: name, Builtin: true, Serves: name, Source: SourceBuiltin})
 		}
 	}
 	return out
@@ -158,7 +162,7 @@ func (h *Host) Identity(name string) (string, error) {
 		return "", err
 	}
 	if loc.Builtin {
-		return "builtin:" + name, nil
+		return "builtin:" + loc.Serves, nil
 	}
 	sum, err := fileSHA256(loc.Path)
 	if err != nil {

@@ -276,7 +276,7 @@ func (p *process) start() (*plugin.Client, *sdk.Client, error) {
 	} else {
 		var cmd *exec.Cmd
 		if p.loc.Builtin {
-			cmd = exec.Command(h.opts.Self, "plugin", "serve", p.loc.Name)
+			cmd = exec.Command(h.opts.Self, "plugin", "serve", p.loc.Serves)
 		} else {
 			cmd = exec.Command(p.loc.Path)
 			if h.opts.Lock != nil {

@@ -163,6 +163,25 @@ func TestBuiltinServedByReexec(t *testing.T) {
 	}
 }
 
+// TestBuiltinAlias serves a built-in plugin under another name: plugin
+// "judge" { source = "echo" } runs the built-in echo, whose identity is
+// echo's.
+func TestBuiltinAlias(t *testing.T) {
+	ctx := context.Background()
+	h := newTestHost(t, Options{SearchPath: []string{}, Decls: map[string]Decl{"judge": {Source: "echo"}}})
+	v, err := h.Verifier(ctx, "judge")
+	if err != nil {
+		t.Fatal(err)
+	}
+	score, err := v.Verify(ctx, sdk.VerifyRequest{Task: sdk.Task{InstanceID: "abc"}, Patch: "xyz"})
+	if err != nil || score.Value != 3 {
+		t.Fatalf("score = %+v, %v", score, err)
+	}
+	if id, err := h.Identity("judge"); err != nil || id != "builtin:echo" {
+		t.Errorf("Identity = %q, %v; want builtin:echo", id, err)
+	}
+}
+
 func TestPluginFailuresFailOneCall(t *testing.T) {
 	tests := []struct {
 		trigger     string
