@@ -7,6 +7,7 @@ import (
 	"github.com/swelego/swelego/plugins/python"
 	"github.com/swelego/swelego/plugins/swebench"
 	"github.com/swelego/swelego/plugins/swetools"
+	"github.com/swelego/swelego/plugins/verifiers"
 	"github.com/swelego/swelego/sdk"
 )
 
@@ -20,6 +21,10 @@ var builtins = map[string]func() *sdk.Plugin{
 	"swetools":   swetools.New,
 	"errormask":  errormask.New,
 	"curriculum": curriculum.New,
+
+	verifiers.NameGenerative: verifiers.NewGenerative,
+	verifiers.NameTests:      verifiers.NewTests,
+	verifiers.NameHybrid:     verifiers.NewHybrid,
 }
 
 func pluginProtocol() int { return sdk.ProtocolVersion }

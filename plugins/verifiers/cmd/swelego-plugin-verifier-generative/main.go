@@ -1,0 +1,14 @@
+// Command swelego-plugin-verifier-generative serves the generative verifier as a
+// standalone plugin binary. swelego also serves it from its own binary
+// (`swelego plugin serve verifier-generative`); this build is for installing it
+// apart.
+package main
+
+import (
+	"github.com/swelego/swelego/plugins/verifiers"
+	"github.com/swelego/swelego/sdk"
+)
+
+func main() {
+	sdk.Serve(verifiers.NewGenerative())
+}
