@@ -31,6 +31,12 @@ type ScoreRecord struct {
 	Score           float64 `json:"score"`
 	Label           string  `json:"label,omitempty"`
 	Details         string  `json:"details,omitempty"`
+	// Parts are the named components of the score (sdk.Score.Parts).
+	Parts map[string]float64 `json:"parts,omitempty"`
+	// Verifier identifies the verifier (plugin, binary, configuration,
+	// lent model) of a rolling-out stage's score; a score of another
+	// verifier is dropped and the rollout scored again.
+	Verifier string `json:"verifier,omitempty"`
 }
 
 // ErrorRecord is an item a stage could not process.
@@ -50,14 +56,28 @@ type candidate struct {
 func (c candidate) key() string { return c.pred.InstanceID + "/" + strconv.Itoa(c.index) }
 
 // ttsStage scores candidate patches with a verifier plugin and submits the
-// best per task. Candidates come from a predictions file that holds several
-// records per instance (one per rollout).
+// best per task. With a model, it plays k rollouts per task and reports
+// pass@1, TTS@K and pass@K (runRollouts); with candidates, they come from a
+// predictions file that holds several records per instance (one per
+// rollout).
 type ttsStage struct{ stageBase }
+
+// Fingerprint: a stage that rolls out a model has rolloutFingerprint; one
+// that reranks candidates the stage's own.
+func (s *ttsStage) Fingerprint() string {
+	if s.block.Ref("model") != "" {
+		return s.rolloutFingerprint()
+	}
+	return s.stageBase.Fingerprint()
+}
 
 func (s *ttsStage) Run(ctx context.Context, sc *engine.StageContext) error {
 	vb := s.block.Nested["verifier"]
 	if vb == nil {
 		return fmt.Errorf("%s: a verifier block is required", s.block.Address)
+	}
+	if s.block.Ref("model") != "" {
+		return s.runRollouts(ctx, sc, vb)
 	}
 	tasks, err := readTasks(sc.Run.OutputPath(s.block.Ref("tasks"), TasksOutput))
 	if err != nil {
@@ -125,7 +145,7 @@ func (s *ttsStage) Run(ctx context.Context, sc *engine.StageContext) error {
 		prog.Add(1)
 		return scores.Append(ctx, c.key(), ScoreRecord{
 			InstanceID: c.pred.InstanceID, Candidate: c.index, ModelNameOrPath: c.pred.ModelNameOrPath,
-			Score: score.Value, Label: score.Label, Details: score.Details,
+			Score: score.Value, Label: score.Label, Details: score.Details, Parts: score.Parts,
 		})
 	})
 	if err != nil {
