@@ -131,7 +131,11 @@ func (s *dirSandbox) ReadFile(_ context.Context, p string) ([]byte, error) {
 	return os.ReadFile(s.path(p))
 }
 
+// WriteFile writes only inside the repository, as swelego's sandboxes do.
 func (s *dirSandbox) WriteFile(_ context.Context, p string, data []byte) error {
+	if filepath.IsAbs(p) || !filepath.IsLocal(p) {
+		return fmt.Errorf("write %s: path outside the repository", p)
+	}
 	return os.WriteFile(s.path(p), data, 0o644)
 }
 

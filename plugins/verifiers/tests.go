@@ -137,26 +137,17 @@ func (v *Tests) run(ctx context.Context, cfg TestsConfig, req sdk.VerifyRequest)
 		return sdk.Score{}, err
 	}
 
-	nonce := newNonce()
-	patchFile := "/tmp/swelego-verifier-" + nonce + ".diff"
-	if err := sb.WriteFile(ctx, patchFile, []byte(req.Patch)); err != nil {
-		return sdk.Score{}, fmt.Errorf("tests verifier: write the patch: %w", err)
-	}
-	res, err := sb.Exec(ctx, "git apply --whitespace=nowarn "+shellQuote(patchFile)+" 2>&1", 2*time.Minute)
+	applied, err := applyPatch(ctx, sb, req.Patch, false)
 	if err != nil {
-		cleanup(ctx, sb, patchFile)
-		return sdk.Score{}, fmt.Errorf("tests verifier: apply the patch: %w", err)
+		return sdk.Score{}, err
 	}
-	if res.ExitCode != 0 || res.TimedOut {
-		cleanup(ctx, sb, patchFile)
-		return sdk.Score{Value: 0, Label: "not_applied", Details: "git apply: " + clip(strings.TrimSpace(res.Output), 500),
+	if applied != "" {
+		return sdk.Score{Value: 0, Label: "not_applied", Details: "git apply: " + clip(applied, 500),
 			Parts: map[string]float64{"pass_rate": 0, "passed": 0, "total": float64(len(basePassing))}}, nil
 	}
 	// Leave the sandbox at base again, as far as git can: a host that lends
 	// the same sandbox for the next candidate finds it clean.
-	defer func() {
-		_, _ = sb.Exec(ctx, "git apply -R --whitespace=nowarn "+shellQuote(patchFile)+" >/dev/null 2>&1; rm -f -- "+shellQuote(patchFile), 2*time.Minute)
-	}()
+	defer func() { _, _ = applyPatch(ctx, sb, req.Patch, true) }()
 
 	after, afterErr := runTests(ctx, cfg, plan, "", sb)
 	passed := 0
@@ -203,6 +194,35 @@ func (v *Tests) run(ctx context.Context, cfg TestsConfig, req sdk.VerifyRequest)
 		label = "some_fail"
 	}
 	return sdk.Score{Value: rate, Label: label, Details: details.String(), Parts: parts}, nil
+}
+
+// applyPatch applies patch (or reverts it) with git apply in the
+// sandbox's repository. The patch travels as a file at the repository
+// root, since sandboxes let the host write only there, and is removed by
+// the command that applies it. It returns git's complaint when the patch
+// does not apply, "" when it does.
+func applyPatch(ctx context.Context, sb sdk.Sandbox, patch string, reverse bool) (string, error) {
+	file := ".swelego-verifier-" + newNonce() + ".diff"
+	if err := sb.WriteFile(ctx, file, []byte(patch)); err != nil {
+		return "", fmt.Errorf("tests verifier: write the patch: %w", err)
+	}
+	flags := "--whitespace=nowarn"
+	if reverse {
+		flags += " -R"
+	}
+	q := shellQuote(file)
+	res, err := sb.Exec(ctx, fmt.Sprintf("git apply %s %s 2>&1; rc=$?; rm -f -- %s; exit $rc", flags, q, q), 2*time.Minute)
+	if err != nil {
+		return "", fmt.Errorf("tests verifier: apply the patch: %w", err)
+	}
+	if res.ExitCode != 0 || res.TimedOut {
+		out := strings.TrimSpace(strings.ReplaceAll(res.Output, file, "patch"))
+		if out == "" {
+			out = fmt.Sprintf("exit %d (timed out: %t)", res.ExitCode, res.TimedOut)
+		}
+		return out, nil
+	}
+	return "", nil
 }
 
 // checkClean refuses a sandbox whose tracked files differ from its
