@@ -124,17 +124,14 @@ func TestGenerativeVerifierEndToEnd(t *testing.T) {
 }
 
 // TestTestsVerifierInSandbox scores patches of a small pytest repository
-// with the tests plugin process in bubblewrap sandboxes of a Python
-// environment, one per candidate, as a tts stage lends them.
+// and of a Go module with the tests plugin process, in bubblewrap
+// sandboxes of a Python and a Go environment, one per candidate, as a tts
+// stage lends them.
 func TestTestsVerifierInSandbox(t *testing.T) {
 	ctx := context.Background()
 	h := verifierHost(t)
 	if _, err := exec.LookPath("bwrap"); err != nil {
 		t.Skip("no bwrap")
-	}
-	img, err := envimage.BuildBase(ctx, envimage.BaseSpec{Language: "python"}, filepath.Join(os.TempDir(), "swelego-test-cache", "images"))
-	if err != nil {
-		t.Fatalf("build the python image: %v", err)
 	}
 	// Not t.TempDir, whose parent the sandbox user cannot enter: it
 	// reaches the work folder through dir.
@@ -146,17 +143,8 @@ func TestTestsVerifierInSandbox(t *testing.T) {
 	if err := os.Chmod(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	repoDir := filepath.Join(dir, "repo")
-	if err := os.CopyFS(repoDir, os.DirFS("../../plugins/verifiers/testdata/pyrepo")); err != nil {
-		t.Fatal(err)
-	}
-	git := exec.Command("bash", "-c", "git init -q -b main && git add -A && git -c user.name=t -c user.email=t@t commit -qm base")
-	git.Dir = repoDir
-	if out, err := git.CombinedOutput(); err != nil {
-		t.Fatalf("git: %v %s", err, out)
-	}
 	backend, err := sandbox.NewBwrap(sandbox.Options{WorkDir: filepath.Join(dir, "work"), NoSweep: true,
-		Limits: sandbox.Limits{Memory: 1 << 30, CPUs: 1, Pids: 256, Timeout: 10 * time.Minute}})
+		Limits: sandbox.Limits{Memory: 2 << 30, CPUs: 1, Pids: 512, Timeout: 10 * time.Minute}})
 	if err != nil {
 		t.Skipf("bwrap backend: %v", err)
 	}
@@ -164,34 +152,70 @@ func TestTestsVerifierInSandbox(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	task := sdk.Task{InstanceID: "calc-1", Repo: "example/calc", Language: "python"}
-	tests := []struct {
-		patch string
-		value float64
-		label string
+	fixtures := []struct {
+		fixture, language string
+		patches           []struct {
+			patch string
+			value float64
+			label string
+		}
 	}{
-		{"py_keeps.diff", 1, "all_pass"},
-		{"py_breaks_mul.diff", 0.5, "some_fail"},
-		{"py_adds_test.diff", 0.75, "some_fail"},
-		{"py_stale.diff", 0, "not_applied"},
+		{"pyrepo", "python", []struct {
+			patch string
+			value float64
+			label string
+		}{
+			{"py_keeps.diff", 1, "all_pass"},
+			{"py_breaks_mul.diff", 0.5, "some_fail"},
+			{"py_adds_test.diff", 0.75, "some_fail"},
+			{"py_stale.diff", 0, "not_applied"},
+		}},
+		{"gomod", "go", []struct {
+			patch string
+			value float64
+			label string
+		}{
+			// One patch only: a fresh Go sandbox compiles the standard
+			// library's test dependencies (most of a minute here);
+			// plugins/verifiers covers the other Go patches.
+			{"go_adds_test.diff", 1, "all_pass"},
+		}},
 	}
-	for _, tt := range tests {
-		t.Run(tt.patch, func(t *testing.T) {
-			patch, err := os.ReadFile(filepath.Join("../../plugins/verifiers/testdata/patches", tt.patch))
+	for _, fx := range fixtures {
+		t.Run(fx.fixture, func(t *testing.T) {
+			img, err := envimage.BuildBase(ctx, envimage.BaseSpec{Language: fx.language}, filepath.Join(os.TempDir(), "swelego-test-cache", "images"))
 			if err != nil {
+				t.Fatalf("build the %s image: %v", fx.language, err)
+			}
+			repoDir := filepath.Join(dir, fx.fixture)
+			if err := os.CopyFS(repoDir, os.DirFS("../../plugins/verifiers/testdata/"+fx.fixture)); err != nil {
 				t.Fatal(err)
 			}
-			sb, err := backend.Open(ctx, sandbox.Spec{Image: img, Repo: repoDir})
-			if err != nil {
-				t.Fatal(err)
+			git := exec.Command("bash", "-c", "git init -q -b main && git add -A && git -c user.name=t -c user.email=t@t commit -qm base")
+			git.Dir = repoDir
+			if out, err := git.CombinedOutput(); err != nil {
+				t.Fatalf("git: %v %s", err, out)
 			}
-			defer sb.Close(ctx)
-			score, err := v.Verify(ctx, sdk.VerifyRequest{Task: task, Patch: string(patch), Sandbox: sb})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if score.Value != tt.value || score.Label != tt.label {
-				t.Errorf("score %+v, want %g %s", score, tt.value, tt.label)
+			task := sdk.Task{InstanceID: fx.fixture + "-1", Repo: "example/" + fx.fixture, Language: fx.language}
+			for _, tt := range fx.patches {
+				t.Run(tt.patch, func(t *testing.T) {
+					patch, err := os.ReadFile(filepath.Join("../../plugins/verifiers/testdata/patches", tt.patch))
+					if err != nil {
+						t.Fatal(err)
+					}
+					sb, err := backend.Open(ctx, sandbox.Spec{Image: img, Repo: repoDir})
+					if err != nil {
+						t.Fatal(err)
+					}
+					defer sb.Close(ctx)
+					score, err := v.Verify(ctx, sdk.VerifyRequest{Task: task, Patch: string(patch), Sandbox: sb})
+					if err != nil {
+						t.Fatal(err)
+					}
+					if score.Value != tt.value || score.Label != tt.label {
+						t.Errorf("score %+v, want %g %s", score, tt.value, tt.label)
+					}
+				})
 			}
 		})
 	}
