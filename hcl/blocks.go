@@ -132,9 +132,16 @@ var blockSchemas = map[string]*blockSchema{
 			// error_rate and seed configure the oracle test teacher.
 			"error_rate": optional("error_rate", cty.Number),
 			"seed":       optional("seed", cty.Number),
+			// checkpoint (provider local): the model swelego serves itself
+			// for the run, an sft stage's published model (sft.NAME) or a
+			// model folder; max_batch: requests it decodes together.
+			"checkpoint": optional("checkpoint", cty.DynamicPseudoType),
+			"max_batch":  optional("max_batch", cty.Number),
 		},
 		checks: map[string]func(cty.Value) error{
-			"provider":   oneOf("openai", "oracle"),
+			"provider":   oneOf("openai", "oracle", "local"),
+			"checkpoint": refTo(true, "sft"),
+			"max_batch":  wholeAtLeast(1),
 			"timeout":    duration,
 			"format":     oneOf("native", "openhands", "qwen"),
 			"error_rate": fraction,

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 
@@ -125,12 +126,22 @@ type stageBase struct {
 func (s *stageBase) Address() string { return s.block.Address }
 
 // DependsOn lists the stages the block refers to; references to other
-// blocks (environments, models) are not stages.
+// blocks (environments, models) are not stages, but the stages a model
+// block refers to (a local model's sft checkpoint) are.
 func (s *stageBase) DependsOn() []string {
 	var out []string
 	for _, d := range s.block.DependsOn {
-		if b := s.recipe.Block(d); b != nil && b.IsStage() {
+		b := s.recipe.Block(d)
+		switch {
+		case b == nil:
+		case b.IsStage():
 			out = append(out, d)
+		case b.Type == "model":
+			for _, md := range b.DependsOn {
+				if mb := s.recipe.Block(md); mb != nil && mb.IsStage() && !slices.Contains(out, md) {
+					out = append(out, md)
+				}
+			}
 		}
 	}
 	return out

@@ -62,8 +62,8 @@ func (s *rolloutStage) fingerprintOver(base string) string {
 	for _, attr := range []string{"model", "toolset"} {
 		if b := s.recipe.Block(s.block.Ref(attr)); b != nil {
 			fmt.Fprintf(h, "\n%s %s %s", attr, b.Address, b.Config)
-			if b.Value != (cty.Value{}) && b.Value.IsWhollyKnown() {
-				if data, err := ctyjson.Marshal(b.Value, b.Value.Type()); err == nil {
+			if v := withoutNull(b.Value, newModelSettings); v != (cty.Value{}) && v.IsWhollyKnown() {
+				if data, err := ctyjson.Marshal(v, v.Type()); err == nil {
 					h.Write(data)
 				}
 			}
@@ -183,9 +183,20 @@ func (s *rolloutStage) playAttempts(ctx context.Context, sc *engine.StageContext
 	if model.String("provider") == "oracle" {
 		sc.Logger.Warn("the oracle model is a test teacher: it replays each task's known fix", "model", model.Address)
 	}
+	// An endpoint (or the local server of a checkpoint) serves every
+	// attempt; the oracle is made per attempt.
+	var shared *sharedModel
+	if model.String("provider") != "oracle" && len(todo) > 0 {
+		m, name, stop, err := s.openEndpoint(ctx, sc, model)
+		if err != nil {
+			return nil, err
+		}
+		defer stop()
+		shared = &sharedModel{m, name}
+	}
 	var mu sync.Mutex
 	err = forEach(ctx, s.block.Int("workers", 1), todo, func(k attemptKey) error {
-		tr, infra := s.attempt(ctx, envs, ev, model, opts, k)
+		tr, infra := s.attempt(ctx, envs, ev, model, shared, opts, k)
 		if ctx.Err() != nil {
 			return ctx.Err() // an interrupted attempt is not a result
 		}
@@ -215,7 +226,7 @@ func (s *rolloutStage) playAttempts(ctx context.Context, sc *engine.StageContext
 // task's environment could not be prepared, its sandbox not opened, its
 // grade not run): such a trajectory is no result of the attempt and is
 // not stored, so the next run plays it again.
-func (s *rolloutStage) attempt(ctx context.Context, envs *taskenv.Manager, ev *Evaluator, model *hcl.Block, opts agent.Options, k attemptKey) (tr sdk.Trajectory, infra bool) {
+func (s *rolloutStage) attempt(ctx context.Context, envs *taskenv.Manager, ev *Evaluator, model *hcl.Block, shared *sharedModel, opts agent.Options, k attemptKey) (tr sdk.Trajectory, infra bool) {
 	tr = sdk.Trajectory{InstanceID: k.task.InstanceID, Attempt: k.attempt, Status: sdk.StatusError}
 	fail := func(format string, args ...any) (sdk.Trajectory, bool) {
 		tr.Status = sdk.StatusError
@@ -242,7 +253,7 @@ func (s *rolloutStage) attempt(ctx context.Context, envs *taskenv.Manager, ev *E
 		}
 	}
 	defer closeSB()
-	m, name, seed, err := s.openModel(ctx, model, sb, t, k.attempt)
+	m, name, seed, err := s.openModel(ctx, model, shared, sb, t, k.attempt)
 	if err != nil {
 		return fail("model: %v", err)
 	}
@@ -283,9 +294,15 @@ func (s *rolloutStage) attempt(ctx context.Context, envs *taskenv.Manager, ev *E
 	return tr, false
 }
 
+// sharedModel is the model every attempt of a stage talks to.
+type sharedModel struct {
+	m    sdk.Model
+	name string
+}
+
 // openModel makes the model of one attempt: the oracle test teacher is made
-// per task; endpoints are shared.
-func (s *rolloutStage) openModel(ctx context.Context, b *hcl.Block, sb sdk.Sandbox, t sdk.Task, attempt int) (sdk.Model, string, int64, error) {
+// per task; endpoints (shared, when given) serve every attempt.
+func (s *rolloutStage) openModel(ctx context.Context, b *hcl.Block, shared *sharedModel, sb sdk.Sandbox, t sdk.Task, attempt int) (sdk.Model, string, int64, error) {
 	seed := int64(b.Int("seed", 0))
 	switch b.String("provider") {
 	case "oracle":
@@ -294,6 +311,9 @@ func (s *rolloutStage) openModel(ctx context.Context, b *hcl.Block, sb sdk.Sandb
 			return nil, "", 0, err
 		}
 		return o, agent.OracleName, seed, nil
+	}
+	if shared != nil {
+		return shared.m, shared.name, seed, nil
 	}
 	m, name, err := s.endpoint(b)
 	return m, name, seed, err
