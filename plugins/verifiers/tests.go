@@ -150,6 +150,9 @@ func (v *Tests) run(ctx context.Context, cfg TestsConfig, req sdk.VerifyRequest)
 	defer func() { _, _ = applyPatch(ctx, sb, req.Patch, true) }()
 
 	after, afterErr := runTests(ctx, cfg, plan, "", sb)
+	if afterErr != nil && !errors.Is(afterErr, errNoReport) {
+		return sdk.Score{}, fmt.Errorf("tests verifier: run the tests after the patch: %w", afterErr)
+	}
 	passed := 0
 	var broken []string
 	for _, id := range basePassing {
@@ -315,8 +318,11 @@ func (v *Tests) baseline(ctx context.Context, cfg TestsConfig, plan testPlan, t 
 
 func baseRunIn(ctx context.Context, cfg TestsConfig, plan testPlan, sb sdk.Sandbox) ([]string, error) {
 	statuses, err := runTests(ctx, cfg, plan, "", sb)
-	if err != nil {
+	if errors.Is(err, errNoReport) {
 		return nil, fmt.Errorf("tests verifier: %w: %w", ErrNoBaseline, err)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("tests verifier: run the tests at base: %w", err)
 	}
 	var passing []string
 	for id, st := range statuses {
@@ -328,9 +334,15 @@ func baseRunIn(ctx context.Context, cfg TestsConfig, plan testPlan, sb sdk.Sandb
 	return passing, nil
 }
 
+// errNoReport is wrapped by runTests' error when the tests ran but left
+// no report to read: the fault of the code under test (or of the
+// environment, at base), not of the sandbox.
+var errNoReport = errors.New("no test report")
+
 // runTests runs the plan's command (with args appended, shell-quoted
-// already) and returns the status of every test it reported. The error
-// says why there is no report; the statuses are then empty.
+// already) and returns the status of every test it reported. An error
+// wrapping errNoReport says why the run left no report; any other error
+// is the sandbox's (an Exec or ReadFile that failed).
 func runTests(ctx context.Context, cfg TestsConfig, plan testPlan, args string, sb sdk.Sandbox) (map[string]sdk.TestStatus, error) {
 	nonce := newNonce()
 	cmd := plan.command
@@ -352,7 +364,7 @@ func runTests(ctx context.Context, cfg TestsConfig, plan testPlan, args string, 
 		}
 		statuses := ParseGoTestJSON(data)
 		if len(statuses) == 0 && (res.ExitCode != 0 || res.TimedOut) {
-			return statuses, fmt.Errorf("%q reported no test and exited %d (timed out: %t): %s", cmd, res.ExitCode, res.TimedOut, clip(strings.TrimSpace(string(data)), 300))
+			return statuses, fmt.Errorf("%w: %q reported no test and exited %d (timed out: %t): %s", errNoReport, cmd, res.ExitCode, res.TimedOut, clip(strings.TrimSpace(string(data)), 300))
 		}
 		return statuses, nil
 	default:
@@ -371,11 +383,11 @@ func runTests(ctx context.Context, cfg TestsConfig, plan testPlan, args string, 
 		}
 		cleanup(ctx, sb, report, log)
 		if rerr != nil {
-			return nil, fmt.Errorf("%q wrote no JUnit report (exit %d, timed out: %t): %s", cmd, res.ExitCode, res.TimedOut, clip(strings.TrimSpace(string(output)), 300))
+			return nil, fmt.Errorf("%w: %q wrote no JUnit report (exit %d, timed out: %t): %s", errNoReport, cmd, res.ExitCode, res.TimedOut, clip(strings.TrimSpace(string(output)), 300))
 		}
 		statuses, err := ParseJUnit(data)
 		if err != nil {
-			return nil, fmt.Errorf("the report of %q: %w", cmd, err)
+			return nil, fmt.Errorf("%w: the report of %q: %w", errNoReport, cmd, err)
 		}
 		return statuses, nil
 	}
@@ -459,8 +471,8 @@ func runRepro(ctx context.Context, cfg TestsConfig, plan testPlan, req sdk.Verif
 			args[i] = shellQuote(f)
 		}
 		statuses, err := runTests(ctx, cfg, testPlan{runner: RunnerPytest, command: DefaultPytestCommand}, strings.Join(args, " "), sb)
-		if err != nil {
-			statuses = nil
+		if err != nil && !errors.Is(err, errNoReport) {
+			return r, fmt.Errorf("tests verifier: run the reproduction tests: %w", err)
 		}
 		for _, f := range pyFiles {
 			n := 0
@@ -484,7 +496,10 @@ func runRepro(ctx context.Context, cfg TestsConfig, plan testPlan, req sdk.Verif
 	for _, dir := range dirs {
 		names := goTests[dir]
 		cmd := fmt.Sprintf("go test -json -count=1 -run %s %s", shellQuote("^("+strings.Join(names, "|")+")$"), shellQuote(dir))
-		statuses, _ := runTests(ctx, cfg, testPlan{runner: RunnerGoTest, command: cmd}, "", sb)
+		statuses, err := runTests(ctx, cfg, testPlan{runner: RunnerGoTest, command: cmd}, "", sb)
+		if err != nil && !errors.Is(err, errNoReport) {
+			return r, fmt.Errorf("tests verifier: run the reproduction tests: %w", err)
+		}
 		for _, name := range names {
 			ok := false
 			for id, st := range statuses {
