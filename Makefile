@@ -20,7 +20,7 @@ FUZZ      := ./sdk:FuzzTaskJSON ./sdk/jsonl:FuzzDecoder ./hcl:FuzzLoad ./core/en
              ./plugins/golang:FuzzFunctionInReply ./plugins/golang:FuzzParseTestJSON \
              ./plugins/errormask:FuzzMask ./plugins/curriculum:FuzzStages \
              ./core/tokenizer:FuzzLoadHF ./core/tokenizer:FuzzEncode ./core/tokenizer:FuzzQwenSplit \
-             ./core/chattemplate:FuzzPyJSON \
+             ./core/chattemplate:FuzzPyJSON ./core/serve:FuzzParseRequest \
              ./plugins/verifiers:FuzzFindJudgement ./plugins/verifiers:FuzzAddedFiles ./plugins/verifiers:FuzzParseReports
 # Debian packages the sandboxes and tests use: bubblewrap and debootstrap
 # build and run sandboxes, pytest and patch grade on the host side; the
