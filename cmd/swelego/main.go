@@ -58,6 +58,7 @@ func newRootCmd() *cobra.Command {
 		newEvalCmd(),
 		newServeCmd(),
 		newTrajectoriesCmd(),
+		newTTSCmd(),
 		newImageCmd(),
 		newFmtCmd(),
 		newPluginsCmd(),

@@ -80,6 +80,9 @@ them on the next run; the run then exits with status 1.`,
 				return err
 			}
 			err = run.Execute(ctx, all, engine.ExecOptions{Only: only, Rerun: rerun, Parallel: parallel, Out: cmd.ErrOrStderr()})
+			if ctx.Err() == nil {
+				printRunTTSReports(cmd.OutOrStdout(), run.StageDir, ttsAddresses(rec))
+			}
 			if ctx.Err() != nil {
 				l.host.Close()
 				return &exitError{code: 130, err: fmt.Errorf("interrupted; run the same command again to resume (run directory %s)", dir)}

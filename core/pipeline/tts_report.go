@@ -27,6 +27,9 @@ const (
 type TTSReport struct {
 	Stage    string `json:"stage"`
 	Verifier string `json:"verifier"` // the verifier plugin's name
+	// VerifierPlugin is where that plugin came from: built in, or the
+	// binary's path.
+	VerifierPlugin string `json:"verifier_plugin,omitempty"`
 	// Ranked says the picks follow the verifier's set-level Rank; TTS@K
 	// then orders each subset by the ranks of the whole set.
 	Ranked   bool `json:"ranked"`
@@ -154,8 +157,12 @@ func (r TTSReport) WriteText(w io.Writer) error {
 	if r.Ranked {
 		how = "by the verifier's rank"
 	}
+	verifier := r.Verifier
+	if r.VerifierPlugin != "" {
+		verifier = r.VerifierPlugin
+	}
 	_, err := fmt.Fprintf(w, "%s: %d tasks × %d rollouts (%d of %d resolved), verifier %s picking %s, AUC %s; %d of %d picks resolved\n",
-		r.Stage, r.Tasks, r.K, r.Resolved, r.Rollouts, r.Verifier, how, auc, r.SubmittedResolved, r.Tasks)
+		r.Stage, r.Tasks, r.K, r.Resolved, r.Rollouts, verifier, how, auc, r.SubmittedResolved, r.Tasks)
 	if err != nil {
 		return err
 	}
@@ -212,8 +219,7 @@ func ttsPlot(r TTSReport) (*plot.Plot, error) {
 	p.X.Label.Text = "K (rollouts per task)"
 	p.Y.Label.Text = "resolved rate"
 	p.Y.Min, p.Y.Max = 0, 1
-	p.Legend.Top = true
-	p.Legend.Left = true
+	p.Legend.Top = false // bottom right: the curves rise to the right
 	var ticks []plot.Tick
 	for _, pt := range r.Curve {
 		ticks = append(ticks, plot.Tick{Value: float64(pt.K), Label: strconv.Itoa(pt.K)})

@@ -212,6 +212,9 @@ func (s *ttsStage) runRollouts(ctx context.Context, sc *engine.StageContext, vb 
 		return err
 	}
 	report := NewTTSReport(s.block.Address, vb.Plugin, ranked, k, reportTasks)
+	if loc, err := s.host.Locate(vb.Plugin); err == nil {
+		report.VerifierPlugin = loc.String()
+	}
 	if err := writeTTSReport(sc.Dir(), report); err != nil {
 		return fmt.Errorf("%s: report: %w", s.block.Address, err)
 	}

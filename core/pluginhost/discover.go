@@ -64,6 +64,9 @@ type Location struct {
 
 func (l Location) String() string {
 	if l.Builtin {
+		if l.Serves != "" && l.Serves != l.Name {
+			return fmt.Sprintf("%s (%s, built into swelego)", l.Name, l.Serves)
+		}
 		return fmt.Sprintf("%s (built into swelego)", l.Name)
 	}
 	return fmt.Sprintf("%s (%s)", l.Name, l.Path)
