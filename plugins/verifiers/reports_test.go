@@ -95,3 +95,22 @@ new file mode 100644
 		t.Errorf("test names %v", names)
 	}
 }
+
+func TestBelongsTo(t *testing.T) {
+	tests := []struct {
+		id, file string
+		want     bool
+	}{
+		{"tests.test_sub::test_sub", "tests/test_sub.py", true},
+		{"tests.test_sub.TestSub::test_neg", "tests/test_sub.py", true},
+		{"test_sub::test_sub", "tests/test_sub.py", true}, // rootdir at tests/
+		{"tests.test_sub", "tests/test_sub.py", true},     // a collection error
+		{"tests.test_subtract::test_x", "tests/test_sub.py", false},
+		{"tests.test_other::test_sub", "tests/test_sub.py", false},
+	}
+	for _, tt := range tests {
+		if got := belongsTo(tt.id, tt.file); got != tt.want {
+			t.Errorf("belongsTo(%q, %q) = %t, want %t", tt.id, tt.file, got, tt.want)
+		}
+	}
+}

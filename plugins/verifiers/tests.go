@@ -474,16 +474,23 @@ func runRepro(ctx context.Context, cfg TestsConfig, plan testPlan, req sdk.Verif
 		if err != nil && !errors.Is(err, errNoReport) {
 			return r, fmt.Errorf("tests verifier: run the reproduction tests: %w", err)
 		}
+		// The run holds only the added files, so every test it reports is
+		// a reproduction test; a file none of them comes from counts as
+		// one failed test.
+		ids := make([]string, 0, len(statuses))
+		for id := range statuses {
+			ids = append(ids, id)
+		}
+		sort.Strings(ids)
+		for _, id := range ids {
+			r.count(id, passes(statuses[id]))
+		}
 		for _, f := range pyFiles {
-			n := 0
-			for id, st := range statuses {
-				if !belongsTo(id, f) {
-					continue
-				}
-				n++
-				r.count(id, passes(st))
+			found := false
+			for _, id := range ids {
+				found = found || belongsTo(id, f)
 			}
-			if n == 0 {
+			if !found {
 				r.count(f+" (no test result)", false)
 			}
 		}
@@ -555,13 +562,20 @@ func (r *reproResult) count(id string, ok bool) {
 	}
 }
 
-// belongsTo reports whether a JUnit id ("tests.test_x::name", pytest's
-// xunit1 classname being the module's dotted path, maybe with a class)
-// is a test of file ("tests/test_x.py").
+// belongsTo reports whether a JUnit id is a test of file
+// ("tests/test_x.py"). pytest's xunit1 classname is the module's dotted
+// path relative to the rootdir, maybe followed by a class
+// ("tests.test_x.TestC::name"); the rootdir may cut the leading folders, so
+// the file's module name is looked for as a whole segment of it.
 func belongsTo(id, file string) bool {
-	mod := strings.ReplaceAll(strings.TrimSuffix(file, ".py"), "/", ".")
+	mod := strings.TrimSuffix(path.Base(file), ".py")
 	class, _, _ := strings.Cut(id, "::")
-	return class == mod || strings.HasPrefix(class, mod+".") || strings.HasSuffix(class, "."+mod) || strings.Contains(class, "."+mod+".")
+	for _, seg := range strings.Split(class, ".") {
+		if seg == mod {
+			return true
+		}
+	}
+	return false
 }
 
 // scriptFromTrajectory returns the base name and content of the last
