@@ -116,6 +116,7 @@ bench: deps
 	$(GO) test -run='^$$' -bench=Encode -benchtime=20x ./core/tokenizer/
 	$(GO) test -run='^$$' -bench=Prepare -benchtime=20x ./core/sftdata/
 	$(GO) test -run='^$$' -bench=SFTTrain124M -benchtime=3x -timeout 30m ./core/trainer/
+	$(GO) test -run='^$$' -bench=ServeDecode -benchtime=2x -timeout 30m ./core/infer/
 
 proto:
 	bash sdk/proto/generate.sh
