@@ -34,6 +34,8 @@ func TestMain(m *testing.M) {
 		{"../../examples/plugins/verifier-example", "patchsize-largest", []string{"-ldflags", "-X main.prefer=largest"}},
 		{"../../plugins/python/cmd/swelego-plugin-python", "swelego-plugin-python", nil},
 		{"../../examples/plugins/masker-example", "swelego-plugin-firstturns", nil},
+		{"../../plugins/verifiers/cmd/swelego-plugin-verifier-tests", "swelego-plugin-verifier-tests", nil},
+		{"../../plugins/verifiers/cmd/swelego-plugin-verifier-generative", "swelego-plugin-verifier-generative", nil},
 	}
 	for _, b := range builds {
 		args := append([]string{"build", "-o", filepath.Join(dir, b.out)}, b.args...)

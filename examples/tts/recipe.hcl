@@ -17,6 +17,12 @@ swelego {
   workdir = "../../runs/tts"
 }
 
+variable "tasks_file" {
+  type        = string
+  default     = "../tasks/bundled.jsonl"
+  description = "SWE-bench instance file (JSON or JSON Lines)"
+}
+
 variable "sandbox_backend" {
   type        = string
   default     = "auto"
@@ -54,7 +60,7 @@ variable "workers" {
 }
 
 source "swebench" "bundled" {
-  path = "../tasks/bundled.jsonl"
+  path = var.tasks_file
 }
 
 environment "textkit" {
