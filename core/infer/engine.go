@@ -286,7 +286,9 @@ func (e *Engine) Run(ctx context.Context) error {
 		for len(active) < e.opts.MaxBatch && len(e.pending) > 0 {
 			s := e.pending[0]
 			e.pending = e.pending[1:]
-			s.cache = e.m.NewKVCache(len(s.req.Prompt) + s.req.MaxTokens)
+			// Room for the prompt and a first stretch of the reply; the
+			// cache grows when a long reply needs more.
+			s.cache = e.m.NewKVCache(len(s.req.Prompt) + min(s.req.MaxTokens, 256))
 			active = append(active, s)
 		}
 		e.mu.Unlock()

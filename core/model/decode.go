@@ -16,8 +16,8 @@ type KVCache struct {
 	len  int
 }
 
-// NewKVCache returns an empty cache for a sequence of up to capacity
-// tokens.
+// NewKVCache returns an empty cache with room for capacity tokens; Decode
+// moves it to a larger one when a sequence outgrows it.
 func (m *Model) NewKVCache(capacity int) *KVCache {
 	c := &m.Config
 	kvd := c.NumKeyValueHeads * c.HeadDim
@@ -29,10 +29,23 @@ func (m *Model) NewKVCache(capacity int) *KVCache {
 	return kv
 }
 
+// grow moves a cache to room for capacity tokens.
+func (m *Model) grow(kv *KVCache, capacity int) {
+	kvd := m.Config.NumKeyValueHeads * m.Config.HeadDim
+	for l := range kv.k {
+		for _, t := range []*backend.Tensor{&kv.k[l], &kv.v[l]} {
+			bigger := m.be.New(capacity * kvd)
+			m.be.Copy(m.be.View(bigger, 0, kv.len*kvd), m.be.View(*t, 0, kv.len*kvd))
+			*t = bigger
+		}
+	}
+	kv.cap = capacity
+}
+
 // Len is the number of tokens in the cache.
 func (kv *KVCache) Len() int { return kv.len }
 
-// Cap is the number of tokens the cache holds at most.
+// Cap is the number of tokens the cache has room for.
 func (kv *KVCache) Cap() int { return kv.cap }
 
 // DecodeStep is new tokens of one sequence: they take positions Len() …
@@ -97,9 +110,6 @@ func (m *Model) Decode(steps []DecodeStep, logits []float32) error {
 		if len(s.Tokens) == 0 {
 			return fmt.Errorf("%w: step %d has no tokens", ErrBatch, i)
 		}
-		if s.Cache.len+len(s.Tokens) > s.Cache.cap {
-			return fmt.Errorf("%w: step %d: %d cached and %d new tokens exceed the cache's %d", ErrBatch, i, s.Cache.len, len(s.Tokens), s.Cache.cap)
-		}
 		if len(s.Cache.k) != c.NumHiddenLayers {
 			return fmt.Errorf("%w: step %d: the cache is not this model's", ErrBatch, i)
 		}
@@ -115,6 +125,11 @@ func (m *Model) Decode(steps []DecodeStep, logits []float32) error {
 	}
 	if len(steps) == 0 {
 		return nil
+	}
+	for _, s := range steps {
+		if need := s.Cache.len + len(s.Tokens); need > s.Cache.cap {
+			m.grow(s.Cache, max(need, 2*s.Cache.cap))
+		}
 	}
 	d := m.decodeBufsFor(rows, len(steps))
 	m.decodeInputs(d, steps)

@@ -56,7 +56,7 @@ func TestDecodeMatchesForward(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			caches := make([]*model.KVCache, len(seqs))
 			for i, s := range seqs {
-				caches[i] = m.NewKVCache(len(s))
+				caches[i] = m.NewKVCache(min(len(s), 8)) // most outgrow it
 			}
 			logits := make([]float32, len(seqs)*V)
 			var worst float64
@@ -111,7 +111,6 @@ func TestDecodeErrors(t *testing.T) {
 		steps []model.DecodeStep
 	}{
 		{"no tokens", []model.DecodeStep{{Cache: m.NewKVCache(4)}}},
-		{"over capacity", []model.DecodeStep{{Cache: m.NewKVCache(2), Tokens: []int32{1, 2, 3}}}},
 		{"outside vocabulary", []model.DecodeStep{{Cache: m.NewKVCache(2), Tokens: []int32{int32(V)}}}},
 		{"too few logits", []model.DecodeStep{{Cache: m.NewKVCache(2), Tokens: []int32{1}}, {Cache: m.NewKVCache(2), Tokens: []int32{1}}, {Cache: m.NewKVCache(2), Tokens: []int32{1}}}},
 	} {
