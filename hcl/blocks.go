@@ -146,6 +146,7 @@ var blockSchemas = map[string]*blockSchema{
 			"format":     oneOf("native", "openhands", "qwen"),
 			"error_rate": fraction,
 		},
+		check: localModel,
 	}},
 	"toolset": {labels: []string{"name"}, ref: true, body: &coreBody{
 		spec: hcldec.ObjectSpec{
@@ -333,6 +334,21 @@ var coreSources = map[string]*coreBody{
 // ttsSource checks where a tts block's candidates come from: rollouts of a
 // model (model set, candidates not) or candidates (and none of the rollout
 // settings).
+// localModel checks a model block's provider-specific arguments: a local
+// model needs a checkpoint, and only a local model has one.
+func localModel(v cty.Value) error {
+	local := v.GetAttr("provider").AsString() == "local"
+	for _, name := range []string{"checkpoint", "max_batch"} {
+		if !local && !v.GetAttr(name).IsNull() {
+			return &argError{name, fmt.Errorf("%s is for provider = \"local\" (a checkpoint swelego serves)", name)}
+		}
+	}
+	if local && v.GetAttr("checkpoint").IsNull() {
+		return &argError{"provider", fmt.Errorf("provider \"local\" needs checkpoint = sft.NAME or a model folder")}
+	}
+	return nil
+}
+
 func ttsSource(v cty.Value) error {
 	set := func(name string) bool { return !v.GetAttr(name).IsNull() }
 	switch {

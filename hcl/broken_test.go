@@ -47,6 +47,7 @@ func TestBroken(t *testing.T) {
 		{name: "bad_combine"},
 		{name: "missing_injector"},
 		{name: "tts_source"},
+		{name: "local_model"},
 	}
 	listed := map[string]bool{}
 	for _, tc := range cases {
