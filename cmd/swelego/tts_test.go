@@ -6,11 +6,14 @@ import (
 	"encoding/json"
 	"math"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"reflect"
 	"sort"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/swelego/swelego/core/llm/llmtest"
 	"github.com/swelego/swelego/core/pipeline"
@@ -119,8 +122,14 @@ func subsets(n, k int, fn func([]int)) {
 // rollouts and resolved others.
 func checkTTSRun(t *testing.T, r ttsRun, k int) {
 	t.Helper()
-	if len(r.trajs) != len(ttsTasks)*k || len(r.scores) != len(r.trajs) {
-		t.Fatalf("%d rollouts and %d scores, want %d of each", len(r.trajs), len(r.scores), len(ttsTasks)*k)
+	played := 0
+	for _, tr := range r.trajs {
+		if tr.Attempt <= k {
+			played++
+		}
+	}
+	if played != len(ttsTasks)*k || len(r.scores) < played {
+		t.Fatalf("%d rollouts and %d scores, want %d of each", played, len(r.scores), len(ttsTasks)*k)
 	}
 	resolved := 0
 	var pos, neg []float64
@@ -190,15 +199,15 @@ func checkTTSRun(t *testing.T, r ttsRun, k int) {
 			ttsAt[K] += pickResolved / subs
 		}
 	}
-	if resolved == 0 || resolved == len(r.trajs) {
-		t.Fatalf("%d of %d rollouts resolved: the oracle's error rate should fail some and not all", resolved, len(r.trajs))
+	if resolved == 0 || resolved == played {
+		t.Fatalf("%d of %d rollouts resolved: the oracle's error rate should fail some and not all", resolved, played)
 	}
 	tasks := float64(len(ttsTasks))
 	rep := r.report
 	near := func(a, b float64) bool { return math.Abs(a-b) < 1e-9 }
-	if rep.Tasks != len(ttsTasks) || rep.K != k || rep.Rollouts != len(r.trajs) || rep.Resolved != resolved || !near(rep.PassAt1, pass1/tasks) {
+	if rep.Tasks != len(ttsTasks) || rep.K != k || rep.Rollouts != played || rep.Resolved != resolved || !near(rep.PassAt1, pass1/tasks) {
 		t.Errorf("report: %d tasks, k %d, %d rollouts, %d resolved, pass@1 %v; recomputed %d, %d, %d, %d, %v",
-			rep.Tasks, rep.K, rep.Rollouts, rep.Resolved, rep.PassAt1, len(ttsTasks), k, len(r.trajs), resolved, pass1/tasks)
+			rep.Tasks, rep.K, rep.Rollouts, rep.Resolved, rep.PassAt1, len(ttsTasks), k, played, resolved, pass1/tasks)
 	}
 	if len(rep.Curve) != len(pipeline.ReportKs(k)) {
 		t.Fatalf("report curve %+v", rep.Curve)
@@ -275,14 +284,18 @@ func TestTTSRecipe(t *testing.T) {
 	work := filepath.Join(root, "run")
 	stage := filepath.Join(work, "tts", "k4")
 
-	run := func(vars ...string) string {
-		t.Helper()
+	command := func(vars ...string) (*exec.Cmd, []string) {
 		args := []string{"run", recipe, "--workdir", work, "-var", "sandbox_backend=bwrap", "-var", "tasks_file=" + tasksFile}
 		for _, v := range vars {
 			args = append(args, "-var", v)
 		}
 		cmd := swelegoCmd(root, args...)
 		cmd.Env = append(cmd.Env, "SWELEGO_CACHE="+testCache)
+		return cmd, args
+	}
+	run := func(vars ...string) string {
+		t.Helper()
+		cmd, args := command(vars...)
 		var stdout, stderr bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &stdout, &stderr
 		if err := cmd.Run(); err != nil {
@@ -290,6 +303,28 @@ func TestTTSRecipe(t *testing.T) {
 		}
 		return stdout.String()
 	}
+
+	// The first run is killed once it has stored a few rollouts; the next
+	// one plays only the missing ones (every rollout is stored once, the
+	// first ones unchanged).
+	trajPath := filepath.Join(stage, "trajectories.jsonl")
+	cmd, _ := command()
+	var first bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &first, &first
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 5*time.Minute, func() bool { return countLines(trajPath) >= 3 }, "three rollouts")
+	cmd.Process.Kill()
+	cmd.Wait()
+	killed, err := os.ReadFile(trajPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := bytes.Count(killed, []byte("\n")); n >= len(ttsTasks)*4 {
+		t.Fatalf("the first run played all %d rollouts before it was killed", n)
+	}
+	waitFor(t, 10*time.Second, func() bool { return len(pluginProcesses(root)) == 0 }, "the orphaned plugins to die")
 
 	out := run()
 	r := readTTSRun(t, stage)
@@ -305,9 +340,19 @@ func TestTTSRecipe(t *testing.T) {
 			t.Errorf("%s: tests score %v is no pass rate (%s)", key, s.Score, s.Details)
 		}
 	}
-	trajsBefore, err := os.ReadFile(filepath.Join(stage, "trajectories.jsonl"))
+	trajsBefore, err := os.ReadFile(trajPath)
 	if err != nil {
 		t.Fatal(err)
+	}
+	// Every record the killed run had completed is kept as it was (the
+	// last one may have been cut before its commit, and is then played
+	// again).
+	lines := bytes.Split(killed[:bytes.LastIndexByte(killed, '\n')+1], []byte("\n"))
+	lines = lines[:len(lines)-1]
+	for i, line := range lines {
+		if !bytes.Contains(trajsBefore, line) && i < len(lines)-1 {
+			t.Errorf("the rerun after the kill changed stored rollout %d", i+1)
+		}
 	}
 
 	// The stand-in judge: P(YES) and P(NO) at the judgement token depend on
@@ -386,4 +431,29 @@ func TestTTSRecipe(t *testing.T) {
 	if !strings.Contains(out, "verifier-generative") {
 		t.Errorf("the printed report does not name the generative verifier:\n%s", out)
 	}
+
+	// The hybrid verifier (built in) ranks: the picks follow its ranks.
+	run("verifier=verifier-hybrid", "judge_url="+srv.URL())
+	h := readTTSRun(t, stage)
+	if len(h.ranks) != len(ttsTasks) || !h.report.Ranked {
+		t.Fatalf("hybrid: %d tasks ranked, report ranked %v", len(h.ranks), h.report.Ranked)
+	}
+	checkTTSRun(t, h, 4)
+
+	// k = 2 reports over the first two rollouts of each task, ranked again
+	// together, with nothing played or scored again.
+	run("verifier=verifier-hybrid", "judge_url="+srv.URL(), "k=2")
+	h2 := readTTSRun(t, stage)
+	if trajs, _ := os.ReadFile(trajPath); !bytes.Equal(trajs, trajsBefore) {
+		t.Error("k = 2 played rollouts again")
+	}
+	if !reflect.DeepEqual(h2.scores, h.scores) {
+		t.Error("k = 2 scored rollouts again")
+	}
+	for id, rk := range h2.ranks {
+		if len(rk) != 2 {
+			t.Errorf("%s: %d rollouts ranked for k = 2", id, len(rk))
+		}
+	}
+	checkTTSRun(t, h2, 2)
 }

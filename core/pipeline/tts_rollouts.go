@@ -31,9 +31,12 @@ const RanksOutput = "ranks"
 // RankRecord is a verifier's set-level answer for one task: a selection
 // score per rollout key (instance_id/index).
 type RankRecord struct {
-	InstanceID string             `json:"instance_id"`
-	Verifier   string             `json:"verifier"`
-	Scores     map[string]float64 `json:"scores"`
+	InstanceID string `json:"instance_id"`
+	Verifier   string `json:"verifier"`
+	// K is the number of rollouts ranked together: a rank is made again
+	// when the stage's k changes.
+	K      int                `json:"k"`
+	Scores map[string]float64 `json:"scores"`
 }
 
 // rolloutKey is the key that joins a rollout's trajectory, score and rank:
@@ -117,7 +120,11 @@ func (s *ttsStage) runRollouts(ctx context.Context, sc *engine.StageContext, vb 
 		return err
 	}
 	defer scores.Close()
-	ranks, err := sc.OpenOutput(RanksOutput, engine.KeyField("instance_id"), engine.WithDrop(stale))
+	otherK := func(key string, raw json.RawMessage) bool {
+		var r RankRecord
+		return stale(key, raw) || json.Unmarshal(raw, &r) != nil || r.K != k
+	}
+	ranks, err := sc.OpenOutput(RanksOutput, engine.KeyField("instance_id"), engine.WithDrop(otherK))
 	if err != nil {
 		return err
 	}
@@ -177,7 +184,7 @@ func (s *ttsStage) runRollouts(ctx context.Context, sc *engine.StageContext, vb 
 		return err
 	}
 	complete := completeTasks(tasks, trajs, stored, k)
-	ranked, err := s.rankTasks(ctx, sc, verifier, vb.Config, vid, byID, complete, stored, ranks, fail)
+	ranked, err := s.rankTasks(ctx, sc, verifier, vb.Config, vid, byID, complete, k, stored, ranks, fail)
 	if err != nil {
 		return err
 	}
@@ -279,7 +286,7 @@ func blindTrajectory(tr sdk.Trajectory) sdk.Trajectory {
 // rank yet and reports whether the verifier ranks: a verifier that does
 // not (sdk.ErrNotServed) leaves the pick to the scores.
 func (s *ttsStage) rankTasks(ctx context.Context, sc *engine.StageContext, v sdk.Verifier, cfg sdk.Config, vid string,
-	byID map[string]sdk.Task, complete []string, stored map[string]ScoreRecord, ranks *engine.Writer,
+	byID map[string]sdk.Task, complete []string, k int, stored map[string]ScoreRecord, ranks *engine.Writer,
 	fail func(string, int, error) error) (bool, error) {
 	ranker, ok := v.(sdk.Ranker)
 	if !ok {
@@ -291,11 +298,8 @@ func (s *ttsStage) rankTasks(ctx context.Context, sc *engine.StageContext, v sdk
 			continue
 		}
 		req := sdk.RankRequest{Config: cfg, Task: blindTask(byID[id])}
-		for n := 1; ; n++ {
-			r, found := stored[rolloutKey(id, n)]
-			if !found {
-				break
-			}
+		for n := 1; n <= k; n++ {
+			r := stored[rolloutKey(id, n)] // complete: every one is scored
 			req.Candidates = append(req.Candidates, sdk.RankCandidate{Key: rolloutKey(id, n),
 				Score: sdk.Score{Value: r.Score, Label: r.Label, Details: r.Details, Parts: r.Parts}})
 		}
@@ -316,7 +320,7 @@ func (s *ttsStage) rankTasks(ctx context.Context, sc *engine.StageContext, v sdk
 			}
 			continue
 		}
-		if err := ranks.Append(ctx, id, RankRecord{InstanceID: id, Verifier: vid, Scores: got}); err != nil {
+		if err := ranks.Append(ctx, id, RankRecord{InstanceID: id, Verifier: vid, K: k, Scores: got}); err != nil {
 			return true, err
 		}
 	}
@@ -380,15 +384,17 @@ func (s *ttsStage) verifierIdentity(vb *hcl.PluginBody) string {
 }
 
 // rolloutFingerprint is a rolling-out tts stage's fingerprint: its
-// settings but workers, the model and toolset blocks and the tool-set
-// plugin — not the verifier, whose scores carry its identity instead.
+// settings but workers and k, the model and toolset blocks and the
+// tool-set plugin — not the verifier, whose scores carry its identity
+// instead. Rollout i is the same whatever k is, so a larger k plays only
+// the rollouts added and a smaller one reports over the first k.
 func (s *ttsStage) rolloutFingerprint() string {
 	h := sha256.New()
 	fmt.Fprintf(h, "%s\ntts rollouts\n", s.block.Address)
 	if v := s.block.Value; v != cty.NilVal && v.IsWhollyKnown() && v.Type().IsObjectType() && !v.IsNull() {
 		attrs := map[string]cty.Value{}
 		for name, av := range v.AsValueMap() {
-			if !notFingerprinted[name] {
+			if !notFingerprinted[name] && name != "k" {
 				attrs[name] = av
 			}
 		}
