@@ -47,6 +47,7 @@ type Backend struct {
 	attn    attnJob
 	attnB   attnBackJob
 	attnKV  attnKVJob
+	matvec  matvecJob
 	colsum  colsumJob
 	partial []float64
 	scratch [][]float32 // per-worker attention scratch, grown on demand
