@@ -457,3 +457,89 @@ func TestTTSRecipe(t *testing.T) {
 	}
 	checkTTSRun(t, h2, 2)
 }
+
+// TestTTSRerankLends reranks candidates (a gold and an empty patch of two
+// bundled tasks) with verifier-hybrid, which needs both a model and a
+// sandbox: the verifier block's model and a sandbox of each task's
+// environment are lent in reranking too.
+func TestTTSRerankLends(t *testing.T) {
+	t.Parallel()
+	if testing.Short() {
+		t.Skip("opens sandboxes")
+	}
+	dir := t.TempDir()
+	var cands bytes.Buffer
+	ids := []string{"textkit__textkit-2", "semver__semver-1"}
+	eachRecord(t, abs(t, bundledTasks), func(raw []byte) {
+		var task sdk.Task
+		mustUnmarshal(t, raw, &task)
+		for _, id := range ids {
+			if task.InstanceID == id {
+				for _, p := range []sdk.Prediction{{InstanceID: id, ModelNameOrPath: "empty"}, {InstanceID: id, ModelNameOrPath: "gold", ModelPatch: task.Patch}} {
+					line, _ := json.Marshal(p)
+					cands.Write(append(line, '\n'))
+				}
+			}
+		}
+	})
+	writeFile(t, filepath.Join(dir, "candidates.jsonl"), cands.String())
+	srv := llmtest.NewServer(t)
+	srv.Handle(func(req llmtest.Request) llmtest.Reply {
+		return llmtest.Text("<judgement>YES</judgement>").WithLogprobs(
+			llmtest.Token("<judgement>", -0.01),
+			llmtest.Token("YES", -0.4, llmtest.Alt("YES", -0.4), llmtest.Alt("NO", -1.2)),
+			llmtest.Token("</judgement>", -0.02),
+		)
+	})
+	writeFile(t, filepath.Join(dir, "recipe.hcl"), `source "swebench" "bundled" {
+  path = "`+abs(t, bundledTasks)+`"
+}
+environment "textkit" {
+  repo     = "swelego-examples/textkit"
+  git      = "`+abs(t, "../../examples/repos/textkit.bundle")+`"
+  language = "python"
+}
+environment "semver" {
+  repo     = "swelego-examples/semver"
+  git      = "`+abs(t, "../../examples/repos/semver.bundle")+`"
+  language = "go"
+}
+sandbox {
+  backend = "bwrap"
+}
+model "judge" {
+  provider = "openai"
+  base_url = "`+srv.URL()+`"
+  name     = "judge"
+}
+tts "rerank" {
+  tasks      = source.swebench.bundled
+  candidates = "candidates.jsonl"
+  verifier "verifier-hybrid" {
+    model = model.judge
+  }
+}
+`)
+	cmd := swelegoCmd(dir, "run", "recipe.hcl", "--workdir", filepath.Join(dir, "run"))
+	cmd.Env = append(cmd.Env, "SWELEGO_CACHE="+testCache)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("%v\n%s", err, tail(string(out), 4000))
+	}
+	scores := readJSONL(t, filepath.Join(dir, "run", "tts", "rerank", "scores.jsonl"))
+	if len(scores) != 4 {
+		t.Fatalf("%d scores, want 4", len(scores))
+	}
+	pYes := math.Exp(-0.4) / (math.Exp(-0.4) + math.Exp(-1.2))
+	for _, s := range scores {
+		parts, _ := s["parts"].(map[string]any)
+		if p, _ := parts["p_yes"].(float64); math.Abs(p-pYes) > 1e-6 {
+			t.Errorf("%v/%v: p_yes %v, want %v (the lent model's)", s["instance_id"], s["candidate"], parts["p_yes"], pYes)
+		}
+		if _, ok := parts["pass_rate"]; !ok {
+			t.Errorf("%v/%v: no pass_rate part (the lent sandbox's): %v", s["instance_id"], s["candidate"], s)
+		}
+	}
+	if n := len(srv.Requests()); n != 4 {
+		t.Errorf("the judge was asked %d times, want 4", n)
+	}
+}

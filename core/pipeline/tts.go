@@ -12,6 +12,9 @@ import (
 	"sync"
 
 	"github.com/swelego/swelego/core/engine"
+	"github.com/swelego/swelego/core/sandbox"
+	"github.com/swelego/swelego/core/taskenv"
+	"github.com/swelego/swelego/hcl"
 	"github.com/swelego/swelego/sdk"
 	"github.com/swelego/swelego/sdk/jsonl"
 )
@@ -91,6 +94,12 @@ func (s *ttsStage) Run(ctx context.Context, sc *engine.StageContext) error {
 	if err != nil {
 		return err
 	}
+	lent, err := s.lentModel(vb)
+	if err != nil {
+		return err
+	}
+	sandboxes := &candidateSandboxes{stage: s, sc: sc}
+	defer sandboxes.close()
 
 	scores, err := sc.OpenOutput(ScoresOutput, engine.KeyFields("instance_id", "candidate"))
 	if err != nil {
@@ -135,7 +144,22 @@ func (s *ttsStage) Run(ctx context.Context, sc *engine.StageContext) error {
 		if !ok {
 			return fail(c, fmt.Errorf("no task %q in %s", c.pred.InstanceID, s.block.Ref("tasks")))
 		}
-		score, err := verifier.Verify(ctx, sdk.VerifyRequest{Config: vb.Config, Task: task, Patch: c.pred.ModelPatch})
+		req := sdk.VerifyRequest{Config: vb.Config, Task: blindTask(task), Patch: c.pred.ModelPatch}
+		if lent != nil {
+			req.Model = lent
+		}
+		sb, err := sandboxes.open(ctx, task)
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return fail(c, err)
+		}
+		if sb != nil {
+			req.Sandbox = sb
+			defer sb.Close(context.WithoutCancel(ctx))
+		}
+		score, err := verifier.Verify(ctx, req)
 		if err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
@@ -259,5 +283,67 @@ func readCandidates(path string, k int) ([]candidate, error) {
 			continue
 		}
 		out = append(out, candidate{index: i, pred: p})
+	}
+}
+
+// lentModel is the model a verifier block names, made to be lent to the
+// verifier, or nil when it names none.
+func (s *ttsStage) lentModel(vb *hcl.PluginBody) (sdk.Model, error) {
+	ref := vb.Ref("model")
+	if ref == "" {
+		return nil, nil
+	}
+	mb := s.recipe.Block(ref)
+	if mb == nil {
+		return nil, fmt.Errorf("%s: verifier model %q is not in the recipe", s.block.Address, ref)
+	}
+	if mb.String("provider") == "oracle" {
+		return nil, fmt.Errorf("%s: the verifier's model %s is the oracle test teacher, which cannot judge; name an endpoint", s.block.Address, ref)
+	}
+	m, _, err := s.endpoint(mb)
+	if err != nil {
+		return nil, fmt.Errorf("%s: verifier model: %w", s.block.Address, err)
+	}
+	return m, nil
+}
+
+// candidateSandboxes lends a reranking verifier a sandbox of a task's
+// environment at its base commit, a fresh one per call, for tasks whose
+// environment is known (an environment block, or the repository found
+// beside the recipe); other tasks get none. The sandbox backend is opened
+// on first need.
+type candidateSandboxes struct {
+	stage   *ttsStage
+	sc      *engine.StageContext
+	once    sync.Once
+	envs    *taskenv.Manager
+	closeFn func()
+	err     error
+}
+
+func (c *candidateSandboxes) open(ctx context.Context, task sdk.Task) (sandbox.Sandbox, error) {
+	probe := taskenv.New(taskenv.Options{Environments: EnvironmentsOf(c.stage.recipe),
+		RepoDirs: []string{c.stage.recipe.Dir, filepath.Join(c.stage.recipe.Dir, "repos")}})
+	if _, err := probe.Environment(task); err != nil {
+		return nil, nil // no environment known: nothing to lend
+	}
+	c.once.Do(func() { c.envs, c.closeFn, c.err = c.stage.environments(ctx, c.sc, "") })
+	if c.err != nil {
+		return nil, c.err
+	}
+	t, err := c.envs.Prepare(task)
+	if err != nil {
+		return nil, fmt.Errorf("prepare: %w", err)
+	}
+	sb, err := c.envs.Open(ctx, t)
+	if err != nil {
+		return nil, fmt.Errorf("open sandbox: %w", err)
+	}
+	return sb, nil
+}
+
+func (c *candidateSandboxes) close() {
+	if c.closeFn != nil {
+		c.closeFn()
 	}
 }

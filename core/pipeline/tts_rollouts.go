@@ -74,18 +74,9 @@ func (s *ttsStage) runRollouts(ctx context.Context, sc *engine.StageContext, vb 
 	if err != nil {
 		return fmt.Errorf("%s: verifier: %w", s.block.Address, err)
 	}
-	var lent sdk.Model
-	if ref := vb.Ref("model"); ref != "" {
-		mb := s.recipe.Block(ref)
-		if mb == nil {
-			return fmt.Errorf("%s: verifier model %q is not in the recipe", s.block.Address, ref)
-		}
-		if mb.String("provider") == "oracle" {
-			return fmt.Errorf("%s: the verifier's model %s is the oracle test teacher, which cannot judge; name an endpoint", s.block.Address, ref)
-		}
-		if lent, _, err = s.endpoint(mb); err != nil {
-			return fmt.Errorf("%s: verifier model: %w", s.block.Address, err)
-		}
+	lent, err := s.lentModel(vb)
+	if err != nil {
+		return err
 	}
 	vid := s.verifierIdentity(vb)
 
