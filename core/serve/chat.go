@@ -40,10 +40,17 @@ type respToolCall struct {
 }
 
 type respLogprob struct {
-	Token       string        `json:"token"`
-	Logprob     float64       `json:"logprob"`
-	Bytes       []int         `json:"bytes"`
-	TopLogprobs []respLogprob `json:"top_logprobs"`
+	Token       string    `json:"token"`
+	Logprob     float64   `json:"logprob"`
+	Bytes       []int     `json:"bytes"`
+	TopLogprobs []respAlt `json:"top_logprobs"`
+}
+
+// respAlt is one of top_logprobs.
+type respAlt struct {
+	Token   string  `json:"token"`
+	Logprob float64 `json:"logprob"`
+	Bytes   []int   `json:"bytes"`
 }
 
 type respLogprobs struct {
@@ -202,25 +209,26 @@ func (s *Server) reply(p *prepared, text string, res infer.Result) (*respMessage
 func (s *Server) logprobs(toks []infer.Token) *respLogprobs {
 	out := &respLogprobs{Content: []respLogprob{}}
 	for _, t := range toks {
-		lp := s.logprob(t.ID, t.Logprob)
-		lp.TopLogprobs = []respLogprob{}
+		text, bs := s.tokenText(t.ID)
+		lp := respLogprob{Token: text, Logprob: t.Logprob, Bytes: bs, TopLogprobs: []respAlt{}}
 		for _, a := range t.Top {
-			alt := s.logprob(a.ID, a.Logprob)
-			alt.TopLogprobs = nil
-			lp.TopLogprobs = append(lp.TopLogprobs, alt)
+			text, bs := s.tokenText(a.ID)
+			lp.TopLogprobs = append(lp.TopLogprobs, respAlt{Token: text, Logprob: a.Logprob, Bytes: bs})
 		}
 		out.Content = append(out.Content, lp)
 	}
 	return out
 }
 
-func (s *Server) logprob(id int32, lp float64) respLogprob {
+// tokenText is a token's text and its bytes (the text is sent as JSON,
+// where bytes that are part of a character become U+FFFD).
+func (s *Server) tokenText(id int32) (string, []int) {
 	text := s.ck.Tokenizer.Decode([]int{int(id)})
 	bs := make([]int, len(text))
 	for i := range len(text) {
 		bs[i] = int(text[i])
 	}
-	return respLogprob{Token: text, Logprob: lp, Bytes: bs}
+	return text, bs
 }
 
 // stream answers with server-sent events: a first chunk with the role,
