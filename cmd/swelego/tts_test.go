@@ -542,4 +542,29 @@ tts "rerank" {
 	if n := len(srv.Requests()); n != 4 {
 		t.Errorf("the judge was asked %d times, want 4", n)
 	}
+	// The hybrid verifier ranks: each task's prediction is its best-ranked
+	// candidate (0 the empty patch, 1 the gold one; the first on a tie).
+	ranks := map[string]map[string]float64{}
+	eachRecord(t, filepath.Join(dir, "run", "tts", "rerank", "ranks.jsonl"), func(raw []byte) {
+		var rk pipeline.RankRecord
+		mustUnmarshal(t, raw, &rk)
+		ranks[rk.InstanceID] = rk.Scores
+	})
+	preds := map[string]string{}
+	for _, p := range readJSONL(t, filepath.Join(dir, "run", "tts", "rerank", "predictions.jsonl")) {
+		preds[p["instance_id"].(string)] = p["model_name_or_path"].(string)
+	}
+	for _, id := range ids {
+		rk := ranks[id]
+		if len(rk) != 2 {
+			t.Fatalf("%s ranked %v", id, rk)
+		}
+		want := "empty"
+		if rk[id+"/1"] > rk[id+"/0"] {
+			want = "gold"
+		}
+		if preds[id] != want {
+			t.Errorf("%s: submitted %q, ranks %v pick %q", id, preds[id], rk, want)
+		}
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -175,7 +176,13 @@ func (s *ttsStage) Run(ctx context.Context, sc *engine.StageContext) error {
 	if err != nil {
 		return err
 	}
-	if err := s.submit(ctx, sc, cands); err != nil {
+	rankOf, err := s.rankCandidates(ctx, sc, verifier, vb.Config, tasks, cands, func(id string, index int, err error) error {
+		return fail(candidate{index: index, pred: sdk.Prediction{InstanceID: id}}, err)
+	})
+	if err != nil {
+		return err
+	}
+	if err := s.submit(ctx, sc, cands, rankOf); err != nil {
 		return err
 	}
 	if failed > 0 {
@@ -184,9 +191,51 @@ func (s *ttsStage) Run(ctx context.Context, sc *engine.StageContext) error {
 	return nil
 }
 
-// submit writes, for every task whose candidates are all scored, the
-// highest-scoring candidate (the first on ties) as a SWE-bench prediction.
-func (s *ttsStage) submit(ctx context.Context, sc *engine.StageContext, cands []candidate) error {
+// rankCandidates has a verifier that ranks rank the candidates of every
+// task whose candidates are all scored (see rankTasks) and returns the
+// ranks by task, or nil when the verifier does not rank.
+func (s *ttsStage) rankCandidates(ctx context.Context, sc *engine.StageContext, v sdk.Verifier, cfg sdk.Config,
+	tasks map[string]sdk.Task, cands []candidate, fail func(string, int, error) error) (map[string]map[string]float64, error) {
+	stored, err := readScores(sc.Run.OutputPath(s.block.Address, ScoresOutput))
+	if err != nil {
+		return nil, err
+	}
+	indices := map[string][]int{}
+	var order []string
+	for _, c := range cands {
+		id := c.pred.InstanceID
+		if indices[id] == nil {
+			order = append(order, id)
+		}
+		indices[id] = append(indices[id], c.index)
+	}
+	var complete []string
+	for _, id := range order {
+		ok := tasks[id].InstanceID != ""
+		for _, n := range indices[id] {
+			_, scored := stored[rolloutKey(id, n)]
+			ok = ok && scored
+		}
+		if ok {
+			complete = append(complete, id)
+		}
+	}
+	ranks, err := sc.OpenOutput(RanksOutput, engine.KeyField("instance_id"))
+	if err != nil {
+		return nil, err
+	}
+	defer ranks.Close()
+	ranked, err := s.rankTasks(ctx, sc, v, cfg, "", tasks, complete, indices, stored, ranks, fail)
+	if err != nil || !ranked {
+		return nil, err
+	}
+	return readRanks(ranks.Path())
+}
+
+// submit writes, for every task whose candidates are all scored (and,
+// when rankOf is not nil, ranked), the candidate with the highest score
+// (rank), the first on ties, as a SWE-bench prediction.
+func (s *ttsStage) submit(ctx context.Context, sc *engine.StageContext, cands []candidate, rankOf map[string]map[string]float64) error {
 	best := map[string]ScoreRecord{}
 	scored := map[string]int{}
 	err := engine.ReadRecords(sc.Run.OutputPath(s.block.Address, ScoresOutput), func(_ int, raw json.RawMessage) error {
@@ -195,7 +244,14 @@ func (s *ttsStage) submit(ctx context.Context, sc *engine.StageContext, cands []
 			return err
 		}
 		scored[r.InstanceID]++
-		if b, ok := best[r.InstanceID]; !ok || r.Score > b.Score || (r.Score == b.Score && r.Candidate < b.Candidate) {
+		if rankOf != nil {
+			// The selection score is the rank.
+			r.Score = math.NaN()
+			if rk, ok := rankOf[r.InstanceID]; ok {
+				r.Score = rk[rolloutKey(r.InstanceID, r.Candidate)]
+			}
+		}
+		if b, ok := best[r.InstanceID]; !ok || r.Score > b.Score || (r.Score == b.Score && r.Candidate < b.Candidate) || math.IsNaN(b.Score) && !math.IsNaN(r.Score) {
 			best[r.InstanceID] = r
 		}
 		return nil
@@ -219,7 +275,7 @@ func (s *ttsStage) submit(ctx context.Context, sc *engine.StageContext, cands []
 	}
 	defer preds.Close()
 	for _, id := range order {
-		if scored[id] < total[id] || preds.Has(id) {
+		if scored[id] < total[id] || preds.Has(id) || rankOf != nil && rankOf[id] == nil {
 			continue
 		}
 		b := best[id]

@@ -175,7 +175,13 @@ func (s *ttsStage) runRollouts(ctx context.Context, sc *engine.StageContext, vb 
 		return err
 	}
 	complete := completeTasks(tasks, trajs, stored, k)
-	ranked, err := s.rankTasks(ctx, sc, verifier, vb.Config, vid, byID, complete, k, stored, ranks, fail)
+	indices := make(map[string][]int, len(complete))
+	for _, id := range complete {
+		for n := 1; n <= k; n++ {
+			indices[id] = append(indices[id], n)
+		}
+	}
+	ranked, err := s.rankTasks(ctx, sc, verifier, vb.Config, vid, byID, complete, indices, stored, ranks, fail)
 	if err != nil {
 		return err
 	}
@@ -274,10 +280,11 @@ func blindTrajectory(tr sdk.Trajectory) sdk.Trajectory {
 }
 
 // rankTasks asks the verifier to rank every complete task that has no
-// rank yet and reports whether the verifier ranks: a verifier that does
-// not (sdk.ErrNotServed) leaves the pick to the scores.
+// rank yet, over the candidates of indices[task], and reports whether the
+// verifier ranks: a verifier that does not (sdk.ErrNotServed) leaves the
+// pick to the scores.
 func (s *ttsStage) rankTasks(ctx context.Context, sc *engine.StageContext, v sdk.Verifier, cfg sdk.Config, vid string,
-	byID map[string]sdk.Task, complete []string, k int, stored map[string]ScoreRecord, ranks *engine.Writer,
+	byID map[string]sdk.Task, complete []string, indices map[string][]int, stored map[string]ScoreRecord, ranks *engine.Writer,
 	fail func(string, int, error) error) (bool, error) {
 	ranker, ok := v.(sdk.Ranker)
 	if !ok {
@@ -289,7 +296,7 @@ func (s *ttsStage) rankTasks(ctx context.Context, sc *engine.StageContext, v sdk
 			continue
 		}
 		req := sdk.RankRequest{Config: cfg, Task: blindTask(byID[id])}
-		for n := 1; n <= k; n++ {
+		for _, n := range indices[id] {
 			r := stored[rolloutKey(id, n)] // complete: every one is scored
 			req.Candidates = append(req.Candidates, sdk.RankCandidate{Key: rolloutKey(id, n),
 				Score: sdk.Score{Value: r.Score, Label: r.Label, Details: r.Details, Parts: r.Parts}})
@@ -311,7 +318,7 @@ func (s *ttsStage) rankTasks(ctx context.Context, sc *engine.StageContext, v sdk
 			}
 			continue
 		}
-		if err := ranks.Append(ctx, id, RankRecord{InstanceID: id, Verifier: vid, K: k, Scores: got}); err != nil {
+		if err := ranks.Append(ctx, id, RankRecord{InstanceID: id, Verifier: vid, K: len(indices[id]), Scores: got}); err != nil {
 			return true, err
 		}
 	}
