@@ -75,19 +75,49 @@ func (s *ttsStage) Fingerprint() string {
 	return s.stageBase.Fingerprint()
 }
 
+// ttsSettings are a tts block's values, decoded once; hcl/blocks.go checks
+// them at validate.
+type ttsSettings struct {
+	tasks      string // the source stage's address
+	model      string // the policy's model block; "" when reranking
+	candidates string // the predictions file reranked, resolved against the recipe
+	k          int    // rollouts per task; reranking: candidates per task, 0 for all
+	workers    int
+	verifier   *hcl.PluginBody
+}
+
+func (s *ttsStage) settings() (ttsSettings, error) {
+	v := ttsSettings{
+		tasks:      s.block.Ref("tasks"),
+		model:      s.block.Ref("model"),
+		candidates: s.recipePath(s.block.String("candidates")),
+		k:          s.block.Int("k", 0),
+		workers:    max(s.block.Int("workers", 1), 1),
+		verifier:   s.block.Nested["verifier"],
+	}
+	if v.verifier == nil {
+		return v, fmt.Errorf("%s: a verifier block is required", s.block.Address)
+	}
+	if v.model != "" {
+		v.k = max(v.k, 1)
+	}
+	return v, nil
+}
+
 func (s *ttsStage) Run(ctx context.Context, sc *engine.StageContext) error {
-	vb := s.block.Nested["verifier"]
-	if vb == nil {
-		return fmt.Errorf("%s: a verifier block is required", s.block.Address)
+	st, err := s.settings()
+	if err != nil {
+		return err
 	}
-	if s.block.Ref("model") != "" {
-		return s.runRollouts(ctx, sc, vb)
+	if st.model != "" {
+		return s.runRollouts(ctx, sc, st)
 	}
-	tasks, err := readTasks(sc.Run.OutputPath(s.block.Ref("tasks"), TasksOutput))
+	vb := st.verifier
+	tasks, err := readTasks(sc.Run.OutputPath(st.tasks, TasksOutput))
 	if err != nil {
 		return fmt.Errorf("%s: %w", s.block.Address, err)
 	}
-	cands, err := readCandidates(s.recipePath(s.block.String("candidates")), s.block.Int("k", 0))
+	cands, err := readCandidates(st.candidates, st.k)
 	if err != nil {
 		return fmt.Errorf("%s: %w", s.block.Address, err)
 	}
@@ -140,10 +170,10 @@ func (s *ttsStage) Run(ctx context.Context, sc *engine.StageContext) error {
 		sc.Logger.Warn("candidate failed", "instance_id", c.pred.InstanceID, "candidate", c.index, "error", err)
 		return errs.Append(ctx, c.key(), ErrorRecord{InstanceID: c.pred.InstanceID, Candidate: c.index, Error: err.Error()})
 	}
-	err = forEach(ctx, s.block.Int("workers", 1), todo, func(c candidate) error {
+	err = forEach(ctx, st.workers, todo, func(c candidate) error {
 		task, ok := tasks[c.pred.InstanceID]
 		if !ok {
-			return fail(c, fmt.Errorf("no task %q in %s", c.pred.InstanceID, s.block.Ref("tasks")))
+			return fail(c, fmt.Errorf("no task %q in %s", c.pred.InstanceID, st.tasks))
 		}
 		req := sdk.VerifyRequest{Config: vb.Config, Task: blindTask(task), Patch: c.pred.ModelPatch}
 		if lent != nil {

@@ -57,11 +57,12 @@ func rolloutKey(id string, index int) string { return id + "/" + strconv.Itoa(in
 // the stage's fingerprint leaves it out, and scores and ranks carry the
 // verifier's identity, so a swapped verifier rescores the rollouts the
 // stage holds.
-func (s *ttsStage) runRollouts(ctx context.Context, sc *engine.StageContext, vb *hcl.PluginBody) error {
+func (s *ttsStage) runRollouts(ctx context.Context, sc *engine.StageContext, st ttsSettings) error {
+	vb, k := st.verifier, st.k
 	if s.host == nil {
 		return fmt.Errorf("%s: no plugin host", s.block.Address)
 	}
-	tasks, err := readTaskList(sc.OutputPath(s.block.Ref("tasks"), TasksOutput))
+	tasks, err := readTaskList(sc.OutputPath(st.tasks, TasksOutput))
 	if err != nil {
 		return fmt.Errorf("%s: %w", s.block.Address, err)
 	}
@@ -69,7 +70,6 @@ func (s *ttsStage) runRollouts(ctx context.Context, sc *engine.StageContext, vb 
 	for _, t := range tasks {
 		byID[t.InstanceID] = t
 	}
-	k := max(s.block.Int("k", 1), 1)
 	verifier, err := s.host.Verifier(ctx, vb.Plugin)
 	if err != nil {
 		return fmt.Errorf("%s: verifier: %w", s.block.Address, err)
@@ -151,7 +151,7 @@ func (s *ttsStage) runRollouts(ctx context.Context, sc *engine.StageContext, vb 
 		sc.Logger.Warn("rollout not scored", "instance_id", id, "rollout", index, "error", err)
 		return errs.Append(ctx, rolloutKey(id, index), ErrorRecord{InstanceID: id, Candidate: index, Error: err.Error()})
 	}
-	err = forEach(ctx, s.block.Int("workers", 1), todo, func(tr sdk.Trajectory) error {
+	err = forEach(ctx, st.workers, todo, func(tr sdk.Trajectory) error {
 		score, err := s.verifyRollout(ctx, envs, verifier, vb.Config, lent, byID[tr.InstanceID], tr)
 		if ctx.Err() != nil {
 			return ctx.Err()
