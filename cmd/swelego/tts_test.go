@@ -456,6 +456,15 @@ func TestTTSRecipe(t *testing.T) {
 		}
 	}
 	checkTTSRun(t, h2, 2)
+
+	// swelego tts report prints the stored report again.
+	stdout, stderr, code := swelego(t, root, "tts", "report", work)
+	if code != 0 || !strings.Contains(stdout, "tts.k4: 4 tasks × 2 rollouts") || !strings.Contains(stdout, "report.svg") {
+		t.Errorf("tts report: exit %d\n%s%s", code, stdout, stderr)
+	}
+	if _, stderr, code := swelego(t, root, "tts", "report", t.TempDir()); code == 0 || !strings.Contains(stderr, "no tts report") {
+		t.Errorf("tts report of an empty folder: exit %d\n%s", code, stderr)
+	}
 }
 
 // TestTTSRerankLends reranks candidates (a gold and an empty patch of two
