@@ -125,10 +125,6 @@ func (s *ttsStage) Run(ctx context.Context, sc *engine.StageContext) error {
 	if err != nil {
 		return err
 	}
-	lent, err := s.lentModel(vb)
-	if err != nil {
-		return err
-	}
 	sandboxes := &candidateSandboxes{stage: s, sc: sc}
 	defer sandboxes.close()
 
@@ -154,6 +150,15 @@ func (s *ttsStage) Run(ctx context.Context, sc *engine.StageContext) error {
 		if !scores.Has(c.key()) {
 			todo = append(todo, c)
 		}
+	}
+	var lent sdk.Model
+	if len(todo) > 0 {
+		m, stop, err := s.lentModel(ctx, sc, vb)
+		if err != nil {
+			return err
+		}
+		defer stop()
+		lent = m
 	}
 	prog := sc.Progress(len(cands))
 	defer prog.Finish()
@@ -372,25 +377,26 @@ func readCandidates(path string, k int) ([]candidate, error) {
 	}
 }
 
-// lentModel is the model a verifier block names, made to be lent to the
-// verifier, or nil when it names none.
-func (s *ttsStage) lentModel(vb *hcl.PluginBody) (sdk.Model, error) {
+// lentModel is the model a verifier block names, opened to be lent to the
+// verifier (an endpoint, or a checkpoint served for as long as the stage
+// runs), or nil when it names none. Call stop when the stage is done.
+func (s *ttsStage) lentModel(ctx context.Context, sc *engine.StageContext, vb *hcl.PluginBody) (m sdk.Model, stop func(), err error) {
 	ref := vb.Ref("model")
 	if ref == "" {
-		return nil, nil
+		return nil, func() {}, nil
 	}
 	mb := s.recipe.Block(ref)
 	if mb == nil {
-		return nil, fmt.Errorf("%s: verifier model %q is not in the recipe", s.block.Address, ref)
+		return nil, nil, fmt.Errorf("%s: verifier model %q is not in the recipe", s.block.Address, ref)
 	}
 	if mb.String("provider") == "oracle" {
-		return nil, fmt.Errorf("%s: the verifier's model %s is the oracle test teacher, which cannot judge; name an endpoint", s.block.Address, ref)
+		return nil, nil, fmt.Errorf("%s: the verifier's model %s is the oracle test teacher, which cannot judge; name an endpoint", s.block.Address, ref)
 	}
-	m, _, err := s.endpoint(mb)
+	m, _, stop, err = s.openEndpoint(ctx, sc, mb)
 	if err != nil {
-		return nil, fmt.Errorf("%s: verifier model: %w", s.block.Address, err)
+		return nil, nil, fmt.Errorf("%s: verifier model: %w", s.block.Address, err)
 	}
-	return m, nil
+	return m, stop, nil
 }
 
 // candidateSandboxes lends a reranking verifier a sandbox of a task's

@@ -74,10 +74,6 @@ func (s *ttsStage) runRollouts(ctx context.Context, sc *engine.StageContext, st 
 	if err != nil {
 		return fmt.Errorf("%s: verifier: %w", s.block.Address, err)
 	}
-	lent, err := s.lentModel(vb)
-	if err != nil {
-		return err
-	}
 	vid := s.verifierIdentity(vb)
 
 	envs, closeEnvs, err := s.environments(ctx, sc, "")
@@ -138,6 +134,15 @@ func (s *ttsStage) runRollouts(ctx context.Context, sc *engine.StageContext, st 
 		}
 		return todo[i].Attempt < todo[j].Attempt
 	})
+	var lent sdk.Model
+	if len(todo) > 0 {
+		m, stop, err := s.lentModel(ctx, sc, vb)
+		if err != nil {
+			return err
+		}
+		defer stop()
+		lent = m
+	}
 	prog := sc.Progress(len(trajs))
 	prog.Skip(len(trajs) - len(todo))
 	var (
