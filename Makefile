@@ -64,7 +64,8 @@ demo: deps build example-plugin
 		-o runs/quickstart/teacher_sharegpt.jsonl runs/quickstart/rollout/teacher/trajectories.jsonl
 	$(SWELEGO) plugins lock --update examples/rerank/recipe.hcl # the plugin was just rebuilt
 	$(SWELEGO) run examples/rerank/recipe.hcl
-	@echo "Run directories: runs/quickstart runs/rerank"
+	$(SWELEGO) run examples/tts/recipe.hcl
+	@echo "Run directories: runs/quickstart runs/rerank runs/tts"
 
 test: deps vet fuzz unit
 
