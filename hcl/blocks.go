@@ -331,9 +331,6 @@ var coreSources = map[string]*coreBody{
 	},
 }
 
-// ttsSource checks where a tts block's candidates come from: rollouts of a
-// model (model set, candidates not) or candidates (and none of the rollout
-// settings).
 // localModel checks a model block's provider-specific arguments: a local
 // model needs a checkpoint, and only a local model has one.
 func localModel(v cty.Value) error {
@@ -349,6 +346,9 @@ func localModel(v cty.Value) error {
 	return nil
 }
 
+// ttsSource checks where a tts block's candidates come from: rollouts of a
+// model (model set, candidates not) or candidates (and none of the rollout
+// settings).
 func ttsSource(v cty.Value) error {
 	set := func(name string) bool { return !v.GetAttr(name).IsNull() }
 	switch {

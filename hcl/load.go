@@ -425,7 +425,7 @@ func (l *loader) decodeBodies(ctx context.Context) {
 			val, diags = hcldec.Decode(pb.body, pb.spec, evalCtx)
 			l.diags = append(l.diags, diags...)
 			if pb.core != nil {
-				l.check(pb, val)
+				l.check(pb, val, diags.HasErrors())
 			} else if pb.block != nil && !diags.HasErrors() {
 				pb.block.Config = l.config(val, pb.hb.LabelRanges[pb.schema.plugin.label])
 			}
@@ -504,12 +504,14 @@ func (l *loader) config(val cty.Value, subject hcl.Range) sdk.Config {
 	return cfg
 }
 
-// check runs a core body's value checks, then its check of the whole.
-func (l *loader) check(pb *pendingBody, val cty.Value) {
+// check runs a core body's value checks, then, when the body decoded
+// without errors (a required argument may be missing) and every value
+// passed, its check of the whole.
+func (l *loader) check(pb *pendingBody, val cty.Value, decodeErrors bool) {
 	if !val.IsKnown() || val.IsNull() || !val.Type().IsObjectType() {
 		return
 	}
-	if !l.checkValues(pb.body, pb.core.spec, pb.core.checks, val) || pb.core.check == nil || !val.IsWhollyKnown() {
+	if !l.checkValues(pb.body, pb.core.spec, pb.core.checks, val) || decodeErrors || pb.core.check == nil || !val.IsWhollyKnown() {
 		return
 	}
 	if err := pb.core.check(val); err != nil {
