@@ -2,6 +2,8 @@ package pipeline
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -67,12 +69,24 @@ func (c candidate) key() string { return c.pred.InstanceID + "/" + strconv.Itoa(
 type ttsStage struct{ stageBase }
 
 // Fingerprint: a stage that rolls out a model has rolloutFingerprint; one
-// that reranks candidates the stage's own.
+// that reranks candidates the stage's own, with the model block lent to
+// its verifier when it names one (its scores depend on that judge).
 func (s *ttsStage) Fingerprint() string {
 	if s.block.Ref("model") != "" {
 		return s.rolloutFingerprint()
 	}
-	return s.stageBase.Fingerprint()
+	base := s.stageBase.Fingerprint()
+	vb := s.block.Nested["verifier"]
+	if vb == nil || vb.Ref("model") == "" {
+		return base
+	}
+	h := sha256.New()
+	io.WriteString(h, base)
+	if mb := s.recipe.Block(vb.Ref("model")); mb != nil {
+		fmt.Fprintf(h, "\nverifier model %s ", mb.Address)
+		writeValue(h, mb.Value)
+	}
+	return hex.EncodeToString(h.Sum(nil))[:16]
 }
 
 // ttsSettings are a tts block's values, decoded once; hcl/blocks.go checks
