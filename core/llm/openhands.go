@@ -140,6 +140,10 @@ func readOpenHandsCall(text string, pos int, set *toolSet, strict bool) (parsedC
 		return call, len(text), fmt.Errorf("%w: %q has no '>' after the tool name", ErrUnclosedCall, ohOpen)
 	}
 	call.Name = strings.TrimSpace(text[nameStart : nameStart+gt])
+	if call.Name == "" {
+		// Not a call: the text it starts is read on as text.
+		return call, nameStart + gt + 1, fmt.Errorf("%w: %q names no tool", ErrUnknownTool, text[pos:nameStart+gt+1])
+	}
 	spec := set.lookup(call.Name)
 	if strict && !set.empty() && spec == nil {
 		// Still find the end of the call, so later calls are read.

@@ -128,8 +128,8 @@ func readQwenCall(body string, set *toolSet, strict bool) (parsedCall, error) {
 			}
 		}
 	}
-	if !haveName {
-		return call, fmt.Errorf("%w: the object has no \"name\"", ErrBadArguments)
+	if !haveName || strings.TrimSpace(call.Name) == "" {
+		return call, fmt.Errorf("%w: the object names no tool", ErrBadArguments)
 	}
 	canon := make([]member, len(args))
 	for i, a := range args {

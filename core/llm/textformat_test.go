@@ -207,6 +207,7 @@ func TestParseReply(t *testing.T) {
 		{name: "openhands: integer that is not", format: llm.FormatOpenHands, text: "<function=str_replace_editor>\n<parameter=command>insert</parameter>\n<parameter=path>/a</parameter>\n<parameter=insert_line>seven</parameter>\n</function>", wantErr: llm.ErrBadParameter},
 		{name: "openhands: value outside the enum", format: llm.FormatOpenHands, text: "<function=str_replace_editor>\n<parameter=command>delete</parameter>\n<parameter=path>/a</parameter>\n</function>", wantErr: llm.ErrBadParameter},
 		{name: "openhands: unknown parameter", format: llm.FormatOpenHands, text: "<function=execute_bash>\n<parameter=command>ls</parameter>\n<parameter=cwd>/</parameter>\n</function>", wantErr: llm.ErrBadParameter},
+		{name: "openhands: no tool name", format: llm.FormatOpenHands, text: "<function= >\n</function>", wantErr: llm.ErrUnknownTool},
 		{name: "openhands: parameter twice", format: llm.FormatOpenHands, text: "<function=execute_bash>\n<parameter=command>ls</parameter>\n<parameter=command>pwd</parameter>\n</function>", wantErr: llm.ErrBadParameter},
 		{
 			name:   "qwen: two calls",
@@ -225,6 +226,7 @@ func TestParseReply(t *testing.T) {
 		},
 		{name: "qwen: bad JSON", format: llm.FormatQwen, text: "<tool_call>\n{\"name\": \"execute_bash\", \"arguments\": {\"command\": \"ls}\n</tool_call>", wantErr: llm.ErrBadArguments},
 		{name: "qwen: no name", format: llm.FormatQwen, text: "<tool_call>\n{\"arguments\": {}}\n</tool_call>", wantErr: llm.ErrBadArguments},
+		{name: "qwen: empty name", format: llm.FormatQwen, text: "<tool_call>\n{\"name\": \" \", \"arguments\": {}}\n</tool_call>", wantErr: llm.ErrBadArguments},
 		{name: "qwen: unclosed", format: llm.FormatQwen, text: "<tool_call>\n{\"name\": \"finish\", \"arguments\": {}}", wantErr: llm.ErrUnclosedCall},
 		{name: "qwen: unknown tool", format: llm.FormatQwen, text: "<tool_call>\n{\"name\": \"browse\", \"arguments\": {}}\n</tool_call>", wantErr: llm.ErrUnknownTool},
 		{name: "qwen: missing required", format: llm.FormatQwen, text: "<tool_call>\n{\"name\": \"execute_bash\", \"arguments\": {\"timeout\": 5}}\n</tool_call>", wantErr: llm.ErrMissingParameter},
