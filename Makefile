@@ -8,8 +8,10 @@ SWELEGO   := $(BIN)/swelego
 # and can fail with "context deadline exceeded" and no crasher (go.dev/issue/75804,
 # fixed in Go 1.27).
 FUZZTIME  ?= 20000x
-# Fuzz targets run briefly by `make test`: package:FuzzName.
-FUZZ      := ./sdk:FuzzTaskJSON ./sdk/jsonl:FuzzDecoder ./hcl:FuzzLoad ./core/engine:FuzzOpenWriter \
+# Fuzz targets run briefly by `make test`: package:FuzzName, or
+# package:FuzzName:count for targets that write files on every input and
+# run a few hundred inputs a second.
+FUZZ      := ./sdk:FuzzTaskJSON ./sdk/jsonl:FuzzDecoder ./hcl:FuzzLoad:5000x ./core/engine:FuzzOpenWriter:5000x \
              ./core/engine:FuzzReadRecords ./core/harness:FuzzParsePytest ./core/harness:FuzzParseGoTest ./core/harness:FuzzReconcilePytest \
              ./core/harness:FuzzCheckPatch ./core/harness:FuzzDecodePredictions ./core/sandbox:FuzzRepoRel \
              ./plugins/golang:FuzzMutate ./plugins/python:FuzzMutate \
@@ -96,11 +98,22 @@ unit:
 	$(GO) tool gotestsum tool slowest --jsonfile $(TEST_JSON) --threshold 10s --num 15; \
 	exit $$rc
 
+# fuzz builds each package's fuzzing test binary once (go test -c -fuzz)
+# and runs every target of that package with it, from the package's folder
+# so that testdata/fuzz seeds are found and new crashers are written there.
+# A target may carry its own count (package:Name:count).
 fuzz:
-	@set -e; for t in $(FUZZ); do \
-		pkg=$${t%%:*}; name=$${t##*:}; \
-		echo "fuzz $$pkg $$name ($(FUZZTIME))"; \
-		$(GO) test -run='^$$' -fuzz="^$$name$$" -fuzztime=$(FUZZTIME) $$pkg; \
+	@set -e; mkdir -p $(BIN)/fuzz; cache="$$($(GO) env GOCACHE)/fuzz"; \
+	for pkg in $$(printf '%s\n' $(FUZZ) | cut -d: -f1 | awk '!seen[$$0]++'); do \
+		bin="$(CURDIR)/$(BIN)/fuzz/$$(echo "$$pkg" | tr -c 'a-zA-Z0-9\n' _).test"; \
+		$(GO) test -c -fuzz=. -o "$$bin" "$$pkg"; \
+		for t in $(FUZZ); do \
+			[ "$${t%%:*}" = "$$pkg" ] || continue; \
+			rest=$${t#*:}; name=$${rest%%:*}; count=$(FUZZTIME); \
+			[ "$$rest" = "$$name" ] || count=$${rest#*:}; \
+			echo "fuzz $$pkg $$name ($$count)"; \
+			(cd "$$pkg" && "$$bin" -test.run='^$$' -test.fuzz="^$$name$$" -test.fuzztime="$$count" -test.fuzzcachedir="$$cache"); \
+		done; \
 	done
 
 bench: deps
