@@ -35,8 +35,9 @@ type Attribute struct {
 	// ("gold"); URL lets a path be a URL instead (a git remote).
 	Literals []string
 	URL      bool
-	// Dir says a path names a folder rather than a file.
-	Dir bool
+	// Dir says a path names a folder rather than a file; Either that it
+	// may name both.
+	Dir, Either bool
 	// Block holds the arguments of a nested block (KindBlock).
 	Block []*Attribute
 	// checks are further checks of the value (a range).
@@ -92,6 +93,9 @@ func (a *Attribute) TypeName() string {
 	case KindSize:
 		return "size"
 	case KindPath:
+		if a.Either {
+			return "path"
+		}
 		if a.Dir {
 			return "path (folder)"
 		}
@@ -269,7 +273,7 @@ func (a *Attribute) checkPath(p, dir string) error {
 		return fmt.Errorf("%q: %w", p, err)
 	case a.Dir && !st.IsDir():
 		return fmt.Errorf("%q is a file, not a folder", p)
-	case !a.Dir && st.IsDir() && !a.URL:
+	case !a.Dir && !a.Either && st.IsDir():
 		return fmt.Errorf("%q is a folder, not a file", p)
 	}
 	return nil
@@ -303,8 +307,12 @@ func enum(allowed []string, v cty.Value) error {
 
 // The builders below keep the table in blocks.go one line per argument.
 
-func str(name, desc string) *Attribute { return &Attribute{Name: name, Kind: KindString, Description: desc} }
-func num(name, desc string) *Attribute { return &Attribute{Name: name, Kind: KindNumber, Description: desc} }
+func str(name, desc string) *Attribute {
+	return &Attribute{Name: name, Kind: KindString, Description: desc}
+}
+func num(name, desc string) *Attribute {
+	return &Attribute{Name: name, Kind: KindNumber, Description: desc}
+}
 func whole(name, desc string) *Attribute {
 	return &Attribute{Name: name, Kind: KindWhole, Description: desc}
 }
@@ -317,8 +325,12 @@ func strs(name, desc string) *Attribute {
 func dur(name, desc string) *Attribute {
 	return &Attribute{Name: name, Kind: KindDuration, Description: desc}
 }
-func size(name, desc string) *Attribute { return &Attribute{Name: name, Kind: KindSize, Description: desc} }
-func path(name, desc string) *Attribute { return &Attribute{Name: name, Kind: KindPath, Description: desc} }
+func size(name, desc string) *Attribute {
+	return &Attribute{Name: name, Kind: KindSize, Description: desc}
+}
+func path(name, desc string) *Attribute {
+	return &Attribute{Name: name, Kind: KindPath, Description: desc}
+}
 func ref(name, desc string, types ...string) *Attribute {
 	return &Attribute{Name: name, Kind: KindRef, Description: desc, Refs: types}
 }
@@ -339,6 +351,7 @@ func (a *Attribute) oneOf(values ...string) *Attribute { a.Enum = values; return
 func (a *Attribute) literals(s ...string) *Attribute   { a.Literals = s; return a }
 func (a *Attribute) url() *Attribute                   { a.URL = true; return a }
 func (a *Attribute) folder() *Attribute                { a.Dir = true; return a }
+func (a *Attribute) either() *Attribute                { a.Either = true; return a }
 func (a *Attribute) min(lo int64) *Attribute           { return a.with(wholeAtLeast(lo)) }
 func (a *Attribute) with(checks ...func(cty.Value) error) *Attribute {
 	a.checks = append(a.checks, checks...)

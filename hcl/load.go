@@ -436,6 +436,9 @@ func (l *loader) decodeBodies(ctx context.Context) {
 		if pb.core == nil {
 			continue
 		}
+		if pb.block != nil {
+			linkNested(pb.block)
+		}
 		if pb.core.configAttr != "" {
 			l.decodePluginConfig(ctx, pb, val)
 		}
@@ -472,7 +475,7 @@ func (l *loader) decodeNested(pb *pendingBody, nb *nestedBody, evalCtx *hcl.Eval
 		l.diags = append(l.diags, diags...)
 		if !diags.HasErrors() {
 			out.Value = val
-			l.checkValues(nb.hb.Body, nb.np.core, nb.np.coreChecks, val)
+			l.checkValues(nb.hb.Body, nb.np.core, nb.np.coreAttrs, val)
 		}
 	}
 	if nb.spec != nil {
@@ -506,50 +509,80 @@ func (l *loader) config(val cty.Value, subject hcl.Range) sdk.Config {
 
 // check runs a core body's value checks, then, when the body decoded
 // without errors (a required argument may be missing) and every value
-// passed, its check of the whole.
+// passed, its check of the whole, and decodes the typed settings.
 func (l *loader) check(pb *pendingBody, val cty.Value, decodeErrors bool) {
 	if !val.IsKnown() || val.IsNull() || !val.Type().IsObjectType() {
 		return
 	}
-	if !l.checkValues(pb.body, pb.core.spec, pb.core.checks, val) || decodeErrors || pb.core.check == nil || !val.IsWhollyKnown() {
+	if !l.checkValues(pb.body, pb.core.spec, pb.core.attrs, val) || decodeErrors || !val.IsWhollyKnown() {
 		return
 	}
-	if err := pb.core.check(val); err != nil {
-		rng := pb.hb.DefRange
-		var ae *argError
-		if errors.As(err, &ae) {
-			if spec, ok := pb.core.spec[ae.attr]; ok {
-				rng = hcldec.SourceRange(pb.body, spec)
+	if pb.core.check != nil {
+		if err := pb.core.check(val); err != nil {
+			rng := pb.hb.DefRange
+			var ae *argError
+			if errors.As(err, &ae) {
+				if spec, ok := pb.core.spec[ae.attr]; ok {
+					rng = hcldec.SourceRange(pb.body, spec)
+				}
+				err = ae.err
 			}
-			err = ae.err
+			l.addError("Invalid block", fmt.Sprintf("Inappropriate %s block: %s.", pb.hb.Type, err), &rng)
+			return
 		}
-		l.addError("Invalid block", fmt.Sprintf("Inappropriate %s block: %s.", pb.hb.Type, err), &rng)
 	}
+	if pb.core.settings == nil || pb.block == nil {
+		return
+	}
+	settings := pb.core.settings()
+	if err := decodeSettings(pb.core.attrs, val, l.r.Dir, settings); err != nil {
+		// The checks passed, so the table and the settings type disagree.
+		l.addError("Internal error", fmt.Sprintf("The %s block cannot be decoded: %s.", pb.hb.Type, err), &pb.hb.DefRange)
+		return
+	}
+	pb.block.Settings = settings
 }
 
-// checkValues runs value checks on the arguments of body that spec
-// decoded into val, and reports whether all passed.
-func (l *loader) checkValues(body hcl.Body, spec hcldec.ObjectSpec, checks map[string]func(cty.Value) error, val cty.Value) bool {
+// checkValues runs the table's checks on the arguments of body that spec
+// decoded into val, nested blocks' arguments too, and reports whether all
+// passed.
+func (l *loader) checkValues(body hcl.Body, spec hcldec.ObjectSpec, attrs []*Attribute, val cty.Value) bool {
 	if !val.IsKnown() || val.IsNull() || !val.Type().IsObjectType() {
 		return true
 	}
 	ok := true
-	for _, name := range sortedKeys(checks) {
-		if !val.Type().HasAttribute(name) {
+	for _, a := range attrs {
+		if !val.Type().HasAttribute(a.Name) {
 			continue
 		}
-		v := val.GetAttr(name)
+		v := val.GetAttr(a.Name)
 		if !v.IsWhollyKnown() || v.IsNull() {
 			continue
 		}
-		if err := checks[name](v); err != nil {
+		var err error
+		if a.Kind == KindBlock {
+			for _, na := range a.Block {
+				nv := v.GetAttr(na.Name)
+				if !nv.IsWhollyKnown() || nv.IsNull() {
+					continue
+				}
+				if e := na.check(nv, l.r.Dir); e != nil {
+					err = &nestedAttrError{na.Name, e}
+					break
+				}
+			}
+		}
+		if err == nil {
+			err = a.check(v, l.r.Dir)
+		}
+		if err != nil {
 			ok = false
-			rng := hcldec.SourceRange(body, spec[name])
-			what := fmt.Sprintf("argument %q", name)
+			rng := hcldec.SourceRange(body, spec[a.Name])
+			what := fmt.Sprintf("argument %q", a.Name)
 			var ne *nestedAttrError
 			if errors.As(err, &ne) {
-				what = fmt.Sprintf("argument %q of the %s block", ne.attr, name)
-				if r := nestedAttrRange(body, name, ne.attr); r != nil {
+				what = fmt.Sprintf("argument %q of the %s block", ne.attr, a.Name)
+				if r := nestedAttrRange(body, a.Name, ne.attr); r != nil {
 					rng = *r
 				}
 				err = ne.err
@@ -725,4 +758,27 @@ func stringAttr(val cty.Value, name string) string {
 		return ""
 	}
 	return v.AsString()
+}
+
+// linkNested gives a block's typed settings its nested plugin blocks.
+func linkNested(b *Block) {
+	switch st := b.Settings.(type) {
+	case *TTS:
+		st.Verifier = b.Nested["verifier"]
+		if st.Verifier != nil {
+			st.VerifierModel = refAddress(objectAttr(st.Verifier.Value, "model"))
+		}
+	case *SFT:
+		st.Masker, st.Curriculum = b.Nested["masker"], b.Nested["curriculum"]
+	case *Synthetic:
+		st.Injectors = b.NestedAll("injector")
+	}
+}
+
+// objectAttr returns attribute name of an object value, or cty.NilVal.
+func objectAttr(v cty.Value, name string) cty.Value {
+	if v == cty.NilVal || !v.IsKnown() || v.IsNull() || !v.Type().IsObjectType() || !v.Type().HasAttribute(name) {
+		return cty.NilVal
+	}
+	return v.GetAttr(name)
 }
