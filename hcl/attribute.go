@@ -93,23 +93,33 @@ func (a *Attribute) TypeName() string {
 	case KindSize:
 		return "size"
 	case KindPath:
-		if a.Either {
-			return "path"
+		t := "path"
+		if a.Dir && !a.Either {
+			t = "path (folder)"
 		}
-		if a.Dir {
-			return "path (folder)"
-		}
-		return "path"
+		return t + a.literalTypes()
 	case KindRef:
 		return refs()
 	case KindPathOrRef:
-		return refs() + " | path"
+		return refs() + " | path" + a.literalTypes()
 	case KindObject:
 		return "object"
 	case KindBlock:
 		return "block"
 	}
 	return "?"
+}
+
+// literalTypes lists the literals a path accepts, for TypeName.
+func (a *Attribute) literalTypes() string {
+	var b strings.Builder
+	for _, l := range a.Literals {
+		fmt.Fprintf(&b, " | %q", l)
+	}
+	if a.URL {
+		b.WriteString(" | URL")
+	}
+	return b.String()
 }
 
 // DefaultString is how docs show the default, "" when there is none.

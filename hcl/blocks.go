@@ -108,8 +108,8 @@ func attemptAttrs() []*Attribute {
 // blockSchemas is the table of top-level block types.
 var blockSchemas = map[string]*blockSchema{
 	"swelego": {singleton: true, doc: "Run settings: the run's name and its folder.", body: &coreBody{attrs: []*Attribute{
-		str("name", "The run's name."),
-		str("workdir", "The run folder, relative to the recipe's folder.").defText("runs/NAME beside the recipe"),
+		str("name", "The run's name.").defText("the recipe folder's name"),
+		str("workdir", "The run folder, relative to the recipe's folder; --workdir overrides it.").defText("runs/NAME in the recipe's folder"),
 	}}},
 	"variable": {labels: []string{"name"}, doc: "An input variable, set by -var, -var-file or SWELEGO_VAR_NAME (type, default, description, sensitive, validation)."},
 	"locals":   {doc: "Local values: named expressions other expressions refer to as local.NAME."},
@@ -154,7 +154,7 @@ var blockSchemas = map[string]*blockSchema{
 			whole("max_tokens", "Completion tokens per request; 0: the endpoint's limit.").def(0).min(0),
 			dur("timeout", "Time one request may take.").defText("the client's"),
 			str("format", "How tool calls travel: the endpoint's native tool calls, or text in OpenHands' or Qwen's function-call format.").oneOf("native", "openhands", "qwen").def("native"),
-			whole("max_retries", "Retries of a failed request; 0: the client's default.").def(0).min(0),
+			whole("max_retries", "Retries of a failed request (429, 5xx, connection error, timeout); 0: 4; negative: none.").def(0),
 			num("error_rate", "Oracle only: the share of turns with a deliberate mistake.").def(0.0).with(fraction),
 			whole("seed", "Oracle only: the seed of its mistakes.").def(0),
 			pathOrRef("checkpoint", "Local only: the model to serve, an sft stage's published model or a Hugging Face model folder.", "sft").folder(),
@@ -275,7 +275,7 @@ var coreSources = map[string]*coreBody{
 				str("per", "Which bugs combine: of one file, or of one package (the file's folder).").oneOf("file", "package").def("file"),
 				whole("min_bugs", "Bugs per combined task at least.").def(2).min(2),
 				whole("max_bugs", "Bugs per combined task at most.").defText("min_bugs").min(2),
-				whole("max_tasks", "Combined tasks kept at most; 0: 5.").def(0).min(0),
+				whole("max_tasks", "Combined tasks kept at most; 0 counts as 5.").def(5).min(0),
 			).with(combineSettings),
 		},
 		nested: map[string]nestedPlugin{"injector": {kind: sdk.KindBugInjector, required: true, multiple: true,

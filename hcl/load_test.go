@@ -628,7 +628,7 @@ func TestSeveralInjectors(t *testing.T) {
 		t.Errorf("Nested[injector] is not the first injector block")
 	}
 	syn := b.Settings.(*Synthetic)
-	if want := (&Combine{Per: "package", MinBugs: 2, MaxBugs: 3}); syn.Combine == nil || *syn.Combine != *want {
+	if want := (&Combine{Per: "package", MinBugs: 2, MaxBugs: 3, MaxTasks: 5}); syn.Combine == nil || *syn.Combine != *want {
 		t.Errorf("combine = %+v, want %+v", syn.Combine, want)
 	}
 	if len(syn.Injectors) != 2 || syn.Injectors[0] != all[0] || syn.Injectors[1] != all[1] {

@@ -93,9 +93,9 @@ func TestReadCombine(t *testing.T) {
 		want combineSettings
 	}{
 		{"absent", nil, false, combineSettings{}},
-		{"defaults", &hcl.Combine{Per: "file", MinBugs: 2}, true, combineSettings{per: "file", minBugs: 2, maxBugs: 2, maxTasks: 5, attempts: 20}},
+		{"defaults", &hcl.Combine{Per: "file", MinBugs: 2, MaxTasks: 5}, true, combineSettings{per: "file", minBugs: 2, maxBugs: 2, maxTasks: 5, attempts: 20}},
 		{"package, up to 3", &hcl.Combine{Per: "package", MinBugs: 2, MaxBugs: 3, MaxTasks: 2}, true, combineSettings{per: "package", minBugs: 2, maxBugs: 3, maxTasks: 2, attempts: 8}},
-		{"more bugs", &hcl.Combine{Per: "file", MinBugs: 3}, true, combineSettings{per: "file", minBugs: 3, maxBugs: 3, maxTasks: 5, attempts: 20}},
+		{"more bugs", &hcl.Combine{Per: "file", MinBugs: 3, MaxTasks: 0}, true, combineSettings{per: "file", minBugs: 3, maxBugs: 3, maxTasks: 5, attempts: 20}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
