@@ -545,53 +545,86 @@ func (l *loader) check(pb *pendingBody, val cty.Value, decodeErrors bool) {
 
 // checkValues runs the table's checks on the arguments of body that spec
 // decoded into val, nested blocks' arguments too, and reports whether all
-// passed.
+// passed. Its diagnostics come in source order.
 func (l *loader) checkValues(body hcl.Body, spec hcldec.ObjectSpec, attrs []*Attribute, val cty.Value) bool {
 	if !val.IsKnown() || val.IsNull() || !val.Type().IsObjectType() {
 		return true
 	}
-	ok := true
+	var found hcl.Diagnostics
 	for _, a := range attrs {
 		if !val.Type().HasAttribute(a.Name) {
 			continue
 		}
 		v := val.GetAttr(a.Name)
-		if !v.IsWhollyKnown() || v.IsNull() {
-			continue
-		}
 		var err error
-		if a.Kind == KindBlock {
-			for _, na := range a.Block {
-				nv := v.GetAttr(na.Name)
-				if !nv.IsWhollyKnown() || nv.IsNull() {
-					continue
-				}
-				if e := na.check(nv, l.r.Dir); e != nil {
-					err = &nestedAttrError{na.Name, e}
-					break
-				}
-			}
+		switch {
+		case !v.IsWhollyKnown():
+			continue
+		case v.IsNull() && a.Required && a.Kind != KindBlock && hasAttribute(body, a.Name):
+			// hcldec accepts `name = null` for a required argument.
+			err = fmt.Errorf("the argument is required, so it cannot be null")
+		case v.IsNull():
+			continue
+		case a.Kind == KindBlock:
+			err = checkNested(a, v, l.r.Dir)
 		}
 		if err == nil {
 			err = a.check(v, l.r.Dir)
 		}
-		if err != nil {
-			ok = false
-			rng := hcldec.SourceRange(body, spec[a.Name])
-			what := fmt.Sprintf("argument %q", a.Name)
-			var ne *nestedAttrError
-			if errors.As(err, &ne) {
-				what = fmt.Sprintf("argument %q of the %s block", ne.attr, a.Name)
-				if r := nestedAttrRange(body, a.Name, ne.attr); r != nil {
-					rng = *r
-				}
-				err = ne.err
+		if err == nil {
+			continue
+		}
+		rng := hcldec.SourceRange(body, spec[a.Name])
+		what := fmt.Sprintf("argument %q", a.Name)
+		var ne *nestedAttrError
+		if errors.As(err, &ne) {
+			what = fmt.Sprintf("argument %q of the %s block", ne.attr, a.Name)
+			if r := nestedAttrRange(body, a.Name, ne.attr); r != nil {
+				rng = *r
 			}
-			l.addError("Invalid value",
-				fmt.Sprintf("Inappropriate value for %s: %s.", what, err), &rng)
+			err = ne.err
+		}
+		found = append(found, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid value",
+			Detail: sentence(fmt.Sprintf("Inappropriate value for %s: %s", what, err)), Subject: &rng})
+	}
+	sort.SliceStable(found, func(i, j int) bool { return found[i].Subject.Start.Byte < found[j].Subject.Start.Byte })
+	l.diags = append(l.diags, found...)
+	return len(found) == 0
+}
+
+// checkNested checks the arguments of a nested block (an sft's model, a
+// synthetic source's combine) and returns the first complaint as a
+// *nestedAttrError.
+func checkNested(a *Attribute, v cty.Value, dir string) error {
+	for _, na := range a.Block {
+		nv := v.GetAttr(na.Name)
+		if !nv.IsWhollyKnown() {
+			continue
+		}
+		if nv.IsNull() {
+			continue
+		}
+		if err := na.check(nv, dir); err != nil {
+			return &nestedAttrError{na.Name, err}
 		}
 	}
-	return ok
+	return nil
+}
+
+// hasAttribute reports whether body sets the argument name (perhaps to
+// null).
+func hasAttribute(body hcl.Body, name string) bool {
+	content, _, _ := body.PartialContent(&hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: name}}})
+	return content != nil && content.Attributes[name] != nil
+}
+
+// sentence ends s with a full stop unless it ends with one or a question
+// mark.
+func sentence(s string) string {
+	if strings.HasSuffix(s, ".") || strings.HasSuffix(s, "?") {
+		return s
+	}
+	return s + "."
 }
 
 // argError is a block check's complaint about one of the block's
