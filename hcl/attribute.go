@@ -215,7 +215,7 @@ func (a *Attribute) check(v cty.Value, dir string) error {
 			}
 		}
 	case KindWhole:
-		if err := wholeAtLeast(-1 << 62)(v); err != nil {
+		if err := wholeNumber(v); err != nil {
 			return err
 		}
 	case KindDuration:

@@ -389,14 +389,21 @@ func atLeast(lo float64) func(cty.Value) error {
 	}
 }
 
+// wholeNumber accepts a whole number that fits an int64.
+func wholeNumber(v cty.Value) error {
+	if _, acc := v.AsBigFloat().Int64(); acc != big.Exact {
+		return fmt.Errorf("%s is not a whole number", v.AsBigFloat().String())
+	}
+	return nil
+}
+
 // wholeAtLeast accepts a whole number >= lo.
 func wholeAtLeast(lo int64) func(cty.Value) error {
 	return func(v cty.Value) error {
-		i, acc := v.AsBigFloat().Int64()
-		if acc != big.Exact {
-			return fmt.Errorf("%s is not a whole number", v.AsBigFloat().String())
+		if err := wholeNumber(v); err != nil {
+			return err
 		}
-		if i < lo {
+		if i, _ := v.AsBigFloat().Int64(); i < lo {
 			return fmt.Errorf("%d is less than %d", i, lo)
 		}
 		return nil
