@@ -13,9 +13,11 @@ import (
 )
 
 // This file is the grammar of the recipe language: every top-level block
-// type, its labels, whether it is a stage, and its body — either an hcldec
-// spec written here or "defined by the plugin one label names". Extend the
-// language here.
+// type, its labels, whether it is a stage, and its body — either a table
+// of arguments written here or "defined by the plugin one label names".
+// The same table decodes the recipe, checks it at validate, fills the
+// typed settings stages receive (settings.go) and writes the reference
+// (`swelego stages describe`, docs/recipes.md). Extend the language here.
 
 // blockSchema describes one top-level block type.
 type blockSchema struct {
@@ -23,6 +25,7 @@ type blockSchema struct {
 	singleton bool     // at most one block of the type
 	stage     bool     // a pipeline stage, ordered in Recipe.Stages
 	ref       bool     // expressions may refer to it by address
+	doc       string   // what the block is for, for the reference
 	// body is a body defined in Go; nil for plugin-defined bodies and for
 	// variable and locals blocks, which Load decodes by hand.
 	body *coreBody
@@ -41,20 +44,24 @@ type pluginDefined struct {
 
 // coreBody is a block body defined in Go.
 type coreBody struct {
+	doc   string // what the body is for, when it differs from its block's (a core source type)
+	attrs []*Attribute
+	// spec is attrs as an hcldec spec, made by init.
 	spec hcldec.ObjectSpec
+	// settings makes the typed value the body decodes into (settings.go);
+	// nil for blocks the loader reads itself (swelego, plugin).
+	settings func() any
 	// nested are nested blocks TYPE "PLUGIN" { … } whose body the plugin
 	// named by the label defines; they are not part of spec.
 	nested map[string]nestedPlugin
-	// checks validate argument values after decoding; an error becomes a
-	// diagnostic at the argument.
-	checks map[string]func(cty.Value) error
 	// pluginAttr names the argument that names the plugin serving the block
 	// and configAttr the argument holding that plugin's configuration,
 	// checked against its schema of kind configKind (toolset).
 	pluginAttr, configAttr string
 	configKind             sdk.Kind
-	// check validates the body as a whole, after checks; an *argError
-	// names the argument it is about, any other error is about the block.
+	// check validates the body as a whole, after the arguments' checks; an
+	// *argError names the argument it is about, any other error is about
+	// the block.
 	check func(cty.Value) error
 }
 
@@ -62,273 +69,240 @@ type coreBody struct {
 // one block of the type is allowed unless multiple is set.
 type nestedPlugin struct {
 	kind     sdk.Kind
+	doc      string
 	required bool
 	// multiple allows several blocks of the type (a synthetic source's
 	// injectors); Block.NestedAll lists them in file order.
 	multiple bool
-	// core are arguments of the nested block that the core reads and the
-	// plugin never sees (a verifier's model); PluginBody.Value holds them.
-	core hcldec.ObjectSpec
-	// coreChecks validate core argument values, as coreBody.checks.
-	coreChecks map[string]func(cty.Value) error
+	// coreAttrs are arguments of the nested block that the core reads and
+	// the plugin never sees (a verifier's model); PluginBody.Value holds
+	// them. core is their spec, made by init.
+	coreAttrs []*Attribute
+	core      hcldec.ObjectSpec
+}
+
+// Defaults shared by the table and the stages' documentation.
+const (
+	// DefaultMaxTurns is an agent's turn limit when a rollout or tts block
+	// sets none.
+	DefaultMaxTurns = 100
+	// DefaultMaxBatch is the number of requests a local model decodes
+	// together when its block sets none.
+	DefaultMaxBatch = 16
+)
+
+// Arguments shared by the rollout and tts blocks: how one agent attempt is
+// played.
+func attemptAttrs() []*Attribute {
+	return []*Attribute{
+		ref("toolset", "The tools the agent calls.", "toolset").defText("the swetools plugin's"),
+		whole("max_turns", "The assistant turns of one attempt at most.").def(DefaultMaxTurns).min(1),
+		whole("token_budget", "Prompt plus completion tokens one attempt may use; 0: no limit.").def(0).min(0),
+		dur("time_limit", "Wall-clock time one attempt may take.").defText("no limit"),
+		str("system_prompt", "The system prompt, a Go template over the task; empty: the built-in one."),
+		str("task_prompt", "The first user message, a Go template over the task; empty: the built-in one."),
+		whole("workers", "Attempts played at the same time.").def(1).min(1),
+	}
 }
 
 // blockSchemas is the table of top-level block types.
 var blockSchemas = map[string]*blockSchema{
-	"swelego": {singleton: true, body: &coreBody{spec: hcldec.ObjectSpec{
-		"name":    optional("name", cty.String),
-		"workdir": optional("workdir", cty.String),
+	"swelego": {singleton: true, doc: "Run settings: the run's name and its folder.", body: &coreBody{attrs: []*Attribute{
+		str("name", "The run's name.").defText("the recipe folder's name"),
+		str("workdir", "The run folder, relative to the recipe's folder; --workdir overrides it.").defText("runs/NAME in the recipe's folder"),
 	}}},
-	"variable": {labels: []string{"name"}},
-	"locals":   {},
-	"plugin": {labels: []string{"name"}, ref: true, body: &coreBody{
-		spec: hcldec.ObjectSpec{
-			"source":  optional("source", cty.String),
-			"version": optional("version", cty.String),
+	"variable": {labels: []string{"name"}, doc: "An input variable, set by -var, -var-file or SWELEGO_VAR_NAME (type, default, description, sensitive, validation)."},
+	"locals":   {doc: "Local values: named expressions other expressions refer to as local.NAME."},
+	"plugin": {labels: []string{"name"}, ref: true, doc: "Where a plugin comes from and which versions are accepted; the lock file pins its SHA-256.", body: &coreBody{attrs: []*Attribute{
+		str("source", "Where the plugin binary comes from.").defText("swelego-plugin-NAME on the plugin path"),
+		str("version", "A version constraint such as \">= 0.1.0\".").with(versionConstraint),
+	}}},
+	"environment": {labels: []string{"name"}, ref: true, doc: "The environment a repository's tests run in: a Debian base image with a language's packages, and the repository's history.", body: &coreBody{
+		settings: func() any { return &Environment{} },
+		attrs: []*Attribute{
+			str("base", "The Debian release of the base image.").defText("the default release"),
+			strs("packages", "Extra Debian packages of the image."),
+			strs("setup", "Shell commands run once when the image is built."),
+			str("test_cmd", "The command that runs the repository's tests.").defText("the language's"),
+			str("language", "The language of the repository, served by a language plugin."),
+			str("repo", "The repository (\"owner/name\") the environment serves."),
+			path("git", "Where the repository's history comes from: a git bundle, a folder or a URL (relative paths against the recipe's folder).").url().either(),
+			str("parser", "The log parser of the test output.").defText("the language's"),
 		},
-		checks: map[string]func(cty.Value) error{"version": versionConstraint},
 	}},
-	"environment": {labels: []string{"name"}, ref: true, body: &coreBody{spec: hcldec.ObjectSpec{
-		"base":     optional("base", cty.String),
-		"packages": optional("packages", cty.List(cty.String)),
-		"setup":    optional("setup", cty.List(cty.String)),
-		"test_cmd": optional("test_cmd", cty.String),
-		"language": optional("language", cty.String),
-		// repo is the repository ("owner/name") the environment serves; git
-		// is where its history comes from (a bundle, a folder or a URL;
-		// relative paths against the recipe's folder).
-		"repo":   optional("repo", cty.String),
-		"git":    optional("git", cty.String),
-		"parser": optional("parser", cty.String),
-	}}},
-	"sandbox": {singleton: true, ref: true, body: &coreBody{
-		spec: hcldec.ObjectSpec{
-			"backend": optional("backend", cty.String),
-			"memory":  optional("memory", cty.String),
-			"cpus":    optional("cpus", cty.Number),
-			"pids":    optional("pids", cty.Number),
-			"timeout": optional("timeout", cty.String),
-		},
-		checks: map[string]func(cty.Value) error{
-			"backend": oneOf("auto", "docker", "bwrap"),
-			"timeout": duration,
+	"sandbox": {singleton: true, ref: true, doc: "The sandbox backend and the limits of every sandbox of the run.", body: &coreBody{
+		settings: func() any { return &Sandbox{} },
+		attrs: []*Attribute{
+			str("backend", "auto: docker when an engine answers, else bwrap.").oneOf("auto", "docker", "bwrap").def("auto"),
+			size("memory", "Memory limit of a sandbox, such as \"512m\" or \"2g\".").defText("no limit"),
+			num("cpus", "CPUs a sandbox may use.").defText("no limit").with(positive),
+			whole("pids", "Processes a sandbox may run; 0: no limit.").def(0).min(0),
+			dur("timeout", "Wall-clock limit of one test run.").defText("the harness's"),
 		},
 	}},
 	"source": {labels: []string{"type", "name"}, stage: true, ref: true,
+		doc:    "A task source stage: the task-source plugin named TYPE defines the body (swebench: a SWE-bench file), except for the core types below.",
 		plugin: &pluginDefined{label: 0, kind: sdk.KindTaskSource, core: coreSources}},
-	"model": {labels: []string{"name"}, ref: true, body: &coreBody{
-		spec: hcldec.ObjectSpec{
-			"provider":    required("provider", cty.String),
-			"base_url":    optional("base_url", cty.String),
-			"name":        optional("name", cty.String),
-			"api_key_env": optional("api_key_env", cty.String),
-			"temperature": optional("temperature", cty.Number),
-			"max_tokens":  optional("max_tokens", cty.Number),
-			"timeout":     optional("timeout", cty.String),
-			// format: how tool calls travel — the endpoint's native tool
-			// calls, or text in OpenHands' or Qwen's function-call format.
-			"format":      optional("format", cty.String),
-			"max_retries": optional("max_retries", cty.Number),
-			// error_rate and seed configure the oracle test teacher.
-			"error_rate": optional("error_rate", cty.Number),
-			"seed":       optional("seed", cty.Number),
-			// checkpoint (provider local): the model swelego serves itself
-			// for the run, an sft stage's published model (sft.NAME) or a
-			// model folder; max_batch: requests it decodes together.
-			"checkpoint": optional("checkpoint", cty.DynamicPseudoType),
-			"max_batch":  optional("max_batch", cty.Number),
-		},
-		checks: map[string]func(cty.Value) error{
-			"provider":   oneOf("openai", "oracle", "local"),
-			"checkpoint": refTo(true, "sft"),
-			"max_batch":  wholeAtLeast(1),
-			"timeout":    duration,
-			"format":     oneOf("native", "openhands", "qwen"),
-			"error_rate": fraction,
+	"model": {labels: []string{"name"}, ref: true, doc: "A model: an OpenAI-compatible endpoint, a checkpoint swelego serves itself, or the oracle test teacher.", body: &coreBody{
+		settings: func() any { return &Model{} },
+		attrs: []*Attribute{
+			str("provider", "openai: an OpenAI-compatible endpoint; local: a checkpoint swelego serves; oracle: the TEST TEACHER that replays each task's known fix.").oneOf("openai", "oracle", "local").required(),
+			str("base_url", "The endpoint's base URL.").defText("https://api.openai.com/v1"),
+			str("name", "The model's name at the endpoint, and in trajectories.").defText("the block's address"),
+			str("api_key_env", "The environment variable holding the API key."),
+			num("temperature", "Sampling temperature.").defText("the endpoint's").with(atLeast(0)),
+			whole("max_tokens", "Completion tokens per request; 0: the endpoint's limit.").def(0).min(0),
+			dur("timeout", "Time one request may take.").defText("the client's"),
+			str("format", "How tool calls travel: the endpoint's native tool calls, or text in OpenHands' or Qwen's function-call format.").oneOf("native", "openhands", "qwen").def("native"),
+			whole("max_retries", "Retries of a failed request (429, 5xx, connection error, timeout); 0: 4; negative: none.").def(0),
+			num("error_rate", "Oracle only: the share of turns with a deliberate mistake.").def(0.0).with(fraction),
+			whole("seed", "Oracle only: the seed of its mistakes.").def(0),
+			pathOrRef("checkpoint", "Local only: the model to serve, an sft stage's published model or a Hugging Face model folder.", "sft").folder(),
+			whole("max_batch", "Local only: requests decoded together.").def(DefaultMaxBatch).min(1),
 		},
 		check: localModel,
 	}},
-	"toolset": {labels: []string{"name"}, ref: true, body: &coreBody{
-		spec: hcldec.ObjectSpec{
-			"plugin": required("plugin", cty.String),
-			"config": optional("config", cty.DynamicPseudoType),
+	"toolset": {labels: []string{"name"}, ref: true, doc: "The tools an agent calls, served by a tool-set plugin.", body: &coreBody{
+		settings: func() any { return &Toolset{} },
+		attrs: []*Attribute{
+			str("plugin", "The tool-set plugin.").required(),
+			object("config", "The plugin's configuration, checked against its schema."),
 		},
 		pluginAttr: "plugin", configAttr: "config", configKind: sdk.KindToolSet,
 	}},
-	"rollout": {labels: []string{"name"}, stage: true, ref: true, body: &coreBody{
-		spec: hcldec.ObjectSpec{
-			"tasks":     required("tasks", cty.DynamicPseudoType),
-			"model":     required("model", cty.DynamicPseudoType),
-			"toolset":   optional("toolset", cty.DynamicPseudoType),
-			"max_turns": optional("max_turns", cty.Number),
-			"workers":   optional("workers", cty.Number),
-			"attempts":  optional("attempts", cty.Number),
-			// token_budget caps prompt+completion tokens of one attempt,
-			// time_limit its wall-clock time.
-			"token_budget":  optional("token_budget", cty.Number),
-			"time_limit":    optional("time_limit", cty.String),
-			"system_prompt": optional("system_prompt", cty.String),
-			"task_prompt":   optional("task_prompt", cty.String),
-		},
-		checks: map[string]func(cty.Value) error{
-			"tasks":      refTo(false, "source"),
-			"model":      refTo(false, "model"),
-			"toolset":    refTo(false, "toolset"),
-			"time_limit": duration,
-		},
+	"rollout": {labels: []string{"name"}, stage: true, ref: true, doc: "Agent rollouts: attempts of a model with a tool set on every task, each graded by the harness; writes trajectories and predictions.", body: &coreBody{
+		settings: func() any { return &Rollout{} },
+		attrs: append([]*Attribute{
+			ref("tasks", "The tasks to attempt.", "source").required(),
+			ref("model", "The model that plays the agent.", "model").required(),
+			whole("attempts", "Attempts per task.").def(1).min(1),
+		}, attemptAttrs()...),
 	}},
 	// sft: refined supervised fine-tuning on trajectories (DESIGN §8).
-	"sft": {labels: []string{"name"}, stage: true, ref: true, body: &coreBody{
-		spec: hcldec.ObjectSpec{
-			// trajectories: a rollout stage, or a file of trajectories
-			// (swelego's, or ShareGPT / OpenHands records as
-			// `trajectories export` writes and SWE-Lego publishes).
-			"trajectories": required("trajectories", cty.DynamicPseudoType),
-			"include":      optional("include", cty.List(cty.String)),
-			// toolset: whose tool descriptions the template shows
-			// (default the swetools plugin's).
-			"toolset":   optional("toolset", cty.DynamicPseudoType),
-			"tokenizer": required("tokenizer", cty.String),
-			"template":  optional("template", cty.String),
-			"model": &hcldec.BlockSpec{TypeName: "model", Required: true, Nested: hcldec.ObjectSpec{
-				"config":     optional("config", cty.String),
-				"checkpoint": optional("checkpoint", cty.String),
-				"init_std":   optional("init_std", cty.Number),
-			}},
-			"backend":          optional("backend", cty.String),
-			"epochs":           optional("epochs", cty.Number),
-			"global_batch":     optional("global_batch", cty.Number),
-			"micro_batch":      optional("micro_batch", cty.Number),
-			"lr":               optional("lr", cty.Number),
-			"min_lr_ratio":     optional("min_lr_ratio", cty.Number),
-			"weight_decay":     optional("weight_decay", cty.Number),
-			"warmup_ratio":     optional("warmup_ratio", cty.Number),
-			"max_grad_norm":    optional("max_grad_norm", cty.Number),
-			"max_seq_len":      optional("max_seq_len", cty.Number),
-			"overflow":         optional("overflow", cty.String),
-			"packing":          optional("packing", cty.Bool),
-			"seed":             optional("seed", cty.Number),
-			"save_every":       optional("save_every", cty.Number),
-			"keep_checkpoints": optional("keep_checkpoints", cty.Number),
-			"dtype":            optional("dtype", cty.String),
+	"sft": {labels: []string{"name"}, stage: true, ref: true, doc: "Refined supervised fine-tuning on trajectories: masking, curriculum, chat template, training; publishes the model in Hugging Face's layout.", body: &coreBody{
+		settings: func() any { return &SFT{} },
+		attrs: []*Attribute{
+			pathOrRef("trajectories", "A rollout stage, or a file of trajectories (swelego's, or ShareGPT / OpenHands records).", "rollout").required(),
+			strs("include", "The trajectory statuses trained on.").oneOf(sdk.StatusResolved, sdk.StatusSemiResolved, sdk.StatusUnresolved).def([]string{sdk.StatusResolved, sdk.StatusSemiResolved}),
+			ref("toolset", "Whose tool descriptions the template shows.", "toolset").defText("the swetools plugin's"),
+			path("tokenizer", "A tokenizer folder (relative to the recipe), or a built-in encoding.").folder().literals("cl100k_base", "o200k_base").required(),
+			str("template", "The chat template.").oneOf("qwen3", "openhands").def("qwen3"),
+			block("model", "The model trained: exactly one of config and checkpoint.",
+				path("config", "A Hugging Face config.json; the weights start at random."),
+				path("checkpoint", "A Hugging Face model folder to start from.").folder(),
+				num("init_std", "Standard deviation of the random weights.").def(0.02).with(positive),
+			).with(sftModel).required(),
+			str("backend", "The training backend.").oneOf("cpu", "cuda").def("cpu"),
+			num("epochs", "Passes over the data.").def(4.0).with(positive),
+			whole("global_batch", "Sequences per optimiser step.").def(64).min(1),
+			whole("micro_batch", "Sequences per forward pass.").def(1).min(1),
+			num("lr", "Peak learning rate.").def(1e-4).with(positive),
+			num("min_lr_ratio", "The cosine schedule's floor, as a share of lr.").def(0.0).with(fraction),
+			num("weight_decay", "AdamW's decoupled weight decay.").def(0.01).with(atLeast(0)),
+			num("warmup_ratio", "Share of the steps spent warming up.").def(0.1).with(fraction),
+			num("max_grad_norm", "Gradient-norm clipping; 0: none.").def(1.0).with(atLeast(0)),
+			whole("max_seq_len", "Tokens per sequence at most.").def(32768).min(2),
+			str("overflow", "What happens to a longer trajectory.").oneOf("truncate", "drop").def("truncate"),
+			boolean("packing", "Pack several trajectories into one sequence.").def(false),
+			whole("seed", "Seed of the data order and the initial weights.").def(42).min(0),
+			whole("save_every", "Steps between checkpoints; 0: only the last.").def(0).min(0),
+			whole("keep_checkpoints", "Checkpoints kept; 0: all.").def(0).min(0),
+			str("dtype", "The published weights' type.").oneOf("float32", "bfloat16").def("float32"),
 		},
 		nested: map[string]nestedPlugin{
-			"masker":     {kind: sdk.KindLossMasker},
-			"curriculum": {kind: sdk.KindCurriculum},
-		},
-		checks: map[string]func(cty.Value) error{
-			"trajectories":     refTo(true, "rollout"),
-			"toolset":          refTo(false, "toolset"),
-			"include":          eachOneOf(sdk.StatusResolved, sdk.StatusSemiResolved, sdk.StatusUnresolved),
-			"template":         oneOf("qwen3", "openhands"),
-			"model":            sftModel,
-			"backend":          oneOf("cpu", "cuda"),
-			"epochs":           positive,
-			"global_batch":     wholeAtLeast(1),
-			"micro_batch":      wholeAtLeast(1),
-			"lr":               positive,
-			"min_lr_ratio":     fraction,
-			"weight_decay":     atLeast(0),
-			"warmup_ratio":     fraction,
-			"max_grad_norm":    atLeast(0),
-			"max_seq_len":      wholeAtLeast(2),
-			"overflow":         oneOf("truncate", "drop"),
-			"seed":             wholeAtLeast(0),
-			"save_every":       wholeAtLeast(0),
-			"keep_checkpoints": wholeAtLeast(0),
-			"dtype":            oneOf("float32", "bfloat16"),
+			"masker":     {kind: sdk.KindLossMasker, doc: "The loss masker plugin and its configuration (default: errormask)."},
+			"curriculum": {kind: sdk.KindCurriculum, doc: "The curriculum plugin and its configuration (default: curriculum)."},
 		},
 	}},
 	// tts: test-time scaling (DESIGN §9). Either k rollouts per task of a
 	// model (model, toolset and the rollout settings) or, for offline
 	// reranking, candidates: a predictions file with several records per
 	// task, or a rollout stage.
-	"tts": {labels: []string{"name"}, stage: true, ref: true, body: &coreBody{
-		spec: hcldec.ObjectSpec{
-			"tasks":         required("tasks", cty.DynamicPseudoType),
-			"candidates":    optional("candidates", cty.DynamicPseudoType),
-			"model":         optional("model", cty.DynamicPseudoType),
-			"toolset":       optional("toolset", cty.DynamicPseudoType),
-			"k":             optional("k", cty.Number),
-			"max_turns":     optional("max_turns", cty.Number),
-			"token_budget":  optional("token_budget", cty.Number),
-			"time_limit":    optional("time_limit", cty.String),
-			"system_prompt": optional("system_prompt", cty.String),
-			"task_prompt":   optional("task_prompt", cty.String),
-			"workers":       optional("workers", cty.Number),
-			"output":        optional("output", cty.String),
-		},
+	"tts": {labels: []string{"name"}, stage: true, ref: true, doc: "Test-time scaling: k rollouts per task of a model (or candidates to rerank), scored by a verifier; the best per task is submitted.", body: &coreBody{
+		settings: func() any { return &TTS{} },
+		attrs: append([]*Attribute{
+			ref("tasks", "The tasks.", "source").required(),
+			pathOrRef("candidates", "Rerank instead of rolling out: a predictions file with several records per task, or a rollout stage.", "rollout"),
+			ref("model", "The policy rolled out k times per task.", "model"),
+			whole("k", "Rollouts per task; when reranking, the candidates per task considered.").defText("1; when reranking, all").min(1),
+			str("output", "Not read: the stage writes predictions.jsonl in its folder."),
+		}, attemptAttrs()...),
 		nested: map[string]nestedPlugin{"verifier": {
 			kind: sdk.KindVerifier, required: true,
-			// model is lent to the verifier (a generative judge).
-			core:       hcldec.ObjectSpec{"model": optional("model", cty.DynamicPseudoType)},
-			coreChecks: map[string]func(cty.Value) error{"model": refTo(false, "model")},
+			doc: "The verifier plugin that scores each candidate, and its configuration.",
+			coreAttrs: []*Attribute{
+				ref("model", "The model lent to the verifier (a generative judge).", "model"),
+			},
 		}},
-		checks: map[string]func(cty.Value) error{
-			"tasks":      refTo(false, "source"),
-			"candidates": refTo(true, "rollout"),
-			"model":      refTo(false, "model"),
-			"toolset":    refTo(false, "toolset"),
-			"k":          wholeAtLeast(1),
-			"max_turns":  wholeAtLeast(1),
-			"workers":    wholeAtLeast(1),
-			"time_limit": duration,
-		},
 		check: ttsSource,
 	}},
-	"eval": {labels: []string{"name"}, stage: true, ref: true, body: &coreBody{
-		spec: hcldec.ObjectSpec{
-			"tasks":       required("tasks", cty.DynamicPseudoType),
-			"predictions": required("predictions", cty.DynamicPseudoType),
-			"backend":     optional("backend", cty.String),
-			"workers":     optional("workers", cty.Number),
-			// instance_ids: grade and report only these tasks.
-			"instance_ids": optional("instance_ids", cty.List(cty.String)),
-			// skipped_pass_to_pass: "fail" (default) or "maintained", as
-			// SWE-bench v5's test_maintained counts a skipped test.
-			"skipped_pass_to_pass": optional("skipped_pass_to_pass", cty.String),
-		},
-		checks: map[string]func(cty.Value) error{
-			"tasks":                refTo(false, "source"),
-			"predictions":          refTo(true, "tts", "rollout"),
-			"backend":              oneOf("auto", "docker", "bwrap"),
-			"skipped_pass_to_pass": oneOf("fail", "maintained"),
+	"eval": {labels: []string{"name"}, stage: true, ref: true, doc: "Grades predictions of the tasks with the harness, as SWE-bench does, and writes a report.", body: &coreBody{
+		settings: func() any { return &Eval{} },
+		attrs: []*Attribute{
+			ref("tasks", "The tasks graded.", "source").required(),
+			pathOrRef("predictions", "A tts or rollout stage, a predictions file, \"gold\" (each task's own fix) or \"empty\" (no change).", "tts", "rollout").literals(PredictGold, PredictEmpty).required(),
+			str("backend", "The sandbox backend.").oneOf("auto", "docker", "bwrap").defText("the sandbox block's"),
+			whole("workers", "Tasks graded at the same time.").def(1).min(1),
+			strs("instance_ids", "Grade and report only these tasks.").defText("all"),
+			str("skipped_pass_to_pass", "How a skipped PASS_TO_PASS test counts: fail, or maintained (as SWE-bench v5's test_maintained).").oneOf("fail", "maintained").def("fail"),
 		},
 	}},
 }
+
+// Literal predictions of an eval block.
+const (
+	PredictGold  = "gold"
+	PredictEmpty = "empty"
+)
 
 // coreSources are the source types whose body is defined in Go rather than
 // by a task-source plugin of that name.
 var coreSources = map[string]*coreBody{
 	// synthetic: a repository × a bug injector → validated tasks.
 	"synthetic": {
-		spec: hcldec.ObjectSpec{
-			"repo":           required("repo", cty.String),
-			"environment":    optional("environment", cty.DynamicPseudoType),
-			"commit":         optional("commit", cty.String),
-			"max_candidates": optional("max_candidates", cty.Number),
-			"workers":        optional("workers", cty.Number),
-			"reruns":         optional("reruns", cty.Number),
-			"timeout":        optional("timeout", cty.String),
-			// model is lent to LM injectors and writes problem statements.
-			"model": optional("model", cty.DynamicPseudoType),
-			// combine merges validated bugs of one file or package into
-			// harder tasks.
-			"combine": &hcldec.BlockSpec{TypeName: "combine", Nested: hcldec.ObjectSpec{
-				"per":       optional("per", cty.String),
-				"min_bugs":  optional("min_bugs", cty.Number),
-				"max_bugs":  optional("max_bugs", cty.Number),
-				"max_tasks": optional("max_tasks", cty.Number),
-			}},
+		doc:      "Synthetic tasks: bugs injected into a repository by injector plugins, kept when the tests show them (≥1 FAIL_TO_PASS and PASS_TO_PASS).",
+		settings: func() any { return &Synthetic{} },
+		attrs: []*Attribute{
+			str("repo", "The repository (\"owner/name\").").required(),
+			ref("environment", "The environment the candidates are validated in.", "environment").defText("the one serving repo"),
+			str("commit", "The commit bugs are injected at.").def("HEAD"),
+			whole("max_candidates", "Candidates kept per injector block; 0: all.").def(0).min(0),
+			whole("workers", "Candidates validated at the same time.").def(1).min(1),
+			whole("reruns", "Extra test runs that drop flaky tests.").def(2).min(0),
+			dur("timeout", "Wall-clock limit of one test run.").defText("the harness's"),
+			ref("model", "The model lent to LM injectors; it also writes problem statements.", "model"),
+			block("combine", "Merges validated bugs of one file or package into harder tasks.",
+				str("per", "Which bugs combine: of one file, or of one package (the file's folder).").oneOf("file", "package").def("file"),
+				whole("min_bugs", "Bugs per combined task at least.").def(2).min(2),
+				whole("max_bugs", "Bugs per combined task at most.").defText("min_bugs").min(2),
+				whole("max_tasks", "Combined tasks kept at most; 0 counts as 5.").def(5).min(0),
+			).with(combineSettings),
 		},
-		nested: map[string]nestedPlugin{"injector": {kind: sdk.KindBugInjector, required: true, multiple: true}},
-		checks: map[string]func(cty.Value) error{
-			"environment": refTo(false, "environment"),
-			"timeout":     duration,
-			"model":       refTo(false, "model"),
-			"combine":     combineSettings,
-		},
+		nested: map[string]nestedPlugin{"injector": {kind: sdk.KindBugInjector, required: true, multiple: true,
+			doc: "A bug injector plugin and its configuration; several blocks add up."}},
 	},
+}
+
+func init() {
+	for _, bs := range blockSchemas {
+		if bs.body != nil {
+			bs.body.init()
+		}
+	}
+	for _, b := range coreSources {
+		b.init()
+	}
+}
+
+// init makes the hcldec specs of a body's arguments.
+func (b *coreBody) init() {
+	b.spec = attrSpec(b.attrs)
+	for name, np := range b.nested {
+		if len(np.coreAttrs) > 0 {
+			np.core = attrSpec(np.coreAttrs)
+			b.nested[name] = np
+		}
+	}
 }
 
 // localModel checks a model block's provider-specific arguments: a local
@@ -366,64 +340,22 @@ func ttsSource(v cty.Value) error {
 	return nil
 }
 
-// combineSettings checks a synthetic source's combine block: per is "file"
-// or "package", 2 <= min_bugs <= max_bugs, max_tasks >= 0.
+// combineSettings checks a synthetic source's combine block as a whole:
+// max_bugs is not less than min_bugs (each argument's own checks are in
+// the table).
 func combineSettings(v cty.Value) error {
-	if per := v.GetAttr("per"); !per.IsNull() {
-		if err := oneOf("file", "package")(per); err != nil {
-			return &nestedAttrError{"per", err}
-		}
+	lo, hi := v.GetAttr("min_bugs"), v.GetAttr("max_bugs")
+	if hi.IsNull() || !hi.IsKnown() || !lo.IsKnown() {
+		return nil
 	}
-	num := func(name string, def int64) (int64, error) {
-		n := v.GetAttr(name)
-		if n.IsNull() {
-			return def, nil
-		}
-		i, acc := n.AsBigFloat().Int64()
-		if acc != big.Exact || i < 0 {
-			return 0, &nestedAttrError{name, fmt.Errorf("%s is not a whole number >= 0", n.AsBigFloat().String())}
-		}
-		return i, nil
+	min := big.NewFloat(2)
+	if !lo.IsNull() {
+		min = lo.AsBigFloat()
 	}
-	lo, err := num("min_bugs", 2)
-	if err != nil {
-		return err
-	}
-	hi, err := num("max_bugs", max(lo, 2))
-	if err != nil {
-		return err
-	}
-	if _, err := num("max_tasks", 0); err != nil {
-		return err
-	}
-	if lo < 2 {
-		return &nestedAttrError{"min_bugs", fmt.Errorf("a combination has at least 2 bugs, not %d", lo)}
-	}
-	if hi < lo {
-		return &nestedAttrError{"max_bugs", fmt.Errorf("%d is less than min_bugs (%d)", hi, lo)}
+	if hi.AsBigFloat().Cmp(min) < 0 {
+		return &nestedAttrError{"max_bugs", fmt.Errorf("%s is less than min_bugs (%s)", hi.AsBigFloat().String(), min.String())}
 	}
 	return nil
-}
-
-func required(name string, ty cty.Type) *hcldec.AttrSpec {
-	return &hcldec.AttrSpec{Name: name, Type: ty, Required: true}
-}
-
-func optional(name string, ty cty.Type) *hcldec.AttrSpec {
-	return &hcldec.AttrSpec{Name: name, Type: ty}
-}
-
-// oneOf accepts one of the given strings.
-func oneOf(allowed ...string) func(cty.Value) error {
-	return func(v cty.Value) error {
-		s := v.AsString()
-		for _, a := range allowed {
-			if s == a {
-				return nil
-			}
-		}
-		return fmt.Errorf("%q is not one of %s", s, quoteList(allowed))
-	}
 }
 
 // sftModel checks an sft block's model block: exactly one of config (a
@@ -433,11 +365,6 @@ func sftModel(v cty.Value) error {
 	cfg, ckpt := v.GetAttr("config"), v.GetAttr("checkpoint")
 	if cfg.IsNull() == ckpt.IsNull() {
 		return &nestedAttrError{"config", fmt.Errorf("give exactly one of config (a config.json to start from random weights) and checkpoint (a Hugging Face model folder)")}
-	}
-	if std := v.GetAttr("init_std"); !std.IsNull() {
-		if err := positive(std); err != nil {
-			return &nestedAttrError{"init_std", err}
-		}
 	}
 	return nil
 }
@@ -462,32 +389,22 @@ func atLeast(lo float64) func(cty.Value) error {
 	}
 }
 
+// wholeNumber accepts a whole number that fits an int64.
+func wholeNumber(v cty.Value) error {
+	if _, acc := v.AsBigFloat().Int64(); acc != big.Exact {
+		return fmt.Errorf("%s is not a whole number", v.AsBigFloat().String())
+	}
+	return nil
+}
+
 // wholeAtLeast accepts a whole number >= lo.
 func wholeAtLeast(lo int64) func(cty.Value) error {
 	return func(v cty.Value) error {
-		i, acc := v.AsBigFloat().Int64()
-		if acc != big.Exact {
-			return fmt.Errorf("%s is not a whole number", v.AsBigFloat().String())
+		if err := wholeNumber(v); err != nil {
+			return err
 		}
-		if i < lo {
+		if i, _ := v.AsBigFloat().Int64(); i < lo {
 			return fmt.Errorf("%d is less than %d", i, lo)
-		}
-		return nil
-	}
-}
-
-// eachOneOf accepts a list whose every element is one of the given strings.
-func eachOneOf(allowed ...string) func(cty.Value) error {
-	one := oneOf(allowed...)
-	return func(v cty.Value) error {
-		for it := v.ElementIterator(); it.Next(); {
-			_, e := it.Element()
-			if e.IsNull() {
-				return fmt.Errorf("null is not one of %s", quoteList(allowed))
-			}
-			if err := one(e); err != nil {
-				return err
-			}
 		}
 		return nil
 	}

@@ -52,45 +52,56 @@ func TestBroken(t *testing.T) {
 	listed := map[string]bool{}
 	for _, tc := range cases {
 		listed[tc.name] = true
-		t.Run(tc.name, func(t *testing.T) {
-			path := filepath.Join("testdata", "broken", tc.name+".hcl")
-			opts := tc.opts
-			if opts.Environ == nil {
-				opts.Environ = []string{}
-			}
-			opts.Schemas = &fakeSchemas{}
-			r, diags := Load(context.Background(), path, opts)
-			if !diags.HasErrors() {
-				t.Fatalf("Load(%s): no error", path)
-			}
-			if r == nil {
-				t.Fatalf("Load(%s): nil recipe", path)
-			}
-			var out bytes.Buffer
-			WriteDiagnostics(&out, diags, r.Files)
-			got := out.String()
-			if !regexp.MustCompile(regexp.QuoteMeta(tc.name+".hcl") + `:\d+:\d+`).MatchString(got) {
-				t.Errorf("diagnostics do not point into %s.hcl:\n%s", tc.name, got)
-			}
-			golden := filepath.Join("testdata", "broken", tc.name+".golden")
-			if *update {
-				if err := os.WriteFile(golden, out.Bytes(), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test ./hcl -update)", err)
-			}
-			if got != string(want) {
-				t.Errorf("diagnostics differ from %s:\n--- got\n%s\n--- want\n%s", golden, got, want)
-			}
-		})
+		t.Run(tc.name, func(t *testing.T) { checkBroken(t, "broken", tc.name, tc.opts) })
 	}
-	files, _ := filepath.Glob(filepath.Join("testdata", "broken", "*.hcl"))
+	checkListed(t, "broken", listed)
+}
+
+// checkListed fails for a recipe under testdata/dir that no case lists.
+func checkListed(t *testing.T, dir string, listed map[string]bool) {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join("testdata", dir, "*.hcl"))
 	for _, f := range files {
 		if name := strings.TrimSuffix(filepath.Base(f), ".hcl"); !listed[name] {
 			t.Errorf("%s has no test case", f)
 		}
+	}
+}
+
+// checkBroken loads testdata/dir/name.hcl, which must fail, and compares
+// the rendered diagnostics, which must point into it with file:line:col,
+// with name.golden (rewritten by -update).
+func checkBroken(t *testing.T, dir, name string, opts Options) {
+	t.Helper()
+	path := filepath.Join("testdata", dir, name+".hcl")
+	if opts.Environ == nil {
+		opts.Environ = []string{}
+	}
+	opts.Schemas = &fakeSchemas{}
+	r, diags := Load(context.Background(), path, opts)
+	if !diags.HasErrors() {
+		t.Fatalf("Load(%s): no error", path)
+	}
+	if r == nil {
+		t.Fatalf("Load(%s): nil recipe", path)
+	}
+	var out bytes.Buffer
+	WriteDiagnostics(&out, diags, r.Files)
+	got := out.String()
+	if !regexp.MustCompile(regexp.QuoteMeta(name+".hcl") + `:\d+:\d+`).MatchString(got) {
+		t.Errorf("diagnostics do not point into %s.hcl:\n%s", name, got)
+	}
+	golden := filepath.Join("testdata", dir, name+".golden")
+	if *update {
+		if err := os.WriteFile(golden, out.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run go test ./hcl -update)", err)
+	}
+	if got != string(want) {
+		t.Errorf("diagnostics differ from %s:\n--- got\n%s\n--- want\n%s", golden, got, want)
 	}
 }

@@ -11,7 +11,7 @@ import (
 // FuzzLoad loads arbitrary recipes with a fake schema provider and renders
 // the diagnostics: neither may panic.
 func FuzzLoad(f *testing.F) {
-	for _, pattern := range []string{"testdata/*.hcl", "testdata/broken/*.hcl"} {
+	for _, pattern := range []string{"testdata/*.hcl", "testdata/broken/*.hcl", "testdata/typed/*.hcl"} {
 		files, err := filepath.Glob(pattern)
 		if err != nil {
 			f.Fatal(err)

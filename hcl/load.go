@@ -436,6 +436,9 @@ func (l *loader) decodeBodies(ctx context.Context) {
 		if pb.core == nil {
 			continue
 		}
+		if pb.block != nil {
+			linkNested(pb.block)
+		}
 		if pb.core.configAttr != "" {
 			l.decodePluginConfig(ctx, pb, val)
 		}
@@ -472,7 +475,7 @@ func (l *loader) decodeNested(pb *pendingBody, nb *nestedBody, evalCtx *hcl.Eval
 		l.diags = append(l.diags, diags...)
 		if !diags.HasErrors() {
 			out.Value = val
-			l.checkValues(nb.hb.Body, nb.np.core, nb.np.coreChecks, val)
+			l.checkValues(nb.hb.Body, nb.np.core, nb.np.coreAttrs, val)
 		}
 	}
 	if nb.spec != nil {
@@ -506,59 +509,122 @@ func (l *loader) config(val cty.Value, subject hcl.Range) sdk.Config {
 
 // check runs a core body's value checks, then, when the body decoded
 // without errors (a required argument may be missing) and every value
-// passed, its check of the whole.
+// passed, its check of the whole, and decodes the typed settings.
 func (l *loader) check(pb *pendingBody, val cty.Value, decodeErrors bool) {
 	if !val.IsKnown() || val.IsNull() || !val.Type().IsObjectType() {
 		return
 	}
-	if !l.checkValues(pb.body, pb.core.spec, pb.core.checks, val) || decodeErrors || pb.core.check == nil || !val.IsWhollyKnown() {
+	if !l.checkValues(pb.body, pb.core.spec, pb.core.attrs, val) || decodeErrors || !val.IsWhollyKnown() {
 		return
 	}
-	if err := pb.core.check(val); err != nil {
-		rng := pb.hb.DefRange
-		var ae *argError
-		if errors.As(err, &ae) {
-			if spec, ok := pb.core.spec[ae.attr]; ok {
-				rng = hcldec.SourceRange(pb.body, spec)
+	if pb.core.check != nil {
+		if err := pb.core.check(val); err != nil {
+			rng := pb.hb.DefRange
+			var ae *argError
+			if errors.As(err, &ae) {
+				if spec, ok := pb.core.spec[ae.attr]; ok {
+					rng = hcldec.SourceRange(pb.body, spec)
+				}
+				err = ae.err
 			}
-			err = ae.err
+			l.addError("Invalid block", fmt.Sprintf("Inappropriate %s block: %s.", pb.hb.Type, err), &rng)
+			return
 		}
-		l.addError("Invalid block", fmt.Sprintf("Inappropriate %s block: %s.", pb.hb.Type, err), &rng)
 	}
+	if pb.core.settings == nil || pb.block == nil {
+		return
+	}
+	settings := pb.core.settings()
+	if err := decodeSettings(pb.core.attrs, val, l.r.Dir, settings); err != nil {
+		// The checks passed, so the table and the settings type disagree.
+		l.addError("Internal error", fmt.Sprintf("The %s block cannot be decoded: %s.", pb.hb.Type, err), &pb.hb.DefRange)
+		return
+	}
+	pb.block.Settings = settings
 }
 
-// checkValues runs value checks on the arguments of body that spec
-// decoded into val, and reports whether all passed.
-func (l *loader) checkValues(body hcl.Body, spec hcldec.ObjectSpec, checks map[string]func(cty.Value) error, val cty.Value) bool {
+// checkValues runs the table's checks on the arguments of body that spec
+// decoded into val, nested blocks' arguments too, and reports whether all
+// passed. Its diagnostics come in source order.
+func (l *loader) checkValues(body hcl.Body, spec hcldec.ObjectSpec, attrs []*Attribute, val cty.Value) bool {
 	if !val.IsKnown() || val.IsNull() || !val.Type().IsObjectType() {
 		return true
 	}
-	ok := true
-	for _, name := range sortedKeys(checks) {
-		if !val.Type().HasAttribute(name) {
+	var found hcl.Diagnostics
+	for _, a := range attrs {
+		if !val.Type().HasAttribute(a.Name) {
 			continue
 		}
-		v := val.GetAttr(name)
-		if !v.IsWhollyKnown() || v.IsNull() {
+		v := val.GetAttr(a.Name)
+		var err error
+		switch {
+		case !v.IsWhollyKnown():
+			continue
+		case v.IsNull() && a.Required && a.Kind != KindBlock && hasAttribute(body, a.Name):
+			// hcldec accepts `name = null` for a required argument.
+			err = fmt.Errorf("the argument is required, so it cannot be null")
+		case v.IsNull():
+			continue
+		case a.Kind == KindBlock:
+			err = checkNested(a, v, l.r.Dir)
+		}
+		if err == nil {
+			err = a.check(v, l.r.Dir)
+		}
+		if err == nil {
 			continue
 		}
-		if err := checks[name](v); err != nil {
-			ok = false
-			rng := hcldec.SourceRange(body, spec[name])
-			what := fmt.Sprintf("argument %q", name)
-			var ne *nestedAttrError
-			if errors.As(err, &ne) {
-				what = fmt.Sprintf("argument %q of the %s block", ne.attr, name)
-				if r := nestedAttrRange(body, name, ne.attr); r != nil {
-					rng = *r
-				}
-				err = ne.err
+		rng := hcldec.SourceRange(body, spec[a.Name])
+		what := fmt.Sprintf("argument %q", a.Name)
+		var ne *nestedAttrError
+		if errors.As(err, &ne) {
+			what = fmt.Sprintf("argument %q of the %s block", ne.attr, a.Name)
+			if r := nestedAttrRange(body, a.Name, ne.attr); r != nil {
+				rng = *r
 			}
-			l.addError("Invalid value",
-				fmt.Sprintf("Inappropriate value for %s: %s.", what, err), &rng)
+			err = ne.err
+		}
+		found = append(found, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid value",
+			Detail: sentence(fmt.Sprintf("Inappropriate value for %s: %s", what, err)), Subject: &rng})
+	}
+	sort.SliceStable(found, func(i, j int) bool { return found[i].Subject.Start.Byte < found[j].Subject.Start.Byte })
+	l.diags = append(l.diags, found...)
+	return len(found) == 0
+}
+
+// checkNested checks the arguments of a nested block (an sft's model, a
+// synthetic source's combine) and returns the first complaint as a
+// *nestedAttrError.
+func checkNested(a *Attribute, v cty.Value, dir string) error {
+	for _, na := range a.Block {
+		nv := v.GetAttr(na.Name)
+		if !nv.IsWhollyKnown() {
+			continue
+		}
+		if nv.IsNull() {
+			continue
+		}
+		if err := na.check(nv, dir); err != nil {
+			return &nestedAttrError{na.Name, err}
 		}
 	}
-	return ok
+	return nil
+}
+
+// hasAttribute reports whether body sets the argument name (perhaps to
+// null).
+func hasAttribute(body hcl.Body, name string) bool {
+	content, _, _ := body.PartialContent(&hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: name}}})
+	return content != nil && content.Attributes[name] != nil
+}
+
+// sentence ends s with a full stop unless it ends with one or a question
+// mark.
+func sentence(s string) string {
+	if strings.HasSuffix(s, ".") || strings.HasSuffix(s, "?") {
+		return s
+	}
+	return s + "."
 }
 
 // argError is a block check's complaint about one of the block's
@@ -725,4 +791,27 @@ func stringAttr(val cty.Value, name string) string {
 		return ""
 	}
 	return v.AsString()
+}
+
+// linkNested gives a block's typed settings its nested plugin blocks.
+func linkNested(b *Block) {
+	switch st := b.Settings.(type) {
+	case *TTS:
+		st.Verifier = b.Nested["verifier"]
+		if st.Verifier != nil {
+			st.VerifierModel = refAddress(objectAttr(st.Verifier.Value, "model"))
+		}
+	case *SFT:
+		st.Masker, st.Curriculum = b.Nested["masker"], b.Nested["curriculum"]
+	case *Synthetic:
+		st.Injectors = b.NestedAll("injector")
+	}
+}
+
+// objectAttr returns attribute name of an object value, or cty.NilVal.
+func objectAttr(v cty.Value, name string) cty.Value {
+	if v == cty.NilVal || !v.IsKnown() || v.IsNull() || !v.Type().IsObjectType() || !v.Type().HasAttribute(name) {
+		return cty.NilVal
+	}
+	return v.GetAttr(name)
 }

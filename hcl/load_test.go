@@ -8,9 +8,9 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/hcl/v2"
-	"github.com/hashicorp/hcl/v2/hcldec"
 	"github.com/swelego/swelego/sdk"
 	"github.com/zclconf/go-cty/cty"
 )
@@ -164,7 +164,7 @@ func TestLoadFull(t *testing.T) {
 			t.Errorf("verifier = %+v", v)
 		}
 		// model is the core's, lent to the verifier: never in its config.
-		if got := r.Block("tts.best").Nested["verifier"].Ref("model"); got != "model.judge" {
+		if got := r.Block("tts.best").Settings.(*TTS).VerifierModel; got != "model.judge" {
 			t.Errorf("verifier model = %q, want model.judge", got)
 		}
 		for key, n := range schemas.calls {
@@ -184,37 +184,47 @@ func TestLoadFull(t *testing.T) {
 		}
 	})
 
-	t.Run("helpers", func(t *testing.T) {
-		rollout := r.Block("rollout.teacher")
-		if got := rollout.Int("max_turns", 0); got != 100 {
-			t.Errorf("Int(max_turns) = %d", got)
+	t.Run("typed settings", func(t *testing.T) {
+		f := 0.0
+		ptr := func(v float64) *float64 { return &v }
+		cases := []struct {
+			addr string
+			want any
+		}{
+			{"rollout.teacher", &Rollout{Tasks: "source.swebench.verified", Model: "model.teacher", Attempts: 3,
+				Attempt: Attempt{Toolset: "toolset.swe", MaxTurns: 100, Workers: 4}}},
+			{"eval.final", &Eval{Tasks: "source.swebench.verified", Predictions: RefOrPath{Ref: "tts.best"}, Backend: "bwrap", Workers: 4, SkippedPassToPass: "fail"}},
+			{"sandbox", &Sandbox{Backend: "bwrap", Memory: 4 << 30, CPUs: 2, Pids: 512, Timeout: 30 * time.Minute}},
+			{"model.teacher", &Model{Provider: "oracle", Name: "oracle-teacher", Temperature: &f, Format: "native", MaxBatch: DefaultMaxBatch}},
+			{"environment.py", &Environment{Base: "bookworm", Packages: []string{"python3", "python3-pytest"}, Setup: []string{"pip install -e ."}, TestCmd: "pytest -rA", Language: "python"}},
+			{"sft.student", &SFT{Trajectories: RefOrPath{Ref: "rollout.teacher"}, Include: []string{"resolved", "semi_resolved"},
+				Tokenizer: filepath.Join(dir, "models", "qwen3-8b"), Template: "qwen3",
+				Model:   SFTModel{Checkpoint: filepath.Join(dir, "models", "qwen3-8b"), InitStd: 0.02},
+				Backend: "cpu", Epochs: 4, GlobalBatch: 64, MicroBatch: 1, LR: 1e-4, WeightDecay: 0.01, WarmupRatio: 0.1, MaxGradNorm: 1,
+				MaxSeqLen: 131072, Overflow: "truncate", Seed: 42, DType: "float32"}},
 		}
-		if got := rollout.Int("nope", 7); got != 7 {
-			t.Errorf("Int(nope) = %d", got)
+		for _, tc := range cases {
+			t.Run(tc.addr, func(t *testing.T) {
+				got := r.Block(tc.addr).Settings
+				if !reflect.DeepEqual(got, tc.want) {
+					t.Errorf("Settings =\n%+v\nwant\n%+v", got, tc.want)
+				}
+			})
 		}
-		if got := rollout.Ref("tasks"); got != "source.swebench.verified" {
-			t.Errorf("Ref(tasks) = %q", got)
+		tts := r.Block("tts.best").Settings.(*TTS)
+		if tts.Candidates.Ref != "rollout.teacher" || tts.K != 4 || tts.Workers != 2 || tts.MaxTurns != DefaultMaxTurns || tts.Output != "predictions.jsonl" ||
+			tts.Verifier == nil || tts.Verifier.Plugin != "generative" {
+			t.Errorf("tts settings = %+v", tts)
 		}
-		if got := rollout.Ref("max_turns"); got != "" {
-			t.Errorf("Ref(max_turns) = %q", got)
-		}
-		if got := r.Block("sft.student").Float("lr", 0); got != 1e-4 {
-			t.Errorf("Float(lr) = %g", got)
-		}
-		if got := r.Block("tts.best").String("output"); got != "predictions.jsonl" {
-			t.Errorf("String(output) = %q", got)
-		}
-		if got := r.Block("eval.final").Ref("predictions"); got != "tts.best" {
-			t.Errorf("Ref(predictions) = %q", got)
-		}
-		if got := r.Block("model.judge").Float("temperature", -1); got != 0 {
-			t.Errorf("judge temperature = %g", got)
+		judge := r.Block("model.judge").Settings.(*Model)
+		if judge.Temperature == nil || *judge.Temperature != *ptr(0) || judge.MaxTokens != 16 {
+			t.Errorf("judge = %+v", judge)
 		}
 		if r.Block("model.teacher").IsStage() || r.Block("nope") != nil {
 			t.Error("IsStage/Block wrong")
 		}
-		if r.Block("sandbox").String("backend") != "bwrap" || r.Block("sandbox").Int("pids", 0) != 512 {
-			t.Error("sandbox values wrong")
+		if r.Block("source.swebench.verified").Settings != nil {
+			t.Error("a plugin-defined block has typed settings")
 		}
 	})
 }
@@ -544,9 +554,10 @@ func TestFormat(t *testing.T) {
 // plugin blocks, and is evaluated into Value rather than Config.
 func TestCoreSourceType(t *testing.T) {
 	coreSources["coretest"] = &coreBody{
-		spec:   hcldec.ObjectSpec{"repo": required("repo", cty.String)},
+		attrs:  []*Attribute{str("repo", "").required()},
 		nested: map[string]nestedPlugin{"injector": {kind: sdk.KindBugInjector, required: true}},
 	}
+	coreSources["coretest"].init()
 	defer delete(coreSources, "coretest")
 	path := filepath.Join(t.TempDir(), "recipe.hcl")
 	src := "source \"coretest\" \"bugs\" {\n  repo = \"a/b\"\n  injector \"ast\" {\n    rate = 0.5\n  }\n}\n"
@@ -558,7 +569,7 @@ func TestCoreSourceType(t *testing.T) {
 		t.Fatalf("diagnostics: %v", diags)
 	}
 	b := r.Block("source.coretest.bugs")
-	if b == nil || b.String("repo") != "a/b" || b.Plugin != "" || b.Config != nil || !b.IsStage() {
+	if b == nil || b.Value.GetAttr("repo").AsString() != "a/b" || b.Plugin != "" || b.Config != nil || !b.IsStage() {
 		t.Fatalf("block = %+v", b)
 	}
 	if inj := b.Nested["injector"]; inj == nil || inj.Plugin != "ast" || inj.Kind != sdk.KindBugInjector {
@@ -616,9 +627,12 @@ func TestSeveralInjectors(t *testing.T) {
 	if b.Nested["injector"] != all[0] {
 		t.Errorf("Nested[injector] is not the first injector block")
 	}
-	comb := b.Attr("combine")
-	if comb == cty.NilVal || comb.IsNull() || comb.GetAttr("per").AsString() != "package" {
-		t.Errorf("combine = %#v", comb)
+	syn := b.Settings.(*Synthetic)
+	if want := (&Combine{Per: "package", MinBugs: 2, MaxBugs: 3, MaxTasks: 5}); syn.Combine == nil || *syn.Combine != *want {
+		t.Errorf("combine = %+v, want %+v", syn.Combine, want)
+	}
+	if len(syn.Injectors) != 2 || syn.Injectors[0] != all[0] || syn.Injectors[1] != all[1] {
+		t.Errorf("Injectors = %v", syn.Injectors)
 	}
 	if got := (&Block{Nested: map[string]*PluginBody{"verifier": all[0]}}).NestedAll("verifier"); len(got) != 1 {
 		t.Errorf("NestedAll of a hand-made block = %v", got)

@@ -2,8 +2,6 @@ package hcl
 
 import (
 	"context"
-	"math"
-	"math/big"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/swelego/swelego/sdk"
@@ -100,16 +98,6 @@ type PluginBody struct {
 	LabelRange hcl.Range
 }
 
-// Ref returns the address of the block the core argument attr refers to
-// (as in model = model.judge), or "".
-func (b *PluginBody) Ref(attr string) string {
-	v := b.Value
-	if v == cty.NilVal || !v.IsKnown() || v.IsNull() || !v.Type().IsObjectType() || !v.Type().HasAttribute(attr) {
-		return ""
-	}
-	return refAddress(v.GetAttr(attr))
-}
-
 // Block is a top-level block of the recipe other than variable, locals,
 // plugin and swelego.
 type Block struct {
@@ -124,6 +112,12 @@ type Block struct {
 	// object with one attribute per argument, null when unset), else
 	// cty.NilVal.
 	Value cty.Value
+	// Settings are the typed settings of a core-defined body, decoded
+	// once with the table's defaults after every check passed: one of
+	// *Environment, *Sandbox, *Model, *Toolset, *Rollout, *SFT, *TTS,
+	// *Eval, *Synthetic (settings.go). Nil for plugin-defined bodies and
+	// when the body has errors.
+	Settings any
 	// Config is the evaluated plugin-defined body as JSON: a source's body,
 	// or a toolset's config attribute. Nil when Options.Schemas is nil (for
 	// sources) or the body has errors.
@@ -178,76 +172,6 @@ func (r *Recipe) Block(address string) *Block {
 func (b *Block) IsStage() bool {
 	s := blockSchemas[b.Type]
 	return s != nil && s.stage
-}
-
-// Attr returns the value of the core-defined argument attr, or cty.NilVal
-// when the block has no such argument or no value.
-func (b *Block) Attr(attr string) cty.Value {
-	v := b.Value
-	if v == cty.NilVal || !v.IsKnown() || v.IsNull() || !v.Type().IsObjectType() || !v.Type().HasAttribute(attr) {
-		return cty.NilVal
-	}
-	return v.GetAttr(attr)
-}
-
-// String returns the string argument attr, or "" when it is unset or not a
-// string.
-func (b *Block) String(attr string) string {
-	v := b.Attr(attr)
-	if v == cty.NilVal || !v.IsKnown() || v.IsNull() || v.Type() != cty.String {
-		return ""
-	}
-	return v.AsString()
-}
-
-// Strings returns the list-of-strings argument attr, or nil when it is
-// unset or not such a list.
-func (b *Block) Strings(attr string) []string {
-	v := b.Attr(attr)
-	if v == cty.NilVal || !v.IsWhollyKnown() || v.IsNull() || !(v.Type().IsListType() || v.Type().IsTupleType() || v.Type().IsSetType()) {
-		return nil
-	}
-	var out []string
-	for it := v.ElementIterator(); it.Next(); {
-		_, e := it.Element()
-		if e.IsNull() || e.Type() != cty.String {
-			return nil
-		}
-		out = append(out, e.AsString())
-	}
-	return out
-}
-
-// Int returns the number argument attr as an int, or def when it is unset,
-// not a number or not a whole number that fits an int.
-func (b *Block) Int(attr string, def int) int {
-	v := b.Attr(attr)
-	if v == cty.NilVal || !v.IsKnown() || v.IsNull() || v.Type() != cty.Number {
-		return def
-	}
-	i, acc := v.AsBigFloat().Int64()
-	if acc != big.Exact || i < math.MinInt || i > math.MaxInt {
-		return def
-	}
-	return int(i)
-}
-
-// Float returns the number argument attr, or def when it is unset or not a
-// number.
-func (b *Block) Float(attr string, def float64) float64 {
-	v := b.Attr(attr)
-	if v == cty.NilVal || !v.IsKnown() || v.IsNull() || v.Type() != cty.Number {
-		return def
-	}
-	f, _ := v.AsBigFloat().Float64()
-	return f
-}
-
-// Ref returns the address of the block the argument attr refers to (as in
-// tasks = source.swebench.verified), or "" when attr is not a block
-// reference.
-func (b *Block) Ref(attr string) string {
-	return refAddress(b.Attr(attr))
 }
 
 // refAddress returns the address of a block reference value, or "".

@@ -100,9 +100,11 @@ eval "e" {
 	}
 }
 
-// TestRolloutMissingBundle: an attempt whose environment's git bundle is
-// missing is not played and not stored: the run exits 1 naming it, and the
-// same command plays it once the bundle is there.
+// TestRolloutMissingBundle: a missing git bundle is refused when the
+// recipe loads, at the git argument, before anything runs; an attempt
+// whose bundle is there but unreadable is not played and not stored: the
+// run exits 1 naming it, and the same command plays it once the bundle is
+// good.
 func TestRolloutMissingBundle(t *testing.T) {
 	t.Parallel() // waits on a sandbox more than it computes
 	dir := t.TempDir()
@@ -144,8 +146,16 @@ rollout "teacher" {
 		return errb.String(), 0
 	}
 	errOut, code := run()
-	if code != 1 || !strings.Contains(errOut, "1 attempts could not be played because of the infrastructure") || !strings.Contains(errOut, "textkit__textkit-1/1: open sandbox") {
-		t.Fatalf("missing bundle: exit %d, want 1 naming the attempt\n%s", code, tail(errOut, 3000))
+	if code != 1 || !strings.Contains(errOut, "recipe.hcl:7:14") || !strings.Contains(errOut, `no file exists at "repos/textkit.bundle"`) {
+		t.Fatalf("missing bundle: exit %d, want 1 with a diagnostic at the git argument\n%s", code, tail(errOut, 3000))
+	}
+	if _, err := os.Stat(trajectories); !os.IsNotExist(err) {
+		t.Fatalf("a recipe refused at load left trajectories: %v", err)
+	}
+	writeFile(t, bundle, "not a git bundle\n")
+	errOut, code = run()
+	if code != 1 || !strings.Contains(errOut, "1 attempts could not be played because of the infrastructure") || !strings.Contains(errOut, "textkit__textkit-1/1: ") {
+		t.Fatalf("unreadable bundle: exit %d, want 1 naming the attempt\n%s", code, tail(errOut, 3000))
 	}
 	if recs := readJSONL(t, trajectories); len(recs) != 0 {
 		t.Fatalf("%d trajectories stored for an attempt that was not played", len(recs))

@@ -63,6 +63,7 @@ func newRootCmd() *cobra.Command {
 		newFmtCmd(),
 		newPluginsCmd(),
 		newPluginCmd(),
+		newStagesCmd(),
 		newVersionCmd(),
 	)
 	return root

@@ -15,9 +15,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
-	"time"
 
-	units "github.com/docker/go-units"
 	"github.com/zclconf/go-cty/cty"
 	ctyjson "github.com/zclconf/go-cty/cty/json"
 
@@ -44,8 +42,8 @@ const (
 // Pseudo-predictions an eval accepts instead of a file, as SWE-bench's
 // harness accepts "gold".
 const (
-	PredictGold  = "gold"  // each task's own patch
-	PredictEmpty = "empty" // an empty patch for every task
+	PredictGold  = hcl.PredictGold  // each task's own patch
+	PredictEmpty = hcl.PredictEmpty // an empty patch for every task
 )
 
 // Evaluator grades predictions in sandboxes, several tasks at a time.
@@ -488,39 +486,28 @@ func LoadPredictions(spec string, tasks []sdk.Task) ([]sdk.Prediction, error) {
 }
 
 // EnvironmentsOf turns a recipe's environment blocks into taskenv
-// environments; relative git sources resolve against the recipe's folder.
+// environments; their git sources are resolved against the recipe's
+// folder at load.
 func EnvironmentsOf(rec *hcl.Recipe) []taskenv.Environment {
 	var out []taskenv.Environment
 	for _, b := range rec.Blocks {
-		if b.Type != "environment" {
+		e, ok := b.Settings.(*hcl.Environment)
+		if b.Type != "environment" || !ok {
 			continue
-		}
-		git := b.String("git")
-		if git != "" && !filepath.IsAbs(git) && !isURL(git) {
-			git = filepath.Join(rec.Dir, git)
 		}
 		out = append(out, taskenv.Environment{
 			Name:     b.Labels[0],
-			Repo:     b.String("repo"),
-			Git:      git,
-			Language: b.String("language"),
-			Release:  b.String("base"),
-			Packages: b.Strings("packages"),
-			Setup:    b.Strings("setup"),
-			TestCmd:  b.String("test_cmd"),
-			Parser:   b.String("parser"),
+			Repo:     e.Repo,
+			Git:      e.Git,
+			Language: e.Language,
+			Release:  e.Base,
+			Packages: e.Packages,
+			Setup:    e.Setup,
+			TestCmd:  e.TestCmd,
+			Parser:   e.Parser,
 		})
 	}
 	return out
-}
-
-func isURL(s string) bool {
-	for _, p := range []string{"https://", "http://", "ssh://", "git://", "file://", "git@"} {
-		if len(s) >= len(p) && s[:len(p)] == p {
-			return true
-		}
-	}
-	return false
 }
 
 // evalStage grades predictions of a recipe's tasks: `eval "NAME" { tasks,
@@ -529,6 +516,7 @@ func isURL(s string) bool {
 // (new tasks, new predictions, changed ones) and keeps the others.
 type evalStage struct {
 	stageBase
+	cfg         *hcl.Eval
 	retryErrors bool
 }
 
@@ -549,32 +537,30 @@ func (s *evalStage) Fingerprint() string {
 }
 
 func (s *evalStage) Run(ctx context.Context, sc *engine.StageContext) error {
-	tasks, err := readTaskList(sc.OutputPath(s.block.Ref("tasks"), TasksOutput))
+	tasks, err := readTaskList(sc.OutputPath(s.cfg.Tasks, TasksOutput))
 	if err != nil {
 		return fmt.Errorf("%s: %w", s.block.Address, err)
 	}
-	spec := s.block.String("predictions")
-	if ref := s.block.Ref("predictions"); ref != "" {
+	spec := s.cfg.Predictions.Path // a file resolved at load, "gold" or "empty"
+	if ref := s.cfg.Predictions.Ref; ref != "" {
 		spec = sc.OutputPath(ref, PredictionsOutput)
-	} else if spec != PredictGold && spec != PredictEmpty && spec != "" && !filepath.IsAbs(spec) {
-		spec = filepath.Join(s.recipe.Dir, spec)
 	}
 	preds, err := LoadPredictions(spec, tasks)
 	if err != nil {
 		return fmt.Errorf("%s: %w", s.block.Address, err)
 	}
-	envs, closeEnvs, err := s.environments(ctx, sc, s.block.String("backend"))
+	envs, closeEnvs, err := s.environments(ctx, sc, s.cfg.Backend)
 	if err != nil {
 		return err
 	}
 	defer closeEnvs()
 	ev := &Evaluator{
 		Envs:        envs,
-		Workers:     s.block.Int("workers", 1),
+		Workers:     s.cfg.Workers,
 		Logger:      sc.Logger,
-		InstanceIDs: s.block.Strings("instance_ids"),
+		InstanceIDs: s.cfg.InstanceIDs,
 		RetryErrors: s.retryErrors,
-		Harness:     harness.Options{Rules: harness.Rules{SkippedMaintains: s.block.String("skipped_pass_to_pass") == "maintained"}},
+		Harness:     harness.Options{Rules: harness.Rules{SkippedMaintains: s.cfg.SkippedPassToPass == "maintained"}},
 	}
 	if s.host != nil {
 		ev.LogParsers = s.host.LogParser
@@ -613,35 +599,19 @@ func (s *stageBase) environments(ctx context.Context, sc *engine.StageContext, b
 }
 
 // SandboxOptions reads the recipe's sandbox block: the backend's name
-// ("auto" when unset) and its limits.
+// ("auto" when unset) and its limits, checked at load.
 func SandboxOptions(rec *hcl.Recipe) (sandbox.Options, string, error) {
 	var opts sandbox.Options
-	name := "auto"
-	for _, b := range rec.Blocks {
-		if b.Type != "sandbox" {
-			continue
-		}
-		if v := b.String("backend"); v != "" {
-			name = v
-		}
-		if v := b.String("memory"); v != "" {
-			n, err := units.RAMInBytes(v)
-			if err != nil || n <= 0 {
-				return opts, "", fmt.Errorf("sandbox memory %q: want a size such as 512m or 4g", v)
-			}
-			opts.Limits.Memory = n
-		}
-		opts.Limits.CPUs = b.Float("cpus", 0)
-		opts.Limits.Pids = int64(b.Int("pids", 0))
-		if v := b.String("timeout"); v != "" {
-			d, err := time.ParseDuration(v)
-			if err != nil {
-				return opts, "", fmt.Errorf("sandbox timeout %q: %w", v, err)
-			}
-			opts.Limits.Timeout = d
-		}
+	b := rec.Block("sandbox")
+	if b == nil {
+		return opts, "auto", nil
 	}
-	return opts, name, nil
+	sb, err := settingsOf[hcl.Sandbox](b)
+	if err != nil {
+		return opts, "", err
+	}
+	opts.Limits = sandbox.Limits{Memory: sb.Memory, CPUs: sb.CPUs, Pids: int64(sb.Pids), Timeout: sb.Timeout}
+	return opts, sb.Backend, nil
 }
 
 // readTaskList loads a source stage's tasks in file order.

@@ -29,18 +29,8 @@ type localConfig struct {
 	MaxBatch int
 }
 
-func decodeLocal(b *hcl.Block, recipeDir string) (localConfig, error) {
-	c := localConfig{Stage: b.Ref("checkpoint"), MaxBatch: b.Int("max_batch", 16)}
-	if c.Stage == "" {
-		c.Checkpoint = b.String("checkpoint")
-		if c.Checkpoint == "" {
-			return c, fmt.Errorf("%s: provider local needs checkpoint (an sft stage, or a model folder)", b.Address)
-		}
-		if !filepath.IsAbs(c.Checkpoint) {
-			c.Checkpoint = filepath.Join(recipeDir, c.Checkpoint)
-		}
-	}
-	return c, nil
+func decodeLocal(m *hcl.Model) localConfig {
+	return localConfig{Stage: m.Checkpoint.Ref, Checkpoint: m.Checkpoint.Path, MaxBatch: m.MaxBatch}
 }
 
 // openEndpoint makes the client of a model block served over HTTP, shared
@@ -48,13 +38,17 @@ func decodeLocal(b *hcl.Block, recipeDir string) (localConfig, error) {
 // the block's checkpoint served by swelego on a loopback port for as long
 // as the stage runs (provider local). Call stop when the stage is done.
 func (s *stageBase) openEndpoint(ctx context.Context, sc *engine.StageContext, b *hcl.Block) (m sdk.Model, name string, stop func(), err error) {
-	if b.String("provider") != "local" {
+	mc, err := settingsOf[hcl.Model](b)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	if mc.Provider != "local" {
 		m, name, err = s.endpoint(b)
 		return m, name, func() {}, err
 	}
-	lc, err := decodeLocal(b, s.recipe.Dir)
-	if err != nil {
-		return nil, "", nil, err
+	lc := decodeLocal(mc)
+	if lc.Stage == "" && lc.Checkpoint == "" {
+		return nil, "", nil, fmt.Errorf("%s: provider local needs checkpoint (an sft stage, or a model folder)", b.Address)
 	}
 	if lc.Stage != "" {
 		lc.Checkpoint = filepath.Join(sc.Run.StageDir(lc.Stage), ModelDir)
@@ -65,7 +59,7 @@ func (s *stageBase) openEndpoint(ctx context.Context, sc *engine.StageContext, b
 		be.Close()
 		return nil, "", nil, fmt.Errorf("%s: %w", b.Address, err)
 	}
-	name = b.String("name")
+	name = mc.Name
 	if name == "" {
 		name = b.Address
 	}
@@ -89,7 +83,7 @@ func (s *stageBase) openEndpoint(ctx context.Context, sc *engine.StageContext, b
 	}()
 	url := "http://" + ln.Addr().String() + "/v1"
 	sc.Logger.Info("serving the local model", "model", b.Address, "checkpoint", lc.Checkpoint, "url", url)
-	cfg, err := LLMConfig(b)
+	cfg, err := LLMConfig(b.Address, mc)
 	if err != nil {
 		cancel()
 		<-done

@@ -49,27 +49,54 @@ func Stages(rec *hcl.Recipe, host *pluginhost.Host, opts ...Option) ([]engine.St
 	}
 	var out []engine.Stage
 	for _, b := range rec.Stages {
-		base := stageBase{block: b, recipe: rec, host: host}
-		switch b.Type {
-		case "source":
-			if b.Plugin == "" && len(b.Labels) > 0 && b.Labels[0] == "synthetic" {
-				out = append(out, &syntheticStage{stageBase: base})
-				continue
-			}
-			out = append(out, &sourceStage{stageBase: base})
-		case "tts":
-			out = append(out, &ttsStage{stageBase: base})
-		case "eval":
-			out = append(out, &evalStage{stageBase: base, retryErrors: o.retryErrors})
-		case "rollout":
-			out = append(out, &rolloutStage{stageBase: base})
-		case "sft":
-			out = append(out, &sftStage{stageBase: base})
-		default:
-			out = append(out, &unavailableStage{stageBase: base})
+		st, err := newStage(stageBase{block: b, recipe: rec, host: host}, o)
+		if err != nil {
+			return nil, err
 		}
+		out = append(out, st)
 	}
 	return out, nil
+}
+
+// newStage makes the stage of one stage block from its typed settings.
+func newStage(base stageBase, o options) (engine.Stage, error) {
+	b := base.block
+	if b.Type == "source" && b.Plugin == "" && len(b.Labels) > 0 && b.Labels[0] == "synthetic" {
+		cfg, err := settingsOf[hcl.Synthetic](b)
+		if err != nil {
+			return nil, err
+		}
+		return &syntheticStage{stageBase: base, cfg: cfg}, nil
+	}
+	switch b.Type {
+	case "source":
+		return &sourceStage{stageBase: base}, nil
+	case "tts":
+		cfg, err := settingsOf[hcl.TTS](b)
+		if err != nil {
+			return nil, err
+		}
+		return &ttsStage{stageBase: base, cfg: cfg}, nil
+	case "eval":
+		cfg, err := settingsOf[hcl.Eval](b)
+		if err != nil {
+			return nil, err
+		}
+		return &evalStage{stageBase: base, cfg: cfg, retryErrors: o.retryErrors}, nil
+	case "rollout":
+		cfg, err := settingsOf[hcl.Rollout](b)
+		if err != nil {
+			return nil, err
+		}
+		return newRolloutStage(base, cfg), nil
+	case "sft":
+		cfg, err := settingsOf[hcl.SFT](b)
+		if err != nil {
+			return nil, err
+		}
+		return &sftStage{stageBase: base, cfg: cfg}, nil
+	}
+	return &unavailableStage{stageBase: base}, nil
 }
 
 // Select turns `--stage` arguments into stage addresses: a pipeline stage

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"errors"
+	"github.com/swelego/swelego/core/agent"
 	"github.com/swelego/swelego/core/harness"
 	"github.com/swelego/swelego/core/taskenv"
 	"github.com/swelego/swelego/sdk"
@@ -15,11 +16,22 @@ import (
 	"github.com/swelego/swelego/hcl"
 )
 
-func loadRecipe(t *testing.T, src string) *hcl.Recipe {
+// loadRecipe loads src as a recipe in a new folder that also holds the
+// named files, empty (paths in a recipe must exist at load).
+func loadRecipe(t *testing.T, src string, files ...string) *hcl.Recipe {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "recipe.hcl")
+	dir := t.TempDir()
+	path := filepath.Join(dir, "recipe.hcl")
 	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
 		t.Fatal(err)
+	}
+	for _, f := range files {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, f)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, f), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 	rec, diags := hcl.Load(context.Background(), path, hcl.Options{})
 	if diags.HasErrors() {
@@ -37,7 +49,7 @@ tts "r" {
   candidates = "c.jsonl"
   verifier "v" {}
 }
-`)
+`, "c.jsonl")
 	tests := []struct {
 		names   []string
 		want    string
@@ -209,5 +221,13 @@ func TestTouchesGoldFiles(t *testing.T) {
 		if got := touchesGoldFiles(tc.patch, tc.gold); got != tc.want {
 			t.Errorf("%s: got %v, want %v", tc.name, got, tc.want)
 		}
+	}
+}
+
+// TestTableDefaults: defaults the recipe table states for the stages
+// agree with the packages that apply them.
+func TestTableDefaults(t *testing.T) {
+	if hcl.DefaultMaxTurns != agent.DefaultMaxTurns {
+		t.Errorf("hcl.DefaultMaxTurns = %d, agent.DefaultMaxTurns = %d", hcl.DefaultMaxTurns, agent.DefaultMaxTurns)
 	}
 }

@@ -12,7 +12,6 @@ import (
 	"sort"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/zclconf/go-cty/cty"
 	ctyjson "github.com/zclconf/go-cty/cty/json"
@@ -37,7 +36,17 @@ const DefaultToolSet = "swetools"
 // time_limit, system_prompt, task_prompt }`. Each attempt gets a fresh
 // sanitised sandbox from the task's environment image; its final patch is
 // graded in another fresh sandbox by the harness.
-type rolloutStage struct{ stageBase }
+type rolloutStage struct {
+	stageBase
+	tasks, model string // block addresses
+	attempts     int
+	play         hcl.Attempt
+}
+
+// newRolloutStage makes the stage of a rollout block.
+func newRolloutStage(base stageBase, cfg *hcl.Rollout) *rolloutStage {
+	return &rolloutStage{stageBase: base, tasks: cfg.Tasks, model: cfg.Model, attempts: cfg.Attempts, play: cfg.Attempt}
+}
 
 // attemptKey is one unit of work: a task and an attempt number (from 1).
 type attemptKey struct {
@@ -59,9 +68,9 @@ func (s *rolloutStage) PreviousFingerprints() []string {
 func (s *rolloutStage) fingerprintOver(base string) string {
 	h := sha256.New()
 	io.WriteString(h, base)
-	for _, attr := range []string{"model", "toolset"} {
-		if b := s.recipe.Block(s.block.Ref(attr)); b != nil {
-			fmt.Fprintf(h, "\n%s %s %s", attr, b.Address, b.Config)
+	for _, ref := range []struct{ attr, addr string }{{"model", s.model}, {"toolset", s.play.Toolset}} {
+		if b := s.recipe.Block(ref.addr); b != nil {
+			fmt.Fprintf(h, "\n%s %s %s", ref.attr, b.Address, b.Config)
 			if v := withoutNull(b.Value, newModelSettings); v != (cty.Value{}) && v.IsWhollyKnown() {
 				if data, err := ctyjson.Marshal(v, v.Type()); err == nil {
 					h.Write(data)
@@ -70,7 +79,7 @@ func (s *rolloutStage) fingerprintOver(base string) string {
 		}
 	}
 	plugin := DefaultToolSet
-	if b := s.recipe.Block(s.block.Ref("toolset")); b != nil {
+	if b := s.recipe.Block(s.play.Toolset); b != nil {
 		plugin = b.Plugin
 	}
 	s.writePlugin(h, plugin)
@@ -78,7 +87,7 @@ func (s *rolloutStage) fingerprintOver(base string) string {
 }
 
 func (s *rolloutStage) Run(ctx context.Context, sc *engine.StageContext) error {
-	tasks, err := readTaskList(sc.OutputPath(s.block.Ref("tasks"), TasksOutput))
+	tasks, err := readTaskList(sc.OutputPath(s.tasks, TasksOutput))
 	if err != nil {
 		return fmt.Errorf("%s: %w", s.block.Address, err)
 	}
@@ -92,7 +101,7 @@ func (s *rolloutStage) Run(ctx context.Context, sc *engine.StageContext) error {
 		return err
 	}
 	defer out.Close()
-	notPlayed, err := s.playAttempts(ctx, sc, envs, out, tasks, max(s.block.Int("attempts", 1), 1))
+	notPlayed, err := s.playAttempts(ctx, sc, envs, out, tasks, max(s.attempts, 1))
 	if err != nil {
 		return err
 	}
@@ -120,12 +129,12 @@ func notPlayedError(address string, notPlayed []string) error {
 // attempts the infrastructure kept from being played: they are not
 // stored, and the next run plays them.
 func (s *rolloutStage) playAttempts(ctx context.Context, sc *engine.StageContext, envs *taskenv.Manager, out *engine.Writer, tasks []sdk.Task, attempts int) (notPlayed []string, err error) {
-	model := s.recipe.Block(s.block.Ref("model"))
-	if model == nil {
-		return nil, fmt.Errorf("%s: model %q is not in the recipe", s.block.Address, s.block.Ref("model"))
+	model, mc, err := s.modelBlock(s.model)
+	if err != nil {
+		return nil, err
 	}
 	toolPlugin, toolConfig := DefaultToolSet, sdk.Config(nil)
-	if ref := s.block.Ref("toolset"); ref != "" {
+	if ref := s.play.Toolset; ref != "" {
 		tb := s.recipe.Block(ref)
 		if tb == nil {
 			return nil, fmt.Errorf("%s: toolset %q is not in the recipe", s.block.Address, ref)
@@ -141,20 +150,16 @@ func (s *rolloutStage) playAttempts(ctx context.Context, sc *engine.StageContext
 	}
 	opts := agent.Options{
 		Tools: tools, ToolConfig: toolConfig,
-		MaxTurns:     s.block.Int("max_turns", agent.DefaultMaxTurns),
-		TokenBudget:  s.block.Int("token_budget", 0),
-		SystemPrompt: s.block.String("system_prompt"),
-		TaskPrompt:   s.block.String("task_prompt"),
-		MaxTokens:    model.Int("max_tokens", 0),
+		MaxTurns:     s.play.MaxTurns,
+		TokenBudget:  s.play.TokenBudget,
+		TimeLimit:    s.play.TimeLimit,
+		SystemPrompt: s.play.SystemPrompt,
+		TaskPrompt:   s.play.TaskPrompt,
+		MaxTokens:    mc.MaxTokens,
 		Logger:       sc.Logger,
 	}
-	if v := s.block.String("time_limit"); v != "" {
-		if opts.TimeLimit, err = time.ParseDuration(v); err != nil {
-			return nil, fmt.Errorf("%s: time_limit: %w", s.block.Address, err)
-		}
-	}
-	if t := model.Attr("temperature"); !t.IsNull() {
-		f, _ := t.AsBigFloat().Float64()
+	if mc.Temperature != nil {
+		f := *mc.Temperature
 		opts.Temperature = &f
 	}
 	// Prompts must render before any sandbox is opened.
@@ -180,13 +185,13 @@ func (s *rolloutStage) playAttempts(ctx context.Context, sc *engine.StageContext
 	defer prog.Finish()
 	ev := &Evaluator{Envs: envs, Logger: sc.Logger}
 	ev.LogParsers = s.host.LogParser
-	if model.String("provider") == "oracle" {
+	if mc.Provider == "oracle" {
 		sc.Logger.Warn("the oracle model is a test teacher: it replays each task's known fix", "model", model.Address)
 	}
 	// An endpoint (or the local server of a checkpoint) serves every
 	// attempt; the oracle is made per attempt.
 	var shared *sharedModel
-	if model.String("provider") != "oracle" && len(todo) > 0 {
+	if mc.Provider != "oracle" && len(todo) > 0 {
 		m, name, stop, err := s.openEndpoint(ctx, sc, model)
 		if err != nil {
 			return nil, err
@@ -195,7 +200,7 @@ func (s *rolloutStage) playAttempts(ctx context.Context, sc *engine.StageContext
 		shared = &sharedModel{m, name}
 	}
 	var mu sync.Mutex
-	err = forEach(ctx, s.block.Int("workers", 1), todo, func(k attemptKey) error {
+	err = forEach(ctx, s.play.Workers, todo, func(k attemptKey) error {
 		tr, infra := s.attempt(ctx, envs, ev, model, shared, opts, k)
 		if ctx.Err() != nil {
 			return ctx.Err() // an interrupted attempt is not a result
@@ -303,10 +308,14 @@ type sharedModel struct {
 // openModel makes the model of one attempt: the oracle test teacher is made
 // per task; endpoints (shared, when given) serve every attempt.
 func (s *rolloutStage) openModel(ctx context.Context, b *hcl.Block, shared *sharedModel, sb sdk.Sandbox, t sdk.Task, attempt int) (sdk.Model, string, int64, error) {
-	seed := int64(b.Int("seed", 0))
-	switch b.String("provider") {
+	mc, err := settingsOf[hcl.Model](b)
+	if err != nil {
+		return nil, "", 0, err
+	}
+	seed := mc.Seed
+	switch mc.Provider {
 	case "oracle":
-		o, err := agent.NewOracle(ctx, sb, t, agent.OracleOptions{ErrorRate: b.Float("error_rate", 0), Seed: seed, Attempt: attempt})
+		o, err := agent.NewOracle(ctx, sb, t, agent.OracleOptions{ErrorRate: mc.ErrorRate, Seed: seed, Attempt: attempt})
 		if err != nil {
 			return nil, "", 0, err
 		}

@@ -85,82 +85,54 @@ type sftConfig struct {
 	DType        safetensors.DType
 }
 
-// decodeSFT reads an sft block with the paper's defaults: 4 epochs,
-// global batch 64, lr 1e-4, weight decay 0.01, clipping at 1.0, warmup
-// ratio 0.1, the qwen3 template, resolved and semi-resolved trajectories.
-func decodeSFT(b *hcl.Block, recipeDir string) (sftConfig, error) {
-	path := func(p string) string {
-		if p == "" || filepath.IsAbs(p) || tokenizerBuiltin(p) {
-			return p
-		}
-		return filepath.Join(recipeDir, p)
-	}
+// decodeSFT turns an sft block's settings (the paper's defaults: 4
+// epochs, global batch 64, lr 1e-4, weight decay 0.01, clipping at 1.0,
+// warmup ratio 0.1, the qwen3 template, resolved and semi-resolved
+// trajectories; paths resolved against the recipe's folder) into the
+// stage's configuration.
+func decodeSFT(b *hcl.SFT) sftConfig {
 	c := sftConfig{
-		Include:     []string{sdk.StatusResolved, sdk.StatusSemiResolved},
-		ToolSet:     b.Ref("toolset"),
-		Tokenizer:   path(b.String("tokenizer")),
-		Template:    "qwen3",
-		InitStd:     0.02,
-		Backend:     "cpu",
-		Epochs:      b.Float("epochs", 4),
-		GlobalBatch: b.Int("global_batch", 64),
-		MicroBatch:  b.Int("micro_batch", 1),
-		LR:          b.Float("lr", 1e-4),
-		MinLRRatio:  b.Float("min_lr_ratio", 0),
-		WeightDecay: b.Float("weight_decay", 0.01),
-		WarmupRatio: b.Float("warmup_ratio", 0.1),
-		MaxGradNorm: b.Float("max_grad_norm", 1),
-		MaxSeqLen:   b.Int("max_seq_len", 32768),
-		Overflow:    sftdata.Overflow(b.String("overflow")),
-		Packing:     !b.Attr("packing").IsNull() && b.Attr("packing").True(),
-		Seed:        uint64(b.Int("seed", 42)),
-		SaveEvery:   b.Int("save_every", 0),
-		Keep:        b.Int("keep_checkpoints", 0),
-		DType:       safetensors.F32,
+		Trajectories: b.Trajectories.Path,
+		Include:      b.Include,
+		ToolSet:      b.Toolset,
+		Tokenizer:    b.Tokenizer,
+		Template:     b.Template,
+		ModelConfig:  b.Model.Config,
+		Checkpoint:   b.Model.Checkpoint,
+		InitStd:      b.Model.InitStd,
+		Backend:      b.Backend,
+		Epochs:       b.Epochs,
+		GlobalBatch:  b.GlobalBatch,
+		MicroBatch:   b.MicroBatch,
+		LR:           b.LR,
+		MinLRRatio:   b.MinLRRatio,
+		WeightDecay:  b.WeightDecay,
+		WarmupRatio:  b.WarmupRatio,
+		MaxGradNorm:  b.MaxGradNorm,
+		MaxSeqLen:    b.MaxSeqLen,
+		Overflow:     sftdata.Overflow(b.Overflow),
+		Packing:      b.Packing,
+		Seed:         b.Seed,
+		SaveEvery:    b.SaveEvery,
+		Keep:         b.KeepCheckpoints,
+		DType:        safetensors.F32,
 	}
-	if ref := b.Ref("trajectories"); ref != "" {
+	if ref := b.Trajectories.Ref; ref != "" {
 		c.Trajectories, c.FromRollout = ref, true
-	} else {
-		c.Trajectories = path(b.String("trajectories"))
 	}
-	if inc := b.Strings("include"); inc != nil {
-		c.Include = inc
-	}
-	if t := b.String("template"); t != "" {
-		c.Template = t
-	}
-	if be := b.String("backend"); be != "" {
-		c.Backend = be
-	}
-	if c.Overflow == "" {
-		c.Overflow = sftdata.Truncate
-	}
-	if b.String("dtype") == "bfloat16" {
+	if b.DType == "bfloat16" {
 		c.DType = safetensors.BF16
 	}
-	m := b.Attr("model")
-	if m.IsNull() || !m.Type().IsObjectType() {
-		return c, fmt.Errorf("%s: a model block is required", b.Address)
-	}
-	if v := m.GetAttr("config"); !v.IsNull() {
-		c.ModelConfig = path(v.AsString())
-	}
-	if v := m.GetAttr("checkpoint"); !v.IsNull() {
-		c.Checkpoint = path(v.AsString())
-	}
-	if v := m.GetAttr("init_std"); !v.IsNull() {
-		c.InitStd, _ = v.AsBigFloat().Float64()
-	}
-	if c.Tokenizer == "" {
-		return c, fmt.Errorf("%s: tokenizer is required", b.Address)
-	}
-	return c, nil
+	return c
 }
 
 func tokenizerBuiltin(name string) bool { return name == "cl100k_base" || name == "o200k_base" }
 
 // sftStage fine-tunes a model on trajectories: `sft "NAME" { … }`.
-type sftStage struct{ stageBase }
+type sftStage struct {
+	stageBase
+	cfg *hcl.SFT
+}
 
 // Fingerprint adds the tool set's plugin and the default masker and
 // curriculum plugins to the block's.
@@ -168,26 +140,22 @@ func (s *sftStage) Fingerprint() string {
 	h := sha256.New()
 	io.WriteString(h, s.stageBase.Fingerprint())
 	plugin := DefaultToolSet
-	if b := s.recipe.Block(s.block.Ref("toolset")); b != nil {
+	if b := s.recipe.Block(s.cfg.Toolset); b != nil {
 		plugin = b.Plugin
 		fmt.Fprintf(h, "\ntoolset %s", b.Config)
 	}
 	s.writePlugin(h, plugin)
-	if s.block.Nested["masker"] == nil {
+	if s.cfg.Masker == nil {
 		s.writePlugin(h, DefaultMasker)
 	}
-	if s.block.Nested["curriculum"] == nil {
+	if s.cfg.Curriculum == nil {
 		s.writePlugin(h, DefaultCurriculum)
 	}
 	return hex.EncodeToString(h.Sum(nil))[:16]
 }
 
 func (s *sftStage) Run(ctx context.Context, sc *engine.StageContext) error {
-	c, err := decodeSFT(s.block, s.recipe.Dir)
-	if err != nil {
-		return err
-	}
-	return s.run(ctx, sc, c)
+	return s.run(ctx, sc, decodeSFT(s.cfg))
 }
 
 func (s *sftStage) run(ctx context.Context, sc *engine.StageContext, c sftConfig) error {
@@ -327,7 +295,7 @@ func (s *sftStage) trajectories(ctx context.Context, sc *engine.StageContext, c 
 // tools asks the tool set for the schemas the template describes.
 func (s *sftStage) tools(ctx context.Context) ([]sdk.ToolSchema, error) {
 	plugin, cfg := DefaultToolSet, sdk.Config(nil)
-	if ref := s.block.Ref("toolset"); ref != "" {
+	if ref := s.cfg.Toolset; ref != "" {
 		b := s.recipe.Block(ref)
 		if b == nil {
 			return nil, fmt.Errorf("toolset %q is not in the recipe", ref)
@@ -357,7 +325,7 @@ type maskRecord struct {
 // masked data as ShareGPT for other trainers.
 func (s *sftStage) prepare(ctx context.Context, sc *engine.StageContext, c sftConfig, trajs []sdk.Trajectory, opts sftdata.Options) ([]*sftdata.Example, error) {
 	plugin, cfg := DefaultMasker, sdk.Config(nil)
-	if nb := s.block.Nested["masker"]; nb != nil {
+	if nb := s.cfg.Masker; nb != nil {
 		plugin, cfg = nb.Plugin, nb.Config
 	}
 	masker, err := s.host.LossMasker(ctx, plugin)
@@ -429,7 +397,7 @@ func (s *sftStage) prepare(ctx context.Context, sc *engine.StageContext, c sftCo
 // curriculum asks the curriculum plugin for the stages and checks them.
 func (s *sftStage) curriculum(ctx context.Context, sc *engine.StageContext, c sftConfig, examples []*sftdata.Example) ([]sftdata.Stage, error) {
 	plugin, cfg := DefaultCurriculum, sdk.Config(nil)
-	if nb := s.block.Nested["curriculum"]; nb != nil {
+	if nb := s.cfg.Curriculum; nb != nil {
 		plugin, cfg = nb.Plugin, nb.Config
 	}
 	cur, err := s.host.Curriculum(ctx, plugin)

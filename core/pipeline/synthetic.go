@@ -136,6 +136,7 @@ type ModelOpener func(ctx context.Context, address string) (sdk.Model, error)
 // rejected that way while none ran its tests.
 type syntheticStage struct {
 	stageBase
+	cfg *hcl.Synthetic
 	// models opens the source's model; nil uses the recipe's model block
 	// through stageBase.endpoint.
 	models ModelOpener
@@ -160,7 +161,7 @@ func (s *syntheticStage) PreviousFingerprints() []string {
 func (s *syntheticStage) fingerprintOver(base string, withEnv bool) string {
 	h := sha256.New()
 	h.Write([]byte(base))
-	for i, inj := range s.block.NestedAll("injector") {
+	for i, inj := range s.cfg.Injectors {
 		fmt.Fprintf(h, "\ninjector[%d]=%s:%s", i, inj.Plugin, inj.Config)
 	}
 	if e, ok := s.environmentBlock(); ok && withEnv {
@@ -177,14 +178,14 @@ func (s *syntheticStage) fingerprintOver(base string, withEnv bool) string {
 // repository.
 func (s *syntheticStage) environmentBlock() (taskenv.Environment, bool) {
 	envs := EnvironmentsOf(s.recipe)
-	name := strings.TrimPrefix(s.block.Ref("environment"), "environment.")
+	name := strings.TrimPrefix(s.cfg.Environment, "environment.")
 	for _, e := range envs {
 		if name != "" && e.Name == name {
 			return e, true
 		}
 	}
 	for _, e := range envs {
-		if e.Repo != "" && e.Repo == s.block.String("repo") {
+		if e.Repo != "" && e.Repo == s.cfg.Repo {
 			return e, true
 		}
 	}
@@ -252,7 +253,7 @@ func (r *synthRun) count(modifier string, f func(*Yield)) {
 }
 
 func (s *syntheticStage) Run(ctx context.Context, sc *engine.StageContext) error {
-	injectors := s.block.NestedAll("injector")
+	injectors := s.cfg.Injectors
 	if len(injectors) == 0 {
 		return fmt.Errorf("%s: an injector block is required", s.block.Address)
 	}
@@ -265,12 +266,12 @@ func (s *syntheticStage) Run(ctx context.Context, sc *engine.StageContext) error
 	}
 	defer closeEnvs()
 	r := &synthRun{syntheticStage: s, sc: sc, envs: envs, yield: map[string]*Yield{}}
-	repoName := s.block.String("repo")
-	probe := sdk.Task{Repo: repoName, Environment: strings.TrimPrefix(s.block.Ref("environment"), "environment.")}
+	repoName := s.cfg.Repo
+	probe := sdk.Task{Repo: repoName, Environment: strings.TrimPrefix(s.cfg.Environment, "environment.")}
 	if r.env, err = envs.Environment(probe); err != nil {
 		return fmt.Errorf("%s: %w", s.block.Address, err)
 	}
-	rev := s.block.String("commit")
+	rev := s.cfg.Commit
 	if rev == "" {
 		rev = "HEAD"
 	}
@@ -314,7 +315,7 @@ func (s *syntheticStage) Run(ctx context.Context, sc *engine.StageContext) error
 		return fmt.Errorf("%s: %w", s.block.Address, err)
 	}
 	var done atomic.Int64
-	err = forEach(ctx, s.block.Int("workers", 1), compiled, func(c synthCandidate) error {
+	err = forEach(ctx, s.cfg.Workers, compiled, func(c synthCandidate) error {
 		defer done.Add(1)
 		return r.validateCandidate(ctx, c)
 	})
@@ -337,7 +338,7 @@ func (s *syntheticStage) Run(ctx context.Context, sc *engine.StageContext) error
 
 // openModel opens the source's model, or returns nil when it names none.
 func (s *syntheticStage) openModel(ctx context.Context) (sdk.Model, error) {
-	addr := s.block.Ref("model")
+	addr := s.cfg.Model
 	if addr == "" {
 		return nil, nil
 	}
@@ -356,10 +357,7 @@ func (s *syntheticStage) openModel(ctx context.Context) (sdk.Model, error) {
 // environment's log parser (a harness parser or a log_parser plugin).
 func (s *syntheticStage) harnessOptions(ctx context.Context, sc *engine.StageContext, envs *taskenv.Manager, env taskenv.Environment) (harness.Options, error) {
 	// The logs validation keeps are the rejections' (Rejection.Log).
-	hopts := harness.Options{Reruns: s.block.Int("reruns", 2), MaxLogBytes: rejectionLogBytes}
-	if d := s.block.String("timeout"); d != "" {
-		hopts.Timeout, _ = time.ParseDuration(d)
-	}
+	hopts := harness.Options{Reruns: s.cfg.Reruns, Timeout: s.cfg.Timeout, MaxLogBytes: rejectionLogBytes}
 	ev := &Evaluator{Envs: envs, Harness: hopts, Logger: sc.Logger}
 	if s.host != nil {
 		ev.LogParsers = s.host.LogParser
@@ -478,7 +476,7 @@ func writeMutations(path string, ms []sdk.Mutation) error {
 // its instance id and counts the ones a previous run decided. It returns
 // the candidates still to try.
 func (r *synthRun) pick(all []synthCandidate) []synthCandidate {
-	repoName := r.block.String("repo")
+	repoName := r.cfg.Repo
 	seen := map[string]bool{}
 	byBlock := map[int][]synthCandidate{}
 	var blocks []int
@@ -494,7 +492,7 @@ func (r *synthRun) pick(all []synthCandidate) []synthCandidate {
 		}
 		byBlock[c.block] = append(byBlock[c.block], c)
 	}
-	limit := r.block.Int("max_candidates", 0)
+	limit := r.cfg.MaxCandidates
 	ids := map[string]string{} // instance id → diff
 	var todo []synthCandidate
 	sort.Ints(blocks)

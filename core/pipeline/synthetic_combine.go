@@ -5,15 +5,13 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"math/big"
 	"path"
 	"regexp"
 	"slices"
 	"sort"
 	"strings"
 
-	"github.com/zclconf/go-cty/cty"
-
+	"github.com/swelego/swelego/hcl"
 	"github.com/swelego/swelego/sdk"
 )
 
@@ -32,28 +30,17 @@ type combineSettings struct {
 }
 
 // readCombine reads the combine block; ok is false when there is none.
-func readCombine(v cty.Value) (c combineSettings, ok bool) {
-	if v == cty.NilVal || !v.IsKnown() || v.IsNull() {
+func readCombine(b *hcl.Combine) (c combineSettings, ok bool) {
+	if b == nil {
 		return c, false
 	}
-	num := func(name string, def int) int {
-		a := v.GetAttr(name)
-		if a.IsNull() || !a.IsKnown() {
-			return def
-		}
-		i, acc := a.AsBigFloat().Int64()
-		if acc != big.Exact {
-			return def
-		}
-		return int(i)
+	c.per = b.Per
+	if c.per == "" {
+		c.per = "file"
 	}
-	c.per = "file"
-	if p := v.GetAttr("per"); !p.IsNull() && p.IsKnown() {
-		c.per = p.AsString()
-	}
-	c.minBugs = max(num("min_bugs", 2), 2)
-	c.maxBugs = max(num("max_bugs", c.minBugs), c.minBugs)
-	c.maxTasks = num("max_tasks", defaultCombineMaxTasks)
+	c.minBugs = max(b.MinBugs, 2)
+	c.maxBugs = max(b.MaxBugs, c.minBugs)
+	c.maxTasks = b.MaxTasks
 	if c.maxTasks <= 0 {
 		c.maxTasks = defaultCombineMaxTasks
 	}
@@ -85,7 +72,7 @@ func (c combination) id(repo string) string {
 // turns, so one large file does not take every slot; at most max_tasks are
 // kept and 4×max_tasks validated.
 func (r *synthRun) combine(ctx context.Context) error {
-	cs, ok := readCombine(r.block.Attr("combine"))
+	cs, ok := readCombine(r.cfg.Combine)
 	if !ok {
 		return nil
 	}
@@ -121,7 +108,7 @@ func (r *synthRun) combine(ctx context.Context) error {
 		}
 	}
 	modifier := "combine/" + cs.per
-	repoName := r.block.String("repo")
+	repoName := r.cfg.Repo
 	kept, tried := 0, 0
 	for round := 0; kept < cs.maxTasks && tried < cs.attempts; round++ {
 		progressed := false

@@ -71,7 +71,7 @@ func (r *synthRun) compileCheck(ctx context.Context, cands []synthCandidate) ([]
 	if len(cands) == 0 {
 		return nil, nil
 	}
-	workers := max(1, min(r.block.Int("workers", 1), len(cands)))
+	workers := max(1, min(r.cfg.Workers, len(cands)))
 	passed := make([]bool, len(cands))
 	var wg sync.WaitGroup
 	errs := make([]error, workers)

@@ -10,9 +10,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/zclconf/go-cty/cty"
-
 	"github.com/swelego/swelego/core/engine"
+	"github.com/swelego/swelego/hcl"
 	"github.com/swelego/swelego/sdk"
 )
 
@@ -87,33 +86,20 @@ func TestChoose(t *testing.T) {
 }
 
 func TestReadCombine(t *testing.T) {
-	obj := func(per string, min, max, tasks any) cty.Value {
-		v := func(x any) cty.Value {
-			if x == nil {
-				return cty.NullVal(cty.Number)
-			}
-			return cty.NumberIntVal(int64(x.(int)))
-		}
-		p := cty.NullVal(cty.String)
-		if per != "" {
-			p = cty.StringVal(per)
-		}
-		return cty.ObjectVal(map[string]cty.Value{"per": p, "min_bugs": v(min), "max_bugs": v(max), "max_tasks": v(tasks)})
-	}
 	cases := []struct {
 		name string
-		v    cty.Value
+		c    *hcl.Combine
 		ok   bool
 		want combineSettings
 	}{
-		{"absent", cty.NilVal, false, combineSettings{}},
-		{"null", cty.NullVal(cty.DynamicPseudoType), false, combineSettings{}},
-		{"defaults", obj("", nil, nil, nil), true, combineSettings{per: "file", minBugs: 2, maxBugs: 2, maxTasks: 5, attempts: 20}},
-		{"package, up to 3", obj("package", nil, 3, 2), true, combineSettings{per: "package", minBugs: 2, maxBugs: 3, maxTasks: 2, attempts: 8}},
+		{"absent", nil, false, combineSettings{}},
+		{"defaults", &hcl.Combine{Per: "file", MinBugs: 2, MaxTasks: 5}, true, combineSettings{per: "file", minBugs: 2, maxBugs: 2, maxTasks: 5, attempts: 20}},
+		{"package, up to 3", &hcl.Combine{Per: "package", MinBugs: 2, MaxBugs: 3, MaxTasks: 2}, true, combineSettings{per: "package", minBugs: 2, maxBugs: 3, maxTasks: 2, attempts: 8}},
+		{"more bugs", &hcl.Combine{Per: "file", MinBugs: 3, MaxTasks: 0}, true, combineSettings{per: "file", minBugs: 3, maxBugs: 3, maxTasks: 5, attempts: 20}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			got, ok := readCombine(c.v)
+			got, ok := readCombine(c.c)
 			if ok != c.ok || got != c.want {
 				t.Errorf("readCombine = %+v, %v; want %+v, %v", got, ok, c.want, c.ok)
 			}
@@ -343,7 +329,7 @@ func TestSyntheticFingerprintEnvironment(t *testing.T) {
 	}
 	fingerprint := func(env string) string {
 		t.Helper()
-		stages, err := Stages(loadRecipe(t, recipe(env)), nil)
+		stages, err := Stages(loadRecipe(t, recipe(env), "elsewhere/r.bundle"), nil)
 		if err != nil || len(stages) != 1 {
 			t.Fatalf("stages: %v, %v", stages, err)
 		}
@@ -355,7 +341,7 @@ func TestSyntheticFingerprintEnvironment(t *testing.T) {
 		same      bool
 	}{
 		{"same", "", true},
-		{"git source moved", "  git = \"/elsewhere/r.bundle\"\n", true},
+		{"git source moved", "  git = \"elsewhere/r.bundle\"\n", true},
 		{"test_cmd", "  test_cmd = \"PYTHONPATH=src python3 -m pytest\"\n", false},
 		{"setup", "  setup = [\"pip install -e .\"]\n", false},
 		{"packages", "  packages = [\"libxml2-dev\"]\n", false},

@@ -66,31 +66,32 @@ func (c candidate) key() string { return c.pred.InstanceID + "/" + strconv.Itoa(
 // pass@1, TTS@K and pass@K (runRollouts); with candidates, they come from a
 // predictions file that holds several records per instance (one per
 // rollout).
-type ttsStage struct{ stageBase }
+type ttsStage struct {
+	stageBase
+	cfg *hcl.TTS
+}
 
 // Fingerprint: a stage that rolls out a model has rolloutFingerprint; one
 // that reranks candidates the stage's own, with the model block lent to
 // its verifier when it names one (its scores depend on that judge).
 func (s *ttsStage) Fingerprint() string {
-	if s.block.Ref("model") != "" {
+	if s.cfg.Model != "" {
 		return s.rolloutFingerprint()
 	}
 	base := s.stageBase.Fingerprint()
-	vb := s.block.Nested["verifier"]
-	if vb == nil || vb.Ref("model") == "" {
+	if s.cfg.Verifier == nil || s.cfg.VerifierModel == "" {
 		return base
 	}
 	h := sha256.New()
 	io.WriteString(h, base)
-	if mb := s.recipe.Block(vb.Ref("model")); mb != nil {
+	if mb := s.recipe.Block(s.cfg.VerifierModel); mb != nil {
 		fmt.Fprintf(h, "\nverifier model %s ", mb.Address)
 		writeValue(h, mb.Value)
 	}
 	return hex.EncodeToString(h.Sum(nil))[:16]
 }
 
-// ttsSettings are a tts block's values, decoded once; hcl/blocks.go checks
-// them at validate.
+// ttsSettings are what a run of a tts stage uses of its block's settings.
 type ttsSettings struct {
 	tasks      string // the source stage's address
 	model      string // the policy's model block; "" when reranking
@@ -102,12 +103,12 @@ type ttsSettings struct {
 
 func (s *ttsStage) settings() (ttsSettings, error) {
 	v := ttsSettings{
-		tasks:      s.block.Ref("tasks"),
-		model:      s.block.Ref("model"),
-		candidates: s.recipePath(s.block.String("candidates")),
-		k:          s.block.Int("k", 0),
-		workers:    max(s.block.Int("workers", 1), 1),
-		verifier:   s.block.Nested["verifier"],
+		tasks:      s.cfg.Tasks,
+		model:      s.cfg.Model,
+		candidates: s.cfg.Candidates.Path,
+		k:          s.cfg.K,
+		workers:    max(s.cfg.Workers, 1),
+		verifier:   s.cfg.Verifier,
 	}
 	if v.verifier == nil {
 		return v, fmt.Errorf("%s: a verifier block is required", s.block.Address)
@@ -167,7 +168,7 @@ func (s *ttsStage) Run(ctx context.Context, sc *engine.StageContext) error {
 	}
 	var lent sdk.Model
 	if len(todo) > 0 {
-		m, stop, err := s.lentModel(ctx, sc, vb)
+		m, stop, err := s.lentModel(ctx, sc)
 		if err != nil {
 			return err
 		}
@@ -336,13 +337,6 @@ func (s *ttsStage) submit(ctx context.Context, sc *engine.StageContext, cands []
 	return nil
 }
 
-func (s *ttsStage) recipePath(p string) string {
-	if p == "" || filepath.IsAbs(p) {
-		return p
-	}
-	return filepath.Join(s.recipe.Dir, p)
-}
-
 // readTasks loads a source stage's tasks by instance id.
 func readTasks(path string) (map[string]sdk.Task, error) {
 	list, err := readTaskList(path)
@@ -394,16 +388,16 @@ func readCandidates(path string, k int) ([]candidate, error) {
 // lentModel is the model a verifier block names, opened to be lent to the
 // verifier (an endpoint, or a checkpoint served for as long as the stage
 // runs), or nil when it names none. Call stop when the stage is done.
-func (s *ttsStage) lentModel(ctx context.Context, sc *engine.StageContext, vb *hcl.PluginBody) (m sdk.Model, stop func(), err error) {
-	ref := vb.Ref("model")
+func (s *ttsStage) lentModel(ctx context.Context, sc *engine.StageContext) (m sdk.Model, stop func(), err error) {
+	ref := s.cfg.VerifierModel
 	if ref == "" {
 		return nil, func() {}, nil
 	}
-	mb := s.recipe.Block(ref)
-	if mb == nil {
-		return nil, nil, fmt.Errorf("%s: verifier model %q is not in the recipe", s.block.Address, ref)
+	mb, mc, err := s.modelBlock(ref)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: verifier model: %w", s.block.Address, err)
 	}
-	if mb.String("provider") == "oracle" {
+	if mc.Provider == "oracle" {
 		return nil, nil, fmt.Errorf("%s: the verifier's model %s is the oracle test teacher, which cannot judge; name an endpoint", s.block.Address, ref)
 	}
 	m, _, stop, err = s.openEndpoint(ctx, sc, mb)

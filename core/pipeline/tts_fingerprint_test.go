@@ -32,7 +32,7 @@ tts "t" {
 `, judgeURL, tts, verifier)
 	}
 	fingerprint := func(src string) string {
-		rec := loadRecipe(t, src)
+		rec := loadRecipe(t, src, "c.jsonl")
 		stages, err := Stages(rec, nil)
 		if err != nil {
 			t.Fatal(err)

@@ -86,7 +86,7 @@ func (s *ttsStage) runRollouts(ctx context.Context, sc *engine.StageContext, st 
 		return err
 	}
 	defer trajOut.Close()
-	rs := &rolloutStage{stageBase: s.stageBase}
+	rs := s.rollouts()
 	notPlayed, err := rs.playAttempts(ctx, sc, envs, trajOut, tasks, k)
 	if err != nil {
 		return err
@@ -136,7 +136,7 @@ func (s *ttsStage) runRollouts(ctx context.Context, sc *engine.StageContext, st 
 	})
 	var lent sdk.Model
 	if len(todo) > 0 {
-		m, stop, err := s.lentModel(ctx, sc, vb)
+		m, stop, err := s.lentModel(ctx, sc)
 		if err != nil {
 			return err
 		}
@@ -379,7 +379,7 @@ func (s *ttsStage) verifierIdentity(vb *hcl.PluginBody) string {
 	h := sha256.New()
 	fmt.Fprintf(h, "%s\n%s\n", vb.Plugin, vb.Config)
 	s.writePlugin(h, vb.Plugin)
-	if mb := s.recipe.Block(vb.Ref("model")); mb != nil {
+	if mb := s.recipe.Block(s.cfg.VerifierModel); mb != nil {
 		fmt.Fprintf(h, "\nmodel %s ", mb.Address)
 		writeValue(h, mb.Value)
 	}
@@ -403,7 +403,7 @@ func (s *ttsStage) rolloutFingerprint() string {
 		}
 		writeValue(h, cty.ObjectVal(attrs))
 	}
-	rs := &rolloutStage{stageBase: s.stageBase}
+	rs := s.rollouts()
 	return rs.fingerprintOver(hex.EncodeToString(h.Sum(nil)))
 }
 
@@ -486,4 +486,10 @@ func completeTasks(tasks []sdk.Task, trajs map[string]sdk.Trajectory, scores map
 		}
 	}
 	return out
+}
+
+// rollouts is the rollout stage that plays a rolling-out tts stage's k
+// rollouts per task, in its model, tool set and attempt settings.
+func (s *ttsStage) rollouts() *rolloutStage {
+	return &rolloutStage{stageBase: s.stageBase, tasks: s.cfg.Tasks, model: s.cfg.Model, play: s.cfg.Attempt}
 }

@@ -15,7 +15,7 @@ model "student" {
 # A checkpoint on an endpoint.
 model "remote" {
   provider   = "openai"
-  checkpoint = "runs/sft/student/model"
+  checkpoint = "models/student"
 }
 
 # A checkpoint that is neither a folder nor an sft stage.

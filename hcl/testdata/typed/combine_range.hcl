@@ -1,0 +1,10 @@
+source "synthetic" "textkit" {
+  repo = "swelego-examples/textkit"
+
+  injector "ast" {}
+
+  combine {
+    min_bugs = 3
+    max_bugs = 2
+  }
+}

@@ -1,0 +1,12 @@
+sandbox {
+  backend = "dokcer"
+}
+
+model "teacher" {
+  provider = "opneai"
+}
+
+model "judge" {
+  provider = "openai"
+  format   = "openhand"
+}

@@ -1,0 +1,4 @@
+sandbox {
+  backend = "auto"
+  memory  = "2 gigs"
+}

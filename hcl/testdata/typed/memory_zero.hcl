@@ -1,0 +1,4 @@
+sandbox {
+  memory = "0"
+  cpus   = 0
+}
