@@ -18,8 +18,8 @@ FUZZ      := ./sdk:FuzzTaskJSON ./sdk/jsonl:FuzzDecoder ./hcl:FuzzLoad:5000x ./h
              ./core/llm:FuzzParseReply ./core/trajfmt:FuzzDecode \
              ./plugins/swetools:FuzzParseArgs ./plugins/swetools:FuzzShellReport ./plugins/swetools:FuzzEdit \
              ./plugins/swetools:FuzzClip ./core/safetensors:FuzzParseHeader \
-             ./plugins/python:FuzzFunctionInReply ./plugins/python:FuzzParsePytestLog \
-             ./plugins/golang:FuzzFunctionInReply ./plugins/golang:FuzzParseTestJSON \
+             ./plugins/python:FuzzFunctionInReply ./plugins/python:FuzzParsePytestLog ./plugins/python:FuzzParseTestRun \
+             ./plugins/golang:FuzzFunctionInReply ./plugins/golang:FuzzParseTestJSON ./plugins/golang:FuzzParseTestRun \
              ./plugins/errormask:FuzzMask ./plugins/curriculum:FuzzStages \
              ./core/tokenizer:FuzzLoadHF ./core/tokenizer:FuzzEncode ./core/tokenizer:FuzzQwenSplit \
              ./core/chattemplate:FuzzPyJSON ./core/serve:FuzzParseRequest \
