@@ -166,9 +166,7 @@ func runEval(ctx context.Context, f evalFlags, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if c, ok := backend.(interface{ Close() error }); ok {
-		defer c.Close()
-	}
+	defer backend.Close()
 	st := &evalCLIStage{fingerprint: fp, tasks: tasks, preds: preds, ev: &pipeline.Evaluator{
 		Envs:        taskenv.New(taskenv.Options{Backend: backend, Environments: envs, RepoDirs: repos, RunID: run.ID()}),
 		Harness:     harness.Options{Timeout: f.timeout, Rules: harness.Rules{SkippedMaintains: f.skippedP2P == "maintained"}},

@@ -587,9 +587,10 @@ func (s *stageBase) environments(ctx context.Context, sc *engine.StageContext, b
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", s.block.Address, err)
 	}
-	closeFn := func() {}
-	if c, ok := b.(interface{ Close() error }); ok {
-		closeFn = func() { c.Close() }
+	closeFn := func() {
+		if err := b.Close(); err != nil {
+			sc.Logger.Warn("close the sandbox backend", "backend", b.Name(), "error", err)
+		}
 	}
 	envs := taskenv.New(taskenv.Options{
 		Backend: b, Environments: EnvironmentsOf(s.recipe), RunID: sc.Run.ID(), Logger: sc.Logger,

@@ -109,6 +109,10 @@ func NewBwrap(opts Options) (*Bwrap, error) {
 	return b, nil
 }
 
+// Close has nothing to release: a bwrap sandbox's processes and folder go
+// with its own Close, and Sweep removes those of crashed runs.
+func (b *Bwrap) Close() error { return nil }
+
 // setprivArgs prefixes argv with the drop to UID:GID when running as root.
 func (b *Bwrap) setprivArgs(argv ...string) []string {
 	if b.setpriv == "" {

@@ -38,3 +38,6 @@ func (b *Bwrap) Open(ctx context.Context, spec Spec) (Sandbox, error) {
 
 // Sweep has nothing to do.
 func (b *Bwrap) Sweep(ctx context.Context) error { return nil }
+
+// Close has nothing to release.
+func (b *Bwrap) Close() error { return nil }

@@ -88,6 +88,10 @@ type Backend interface {
 	// Sweep removes sandboxes that crashed runs left behind (for docker:
 	// every container labelled swelego=<id> whose run is not live).
 	Sweep(ctx context.Context) error
+	// Close releases what the backend holds between sandboxes (warm
+	// sandboxes, a connection to an engine). Sandboxes it opened must be
+	// closed before it; the backend cannot be used after.
+	Close() error
 }
 
 // The user every sandbox command runs as, as in the environment images
