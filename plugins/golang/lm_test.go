@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/swelego/swelego/plugins/internal/lmrules"
 	"github.com/swelego/swelego/sdk"
 	"github.com/swelego/swelego/sdk/sdktest"
 )
@@ -115,8 +116,8 @@ func TestLMPromptsGolden(t *testing.T) {
 	}
 	var b strings.Builder
 	for _, tg := range targets {
-		fmt.Fprintf(&b, "=== %s %s (line %d)\n", tg.rule, tg.symbol, tg.line)
-		for _, m := range tg.prompt().Messages {
+		fmt.Fprintf(&b, "=== %s %s (line %d)\n", tg.Rule, tg.Symbol, tg.Line)
+		for _, m := range prompt(tg).Messages {
 			fmt.Fprintf(&b, "--- %s\n%s\n", m.Role, m.Content)
 		}
 	}
@@ -186,18 +187,18 @@ func TestLMMutation(t *testing.T) {
 	}
 	byName := map[string]lmTarget{}
 	for _, tg := range targets {
-		byName[tg.symbol] = tg
+		byName[tg.Symbol] = tg
 	}
 	cases := []struct {
 		name, symbol, reply, drop string
 	}{
 		{"modified function", "Clamp", "```go\nfunc Clamp(x, lo, hi int) int {\n\tif x < lo {\n\t\treturn lo\n\t}\n\tif x >= hi {\n\t\treturn hi\n\t}\n\treturn x\n}\n```", ""},
 		{"modified pointer method", "Rect.Scaled", "```go\nfunc (r *Rect) Scaled(k float64) Rect {\n\treturn Rect{r.W * k, r.H}\n}\n```", ""},
-		{"value receiver became a pointer", "Rect.Area", "func (r *Rect) Area() float64 {\n\treturn r.W + r.H\n}\n", dropSignature},
-		{"changed results", "Hypot", "func Hypot(a, b float64) (float64, error) {\n\treturn 0, nil\n}\n", dropSignature},
-		{"renamed parameter", "Clamp", "func Clamp(v, lo, hi int) int {\n\treturn v\n}\n", dropSignature},
-		{"unchanged but reformatted", "Hypot", "```go\nfunc Hypot(a, b float64) float64 {\n    total := a*a + b*b\n    return math.Sqrt(total)\n}\n```", dropUnchanged},
-		{"no function", "Hypot", "Sorry.", dropNoCode},
+		{"value receiver became a pointer", "Rect.Area", "func (r *Rect) Area() float64 {\n\treturn r.W + r.H\n}\n", lmrules.DropSignature},
+		{"changed results", "Hypot", "func Hypot(a, b float64) (float64, error) {\n\treturn 0, nil\n}\n", lmrules.DropSignature},
+		{"renamed parameter", "Clamp", "func Clamp(v, lo, hi int) int {\n\treturn v\n}\n", lmrules.DropSignature},
+		{"unchanged but reformatted", "Hypot", "```go\nfunc Hypot(a, b float64) float64 {\n    total := a*a + b*b\n    return math.Sqrt(total)\n}\n```", lmrules.DropUnchanged},
+		{"no function", "Hypot", "Sorry.", lmrules.DropNoCode},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -205,21 +206,21 @@ func TestLMMutation(t *testing.T) {
 			if !ok {
 				t.Fatalf("no target %s", c.symbol)
 			}
-			m, drop := tg.mutation(c.reply)
+			m, drop := lmGo.Mutation(tg, c.reply)
 			if drop != c.drop {
 				t.Fatalf("drop = %q, want %q", drop, c.drop)
 			}
 			if drop != "" {
 				return
 			}
-			if m.Kind != RuleLMModify || m.Symbol != c.symbol || m.File != "geo.go" || m.Line != tg.line {
+			if m.Kind != RuleLMModify || m.Symbol != c.symbol || m.File != "geo.go" || m.Line != tg.Line {
 				t.Errorf("mutation fields: %+v", m)
 			}
 			got, err := applyDiff(src, m.Diff, false)
 			if err != nil {
 				t.Fatalf("%v\n%s", err, m.Diff)
 			}
-			if string(got[:tg.start]) != string(src[:tg.start]) || !strings.HasSuffix(string(got), string(src[tg.end:])) {
+			if string(got[:tg.Start]) != string(src[:tg.Start]) || !strings.HasSuffix(string(got), string(src[tg.End:])) {
 				t.Errorf("bytes outside the function changed:\n%s", m.Diff)
 			}
 			if _, err := parser.ParseFile(token.NewFileSet(), "geo.go", got, 0); err != nil {

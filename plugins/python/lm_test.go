@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/swelego/swelego/plugins/internal/lmrules"
 	"github.com/swelego/swelego/sdk"
 	"github.com/swelego/swelego/sdk/sdktest"
 )
@@ -144,8 +145,8 @@ func TestLMPromptsGolden(t *testing.T) {
 	}
 	var b strings.Builder
 	for _, tg := range targets {
-		fmt.Fprintf(&b, "=== %s %s (line %d)\n", tg.rule, tg.symbol, tg.line)
-		for _, m := range tg.prompt().Messages {
+		fmt.Fprintf(&b, "=== %s %s (line %d)\n", tg.Rule, tg.Symbol, tg.Line)
+		for _, m := range prompt(tg).Messages {
 			fmt.Fprintf(&b, "--- %s\n%s\n", m.Role, m.Content)
 		}
 	}
@@ -216,7 +217,7 @@ func TestLMMutation(t *testing.T) {
 	}
 	byName := map[string]lmTarget{}
 	for _, tg := range targets {
-		byName[tg.symbol] = tg
+		byName[tg.Symbol] = tg
 	}
 	cases := []struct {
 		name, symbol, reply, drop string
@@ -224,10 +225,10 @@ func TestLMMutation(t *testing.T) {
 		{"modified function", "clamp", "```python\ndef clamp(x, lo, hi):\n    \"\"\"Return x limited to the closed range [lo, hi].\"\"\"\n    if x < lo:\n        return lo\n    if x >= hi:\n        return hi\n    return x\n```", ""},
 		{"modified method", "Rect.scaled", "```python\ndef scaled(self, k: float) -> \"Rect\":\n    return Rect(self.w * k, self.h)\n```", ""},
 		{"decorated method keeps its decorator", "Rect.area", "def area(self) -> float:\n    \"\"\"The rectangle's area.\"\"\"\n    return self.w + self.h\n", ""},
-		{"changed parameters", "clamp", "def clamp(x, lo, hi=0):\n    return x\n", dropSignature},
-		{"changed return annotation", "Rect.area", "def area(self) -> int:\n    return 0\n", dropSignature},
-		{"unchanged", "hypot", "```python\ndef hypot(a, b):\n    total = a * a + b * b\n    return math.sqrt(total)\n```", dropUnchanged},
-		{"no function", "hypot", "Sorry.", dropNoCode},
+		{"changed parameters", "clamp", "def clamp(x, lo, hi=0):\n    return x\n", lmrules.DropSignature},
+		{"changed return annotation", "Rect.area", "def area(self) -> int:\n    return 0\n", lmrules.DropSignature},
+		{"unchanged", "hypot", "```python\ndef hypot(a, b):\n    total = a * a + b * b\n    return math.sqrt(total)\n```", lmrules.DropUnchanged},
+		{"no function", "hypot", "Sorry.", lmrules.DropNoCode},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -235,22 +236,22 @@ func TestLMMutation(t *testing.T) {
 			if !ok {
 				t.Fatalf("no target %s", c.symbol)
 			}
-			m, drop := tg.mutation(c.reply)
+			m, drop := lmPython.Mutation(tg, c.reply)
 			if drop != c.drop {
 				t.Fatalf("drop = %q, want %q", drop, c.drop)
 			}
 			if drop != "" {
 				return
 			}
-			if m.Kind != RuleLMModify || m.Symbol != c.symbol || m.File != "shapes.py" || m.Line != tg.line {
+			if m.Kind != RuleLMModify || m.Symbol != c.symbol || m.File != "shapes.py" || m.Line != tg.Line {
 				t.Errorf("mutation fields: %+v", m)
 			}
 			for _, tool := range []string{"git", "patch"} {
 				got := applyDiff(t, tool, "shapes.py", src, m.Diff)
-				if !bytes.Equal(got[:tg.start], src[:tg.start]) {
+				if !bytes.Equal(got[:tg.Start], src[:tg.Start]) {
 					t.Errorf("%s: bytes before the function changed", tool)
 				}
-				tail := src[tg.end:]
+				tail := src[tg.End:]
 				if !bytes.HasSuffix(got, tail) {
 					t.Errorf("%s: bytes after the function changed", tool)
 				}
@@ -401,26 +402,4 @@ func FuzzFunctionInReply(f *testing.F) {
 			t.Fatalf("found a function that does not parse:\n%s", fn.text)
 		}
 	})
-}
-
-// TestWindow cuts a long file around the function at line boundaries and
-// marks what it left out.
-func TestWindow(t *testing.T) {
-	var b strings.Builder
-	for i := range 400 {
-		fmt.Fprintf(&b, "x%03d = %d\n", i, i)
-	}
-	s := b.String()
-	from := strings.Index(s, "x200")
-	to := strings.Index(s, "x205")
-	got := window(s, from, to, 1000, "# ...")
-	if len(got) > 1100 || !strings.Contains(got, "x200 = 200\n") || !strings.Contains(got, "x204 = 204\n") {
-		t.Fatalf("window is %d bytes:\n%s", len(got), got)
-	}
-	if !strings.HasPrefix(got, "# ...\nx") || !strings.HasSuffix(got, "\n# ...\n") {
-		t.Errorf("window does not start and end with whole lines and markers:\n%s", got)
-	}
-	if short := "a = 1\n"; window(short, 0, 3, 1000, "#") != short {
-		t.Error("a short file is not shown whole")
-	}
 }
