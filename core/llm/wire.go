@@ -14,6 +14,8 @@ import (
 // wireResponse is a completion as the client reads it.
 type wireResponse = openai.Completion[openai.ReceivedMessage]
 
+// wireError is an error body as the client reads it: code may be a
+// string, a number or null.
 type wireError struct {
 	Error *struct {
 		Message string          `json:"message"`

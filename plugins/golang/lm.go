@@ -70,7 +70,7 @@ var lmGo = lmrules.Language{
 }
 
 // runLM asks the model about at most calls of the targets, parallel at a
-// time, and sends the candidates in file order (lmrules.Language.Run).
+// time, and sends the candidates in the targets' order (lmrules.Language.Run).
 func runLM(ctx context.Context, model sdk.Model, targets []lmTarget, seed uint64, calls, parallel int, send func(sdk.Mutation) error) (LMStats, error) {
 	return lmGo.Run(ctx, model, targets, lmrules.Budget{Seed: seed, Calls: calls, Parallel: parallel}, send)
 }

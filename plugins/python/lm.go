@@ -57,13 +57,14 @@ var lmPython = lmrules.Language{
 	Function:  lmFunction,
 	Unchanged: lmUnchanged,
 	Parses:    func(_ string, src []byte) bool { return parsesClean(src) },
+	// Diffs of the two files, as the procedural rules write them.
 	Diff: func(file string, src []byte, e unidiff.Edit) string {
 		return unifiedDiff(file, src, e.Apply(src))
 	},
 }
 
 // runLM asks the model about at most calls of the targets, parallel at a
-// time, and sends the candidates in file order (lmrules.Language.Run).
+// time, and sends the candidates in the targets' order (lmrules.Language.Run).
 func runLM(ctx context.Context, model sdk.Model, targets []lmTarget, seed uint64, calls, parallel int, send func(sdk.Mutation) error) (LMStats, error) {
 	return lmPython.Run(ctx, model, targets, lmrules.Budget{Seed: seed, Calls: calls, Parallel: parallel}, send)
 }
