@@ -10,10 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/swelego/swelego/core/backend/cpu"
 	"github.com/swelego/swelego/core/infer"
 	"github.com/swelego/swelego/core/internal/torchpeer"
-	"github.com/swelego/swelego/core/model"
 )
 
 // benchConfigs are the quickstart's tiny student and a GPT-2-small-sized
@@ -38,17 +36,7 @@ var benchConfigs = []struct {
 func BenchmarkServeDecode(b *testing.B) {
 	for _, bc := range benchConfigs {
 		b.Run(bc.name, func(b *testing.B) {
-			cfg, err := model.ParseConfig([]byte(bc.config))
-			if err != nil {
-				b.Fatal(err)
-			}
-			be := cpu.New(0)
-			defer be.Close()
-			m, err := model.New(be, cfg)
-			if err != nil {
-				b.Fatal(err)
-			}
-			m.InitRandom(1, 0.02)
+			m, cfg, be := torchpeer.NewModel(b, bc.config)
 			eng := infer.New(m, infer.Options{})
 			ctx, cancel := context.WithCancel(context.Background())
 			done := make(chan struct{})

@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/swelego/swelego/core/backend/cpu"
 	"github.com/swelego/swelego/core/backend/gemm"
 	"github.com/swelego/swelego/core/internal/torchpeer"
 	"github.com/swelego/swelego/core/model"
@@ -16,25 +15,15 @@ import (
 )
 
 // BenchmarkTrain124M times full training steps (forward, backward, clipping,
-// AdamW) of the 124M config (torchpeer.Config124M) at batch 4 × 256 tokens and reports tokens/s and
-// model FLOP/s; then, in the same run, the same step in plain PyTorch
-// (testdata/bench_torch.py, torch.set_num_threads = GOMAXPROCS) and the
-// GEMM's GFLOP/s next to the machine's fp32 peak.
+// AdamW) of the 124M config (torchpeer.Config124M) at batch 4 × 256 tokens
+// and reports tokens/s and model FLOP/s; then, in the same run, the same
+// step in plain PyTorch (testdata/bench_torch.py, torch.set_num_threads =
+// GOMAXPROCS) and the GEMM's GFLOP/s next to the machine's fp32 peak.
 //
 // SWELEGO_BENCH_TORCH_STEPS sets PyTorch's timed steps (default 2; 0 skips it).
 func BenchmarkTrain124M(b *testing.B) {
-	cfg, err := model.ParseConfig([]byte(torchpeer.Config124M))
-	if err != nil {
-		b.Fatal(err)
-	}
 	const B, T = 4, 256
-	be := cpu.New(0)
-	defer be.Close()
-	m, err := model.New(be, cfg)
-	if err != nil {
-		b.Fatal(err)
-	}
-	m.InitRandom(1, 0.02)
+	m, cfg, be := torchpeer.NewModel(b, torchpeer.Config124M)
 	r := rand.New(rand.NewPCG(1, 2))
 	batch := &model.Batch{B: B, T: T, Tokens: make([]int32, B*T), Targets: make([]int32, B*T), Weights: make([]float32, B*T)}
 	for i := range batch.Tokens {

@@ -6,9 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/swelego/swelego/core/backend/cpu"
 	"github.com/swelego/swelego/core/internal/torchpeer"
-	"github.com/swelego/swelego/core/model"
 	"github.com/swelego/swelego/core/optim"
 	"github.com/swelego/swelego/core/sftdata"
 	"github.com/swelego/swelego/core/trainer"
@@ -20,18 +18,8 @@ import (
 // the time the data path (laying out rows, building the batch) takes for
 // those steps, next to its 5 % budget.
 func BenchmarkSFTTrain124M(b *testing.B) {
-	cfg, err := model.ParseConfig([]byte(torchpeer.Config124M))
-	if err != nil {
-		b.Fatal(err)
-	}
 	const B, T = 4, 256
-	be := cpu.New(0)
-	defer be.Close()
-	m, err := model.New(be, cfg)
-	if err != nil {
-		b.Fatal(err)
-	}
-	m.InitRandom(1, 0.02)
+	m, cfg, be := torchpeer.NewModel(b, torchpeer.Config124M)
 	r := rand.New(rand.NewPCG(1, 2))
 	// Sequences of 64 tokens pack four to a row.
 	var exs []*sftdata.Example
