@@ -2,22 +2,16 @@ package infer_test
 
 import (
 	"context"
-	"encoding/json"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strconv"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/swelego/swelego/core/backend/cpu"
 	"github.com/swelego/swelego/core/infer"
-	"github.com/swelego/swelego/core/model"
+	"github.com/swelego/swelego/core/internal/torchpeer"
 )
 
 // benchConfigs are the quickstart's tiny student and a GPT-2-small-sized
@@ -29,9 +23,7 @@ var benchConfigs = []struct {
 }{
 	{"tiny", `{"hidden_size":128,"intermediate_size":384,"num_hidden_layers":2,"num_attention_heads":4,"num_key_value_heads":2,
 "head_dim":32,"vocab_size":1600,"max_position_embeddings":16384,"rms_norm_eps":1e-6,"rope_theta":1000000,"tie_word_embeddings":true}`, 128, 64, 3},
-	{"124M", `{"hidden_size":768,"num_hidden_layers":12,"num_attention_heads":12,"num_key_value_heads":12,
-"head_dim":64,"intermediate_size":2048,"vocab_size":50304,"rms_norm_eps":1e-6,"rope_theta":10000,
-"max_position_embeddings":1024,"tie_word_embeddings":true}`, 128, 32, 1},
+	{"124M", torchpeer.Config124M, 128, 32, 1},
 }
 
 // BenchmarkServeDecode times what `swelego serve` does for one request:
@@ -44,17 +36,7 @@ var benchConfigs = []struct {
 func BenchmarkServeDecode(b *testing.B) {
 	for _, bc := range benchConfigs {
 		b.Run(bc.name, func(b *testing.B) {
-			cfg, err := model.ParseConfig([]byte(bc.config))
-			if err != nil {
-				b.Fatal(err)
-			}
-			be := cpu.New(0)
-			defer be.Close()
-			m, err := model.New(be, cfg)
-			if err != nil {
-				b.Fatal(err)
-			}
-			m.InitRandom(1, 0.02)
+			m, cfg, be := torchpeer.NewModel(b, bc.config)
 			eng := infer.New(m, infer.Options{})
 			ctx, cancel := context.WithCancel(context.Background())
 			done := make(chan struct{})
@@ -90,7 +72,7 @@ func BenchmarkServeDecode(b *testing.B) {
 			b.Logf("swelego serve engine (%s, %d params, %d threads): prompt %d tokens, time to first token %.1f ms, decode %.1f tokens/s",
 				bc.name, cfg.NumParams(), be.Threads(), bc.prompt, float64(ttft.Microseconds())/1000, rate)
 
-			tr := torchGenerate(b, bc.name, bc.config, bc.prompt, bc.tokens, bc.torchRepeat)
+			tr := torchGenerate(b, bc.config, bc.prompt, bc.tokens, bc.torchRepeat)
 			if tr.info != "" {
 				b.Logf("pytorch: %s", tr.info)
 				return
@@ -111,51 +93,9 @@ type torchResult struct {
 	info       string // why there is no result
 }
 
-// The PyTorch peer runs once per config and process, though a benchmark
-// function runs once for b.N = 1 and again for the requested count.
-var (
-	torchMu   sync.Mutex
-	torchRuns = map[string]torchResult{}
-)
-
-func torchGenerate(b *testing.B, name, config string, prompt, tokens, repeat int) torchResult {
-	torchMu.Lock()
-	defer torchMu.Unlock()
-	if r, ok := torchRuns[name]; ok {
-		return r
-	}
-	r := runTorch(b, config, prompt, tokens, repeat)
-	torchRuns[name] = r
-	return r
-}
-
-func runTorch(b *testing.B, config string, prompt, tokens, repeat int) torchResult {
+func torchGenerate(b *testing.B, config string, prompt, tokens, repeat int) torchResult {
 	if os.Getenv("SWELEGO_BENCH_TORCH") == "0" {
 		return torchResult{info: "skipped (SWELEGO_BENCH_TORCH=0)"}
-	}
-	py := ""
-	for _, p := range []string{"/usr/bin/python3", "python3"} {
-		if exec.Command(p, "-c", "import torch").Run() == nil {
-			py = p
-			break
-		}
-	}
-	if py == "" {
-		return torchResult{info: "skipped: no python3 with torch (apt-get install python3-torch)"}
-	}
-	cmd := exec.Command(py, filepath.Join("testdata", "generate_torch.py"), "--config", config,
-		"--prompt", strconv.Itoa(prompt), "--tokens", strconv.Itoa(tokens), "--repeat", strconv.Itoa(repeat),
-		"--threads", strconv.Itoa(runtime.GOMAXPROCS(0)))
-	// OpenBLAS tuning meant for swelego's own OpenBLAS path is not PyTorch's.
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "OPENBLAS_CORETYPE=") && !strings.HasPrefix(kv, "OPENBLAS_L2_SIZE=") {
-			cmd.Env = append(cmd.Env, kv)
-		}
-	}
-	cmd.Stderr = os.Stderr
-	out, err := cmd.Output()
-	if err != nil {
-		b.Fatalf("generate_torch.py: %v", err)
 	}
 	var res struct {
 		TTFT    float64 `json:"ttft_s"`
@@ -163,8 +103,9 @@ func runTorch(b *testing.B, config string, prompt, tokens, repeat int) torchResu
 		Threads int     `json:"threads"`
 		Torch   string  `json:"torch"`
 	}
-	if err := json.Unmarshal(out, &res); err != nil {
-		b.Fatalf("generate_torch.py output %q: %v", out, err)
+	if why := torchpeer.Run(b, &res, filepath.Join("testdata", "generate_torch.py"), "--config", config,
+		"--prompt", strconv.Itoa(prompt), "--tokens", strconv.Itoa(tokens), "--repeat", strconv.Itoa(repeat)); why != "" {
+		return torchResult{info: why}
 	}
 	return torchResult{ttft: res.TTFT, tokS: res.TokS, threads: res.Threads, torch: res.Torch}
 }

@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/swelego/swelego/core/llm/openai"
 	"github.com/swelego/swelego/sdk"
 )
 
@@ -347,11 +348,15 @@ func (c *Client) response(req sdk.ChatRequest, wr *wireResponse) (sdk.ChatRespon
 			break
 		}
 	}
-	content, err := decodeContent(ch.Message.Content)
+	var msg openai.ReceivedMessage
+	if ch.Message != nil {
+		msg = *ch.Message
+	}
+	content, err := decodeContent(msg.Content)
 	if err != nil {
 		return sdk.ChatResponse{}, fmt.Errorf("%w: %v", ErrBadResponse, err)
 	}
-	role := ch.Message.Role
+	role := msg.Role
 	if role == "" {
 		role = "assistant"
 	}
@@ -365,7 +370,7 @@ func (c *Client) response(req sdk.ChatRequest, wr *wireResponse) (sdk.ChatRespon
 	if ch.Logprobs != nil {
 		resp.Logprobs = decodeLogprobs(ch.Logprobs.Content)
 	}
-	for k, wc := range ch.Message.ToolCalls {
+	for k, wc := range msg.ToolCalls {
 		call := sdk.ToolCall{ID: wc.ID, Type: wc.Type, Function: sdk.FunctionCall{Name: wc.Function.Name, Arguments: decodeArguments(wc.Function.Arguments)}}
 		if call.ID == "" {
 			call.ID = CallID(len(req.Messages), k)

@@ -7,64 +7,15 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/swelego/swelego/core/llm/openai"
 	"github.com/swelego/swelego/sdk"
 )
 
-// The JSON shapes of OpenAI's chat-completions API, as far as the client
-// reads and writes them.
+// wireResponse is a completion as the client reads it.
+type wireResponse = openai.Completion[openai.ReceivedMessage]
 
-type wireMessage struct {
-	Role       string         `json:"role"`
-	Content    *string        `json:"content"`
-	Name       string         `json:"name,omitempty"`
-	ToolCalls  []wireToolCall `json:"tool_calls,omitempty"`
-	ToolCallID string         `json:"tool_call_id,omitempty"`
-}
-
-type wireToolCall struct {
-	ID       string `json:"id"`
-	Type     string `json:"type"`
-	Function struct {
-		Name      string          `json:"name"`
-		Arguments json.RawMessage `json:"arguments"`
-	} `json:"function"`
-}
-
-type wireTool struct {
-	Type     string `json:"type"`
-	Function struct {
-		Name        string          `json:"name"`
-		Description string          `json:"description,omitempty"`
-		Parameters  json.RawMessage `json:"parameters"`
-	} `json:"function"`
-}
-
-type wireResponse struct {
-	ID      string `json:"id"`
-	Object  string `json:"object"`
-	Model   string `json:"model"`
-	Choices []struct {
-		Index   int `json:"index"`
-		Message struct {
-			Role      string          `json:"role"`
-			Content   json.RawMessage `json:"content"`
-			ToolCalls []wireToolCall  `json:"tool_calls"`
-		} `json:"message"`
-		FinishReason *string `json:"finish_reason"`
-		Logprobs     *struct {
-			Content []wireLogprob `json:"content"`
-		} `json:"logprobs"`
-	} `json:"choices"`
-	Usage *sdk.Usage `json:"usage"`
-}
-
-type wireLogprob struct {
-	Token       string        `json:"token"`
-	Logprob     float64       `json:"logprob"`
-	Bytes       []int         `json:"bytes"`
-	TopLogprobs []wireLogprob `json:"top_logprobs"`
-}
-
+// wireError is an error body as the client reads it: code may be a
+// string, a number or null.
 type wireError struct {
 	Error *struct {
 		Message string          `json:"message"`
@@ -79,10 +30,10 @@ type wireError struct {
 
 // encodeMessages turns sdk messages into wire messages. An assistant
 // message with tool calls and no text sends content null, as OpenAI does.
-func encodeMessages(msgs []sdk.Message) []wireMessage {
-	out := make([]wireMessage, len(msgs))
+func encodeMessages(msgs []sdk.Message) []openai.Message {
+	out := make([]openai.Message, len(msgs))
 	for i, m := range msgs {
-		w := wireMessage{Role: m.Role, ToolCallID: m.ToolCallID}
+		w := openai.Message{Role: m.Role, ToolCallID: m.ToolCallID}
 		if m.Role != "tool" {
 			w.Name = m.Name
 		}
@@ -91,15 +42,10 @@ func encodeMessages(msgs []sdk.Message) []wireMessage {
 			w.Content = &content
 		}
 		for _, c := range m.ToolCalls {
-			var wc wireToolCall
-			wc.ID = c.ID
-			wc.Type = c.Type
+			wc := openai.ToolCall{ID: c.ID, Type: c.Type, Function: c.Function}
 			if wc.Type == "" {
 				wc.Type = "function"
 			}
-			wc.Function.Name = c.Function.Name
-			args, _ := json.Marshal(c.Function.Arguments)
-			wc.Function.Arguments = args
 			w.ToolCalls = append(w.ToolCalls, wc)
 		}
 		out[i] = w
@@ -107,14 +53,10 @@ func encodeMessages(msgs []sdk.Message) []wireMessage {
 	return out
 }
 
-func encodeTools(tools []sdk.ToolSchema) []wireTool {
-	out := make([]wireTool, len(tools))
+func encodeTools(tools []sdk.ToolSchema) []openai.Tool {
+	out := make([]openai.Tool, len(tools))
 	for i, t := range tools {
-		var w wireTool
-		w.Type = "function"
-		w.Function.Name = t.Name
-		w.Function.Description = t.Description
-		w.Function.Parameters = t.Parameters
+		w := openai.Tool{Type: "function", Function: openai.ToolFunction{Name: t.Name, Description: t.Description, Parameters: t.Parameters}}
 		if len(bytes.TrimSpace(t.Parameters)) == 0 {
 			w.Function.Parameters = json.RawMessage(`{"type":"object","properties":{}}`)
 		}
@@ -162,13 +104,16 @@ func decodeArguments(raw json.RawMessage) string {
 	return string(raw)
 }
 
-func decodeLogprobs(in []wireLogprob) []sdk.TokenLogprob {
+func decodeLogprobs(in []openai.Logprob) []sdk.TokenLogprob {
 	if len(in) == 0 {
 		return nil
 	}
 	out := make([]sdk.TokenLogprob, len(in))
 	for i, lp := range in {
-		out[i] = sdk.TokenLogprob{Token: lp.Token, Logprob: lp.Logprob, TopLogprobs: decodeLogprobs(lp.TopLogprobs)}
+		out[i] = sdk.TokenLogprob{Token: lp.Token, Logprob: lp.Logprob}
+		for _, alt := range lp.TopLogprobs {
+			out[i].TopLogprobs = append(out[i].TopLogprobs, sdk.TokenLogprob{Token: alt.Token, Logprob: alt.Logprob})
+		}
 	}
 	return out
 }

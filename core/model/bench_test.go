@@ -1,50 +1,29 @@
 package model_test
 
 import (
-	"encoding/json"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/swelego/swelego/core/backend/cpu"
 	"github.com/swelego/swelego/core/backend/gemm"
+	"github.com/swelego/swelego/core/internal/torchpeer"
 	"github.com/swelego/swelego/core/model"
 	"github.com/swelego/swelego/core/optim"
 )
 
-// bench124M is a GPT-2-small-sized Qwen3: hidden 768, 12 layers, 12 query
-// and 12 key/value heads of 64, SwiGLU width 2048 (3·768·2048 ≈ GPT-2's
-// 2·768·3072 MLP weights), vocab 50304, tied embeddings: 123.6M parameters.
-const bench124M = `{"hidden_size":768,"num_hidden_layers":12,"num_attention_heads":12,"num_key_value_heads":12,
-"head_dim":64,"intermediate_size":2048,"vocab_size":50304,"rms_norm_eps":1e-6,"rope_theta":10000,
-"max_position_embeddings":1024,"tie_word_embeddings":true}`
-
 // BenchmarkTrain124M times full training steps (forward, backward, clipping,
-// AdamW) of the 124M config at batch 4 × 256 tokens and reports tokens/s and
-// model FLOP/s; then, in the same run, the same step in plain PyTorch
-// (testdata/bench_torch.py, torch.set_num_threads = GOMAXPROCS) and the
-// GEMM's GFLOP/s next to the machine's fp32 peak.
+// AdamW) of the 124M config (torchpeer.Config124M) at batch 4 × 256 tokens
+// and reports tokens/s and model FLOP/s; then, in the same run, the same
+// step in plain PyTorch (testdata/bench_torch.py, torch.set_num_threads =
+// GOMAXPROCS) and the GEMM's GFLOP/s next to the machine's fp32 peak.
 //
 // SWELEGO_BENCH_TORCH_STEPS sets PyTorch's timed steps (default 2; 0 skips it).
 func BenchmarkTrain124M(b *testing.B) {
-	cfg, err := model.ParseConfig([]byte(bench124M))
-	if err != nil {
-		b.Fatal(err)
-	}
 	const B, T = 4, 256
-	be := cpu.New(0)
-	defer be.Close()
-	m, err := model.New(be, cfg)
-	if err != nil {
-		b.Fatal(err)
-	}
-	m.InitRandom(1, 0.02)
+	m, cfg, be := torchpeer.NewModel(b, torchpeer.Config124M)
 	r := rand.New(rand.NewPCG(1, 2))
 	batch := &model.Batch{B: B, T: T, Tokens: make([]int32, B*T), Targets: make([]int32, B*T), Weights: make([]float32, B*T)}
 	for i := range batch.Tokens {
@@ -83,8 +62,7 @@ func BenchmarkTrain124M(b *testing.B) {
 	b.Logf("gemm 1024×2048×768: %.1f GFLOP/s, fp32 peak %.1f GFLOP/s (%.0f%%); model FLOP/s is %.0f%% of peak",
 		gemmGF, peak, 100*gemmGF/peak, 100*flops/1e9/peak)
 
-	torchOnce.Do(func() { torchTokS, torchInfo = runTorchBench(b, T, B) })
-	torchTokS, info := torchTokS, torchInfo
+	torchTokS, info := runTorchBench(b, T, B)
 	if torchTokS > 0 {
 		b.ReportMetric(torchTokS, "torch-tokens/s")
 		b.ReportMetric(tokS/torchTokS, "x-torch")
@@ -93,14 +71,6 @@ func BenchmarkTrain124M(b *testing.B) {
 		b.Logf("pytorch: %s", info)
 	}
 }
-
-// The PyTorch peer runs once per process, though the benchmark function runs
-// once for b.N = 1 and again for the requested count.
-var (
-	torchOnce sync.Once
-	torchTokS float64
-	torchInfo string
-)
 
 // gemmGFLOPS times the MLP's up-projection shape.
 func gemmGFLOPS() float64 {
@@ -130,32 +100,15 @@ func runTorchBench(b *testing.B, T, B int) (float64, string) {
 	if steps <= 0 {
 		return 0, "skipped (SWELEGO_BENCH_TORCH_STEPS=0)"
 	}
-	py := ""
-	for _, p := range []string{"python3", "/usr/bin/python3"} {
-		if exec.Command(p, "-c", "import torch").Run() == nil {
-			py = p
-			break
-		}
-	}
-	if py == "" {
-		return 0, "skipped: no python3 with torch (apt-get install python3-torch)"
-	}
-	cmd := exec.Command(py, filepath.Join("testdata", "bench_torch.py"), "--config", bench124M,
-		"--batch", strconv.Itoa(B), "--seq", strconv.Itoa(T), "--steps", strconv.Itoa(steps), "--warmup", "1",
-		"--threads", strconv.Itoa(runtime.GOMAXPROCS(0)))
-	cmd.Stderr = os.Stderr
-	out, err := cmd.Output()
-	if err != nil {
-		b.Fatalf("bench_torch.py: %v", err)
-	}
 	var res struct {
 		TokensPerS float64 `json:"tokens_per_s"`
 		Threads    int     `json:"threads"`
 		Torch      string  `json:"torch"`
 		BLAS       string  `json:"blas"`
 	}
-	if err := json.Unmarshal(out, &res); err != nil {
-		b.Fatalf("bench_torch.py output %q: %v", out, err)
+	if why := torchpeer.Run(b, &res, filepath.Join("testdata", "bench_torch.py"), "--config", torchpeer.Config124M,
+		"--batch", strconv.Itoa(B), "--seq", strconv.Itoa(T), "--steps", strconv.Itoa(steps), "--warmup", "1"); why != "" {
+		return 0, why
 	}
 	return res.TokensPerS, "torch " + res.Torch + ", " + strconv.Itoa(res.Threads) + " threads, BLAS " + res.BLAS
 }

@@ -5,6 +5,7 @@ import (
 	"math"
 	"testing"
 
+	"github.com/swelego/swelego/core/internal/torchpeer"
 	"github.com/swelego/swelego/core/model"
 )
 
@@ -73,7 +74,7 @@ func TestParseConfig(t *testing.T) {
 }
 
 func TestNumParams124M(t *testing.T) {
-	cfg, err := model.ParseConfig([]byte(bench124M))
+	cfg, err := model.ParseConfig([]byte(torchpeer.Config124M))
 	if err != nil {
 		t.Fatal(err)
 	}

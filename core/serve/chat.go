@@ -11,68 +11,12 @@ import (
 	"github.com/swelego/swelego/core/chattemplate"
 	"github.com/swelego/swelego/core/infer"
 	"github.com/swelego/swelego/core/llm"
+	"github.com/swelego/swelego/core/llm/openai"
 	"github.com/swelego/swelego/sdk"
 )
 
-// OpenAI's response shapes.
-
-type respMessage struct {
-	Role      string         `json:"role"`
-	Content   *string        `json:"content"`
-	ToolCalls []respToolCall `json:"tool_calls,omitempty"`
-}
-
-// respDelta is a streamed chunk's delta: only what it adds.
-type respDelta struct {
-	Role      string         `json:"role,omitempty"`
-	Content   *string        `json:"content,omitempty"`
-	ToolCalls []respToolCall `json:"tool_calls,omitempty"`
-}
-
-type respToolCall struct {
-	Index    *int   `json:"index,omitempty"` // streaming only
-	ID       string `json:"id"`
-	Type     string `json:"type"`
-	Function struct {
-		Name      string `json:"name"`
-		Arguments string `json:"arguments"`
-	} `json:"function"`
-}
-
-type respLogprob struct {
-	Token       string    `json:"token"`
-	Logprob     float64   `json:"logprob"`
-	Bytes       []int     `json:"bytes"`
-	TopLogprobs []respAlt `json:"top_logprobs"`
-}
-
-// respAlt is one of top_logprobs.
-type respAlt struct {
-	Token   string  `json:"token"`
-	Logprob float64 `json:"logprob"`
-	Bytes   []int   `json:"bytes"`
-}
-
-type respLogprobs struct {
-	Content []respLogprob `json:"content"`
-}
-
-type respChoice struct {
-	Index        int           `json:"index"`
-	Message      *respMessage  `json:"message,omitempty"`
-	Delta        *respDelta    `json:"delta,omitempty"`
-	Logprobs     *respLogprobs `json:"logprobs"`
-	FinishReason *string       `json:"finish_reason"`
-}
-
-type response struct {
-	ID      string       `json:"id"`
-	Object  string       `json:"object"`
-	Created int64        `json:"created"`
-	Model   string       `json:"model"`
-	Choices []respChoice `json:"choices"`
-	Usage   *sdk.Usage   `json:"usage,omitempty"`
-}
+// response is a completion or a chunk as the server writes it.
+type response = openai.Completion[openai.Message]
 
 // prepared is a checked request turned into a generation.
 type prepared struct {
@@ -160,7 +104,7 @@ func (s *Server) chat(w http.ResponseWriter, hr *http.Request) {
 	text, toks := p.comp.final()
 	msg, finish := s.reply(p, text, res)
 	out := response{ID: newID(), Object: "chat.completion", Created: time.Now().Unix(), Model: s.name,
-		Choices: []respChoice{{Message: msg, FinishReason: &finish}},
+		Choices: []openai.Choice[openai.Message]{{Message: msg, FinishReason: &finish}},
 		Usage:   &sdk.Usage{PromptTokens: res.PromptTokens, CompletionTokens: res.CompletionTokens, TotalTokens: res.PromptTokens + res.CompletionTokens}}
 	if r.Logprobs {
 		out.Choices[0].Logprobs = s.logprobs(toks)
@@ -178,9 +122,9 @@ func (s *Server) generateError(w http.ResponseWriter, hr *http.Request, err erro
 
 // reply makes the assistant message of a finished generation: tool calls
 // read out of the text when the request has tools.
-func (s *Server) reply(p *prepared, text string, res infer.Result) (*respMessage, string) {
+func (s *Server) reply(p *prepared, text string, res infer.Result) (*openai.Message, string) {
 	finish := res.Finish
-	msg := &respMessage{Role: "assistant", Content: &text}
+	msg := &openai.Message{Role: "assistant", Content: &text}
 	if !p.parse {
 		return msg, finish
 	}
@@ -194,10 +138,7 @@ func (s *Server) reply(p *prepared, text string, res infer.Result) (*respMessage
 		msg.Content = nil
 	}
 	for _, c := range parsed.ToolCalls {
-		var tc respToolCall
-		tc.ID, tc.Type = c.ID, "function"
-		tc.Function.Name, tc.Function.Arguments = c.Function.Name, c.Function.Arguments
-		msg.ToolCalls = append(msg.ToolCalls, tc)
+		msg.ToolCalls = append(msg.ToolCalls, openai.ToolCall{ID: c.ID, Type: "function", Function: c.Function})
 	}
 	if finish == infer.FinishStop {
 		finish = "tool_calls"
@@ -206,14 +147,14 @@ func (s *Server) reply(p *prepared, text string, res infer.Result) (*respMessage
 }
 
 // logprobs writes tokens in OpenAI's logprobs shape.
-func (s *Server) logprobs(toks []infer.Token) *respLogprobs {
-	out := &respLogprobs{Content: []respLogprob{}}
+func (s *Server) logprobs(toks []infer.Token) *openai.Logprobs {
+	out := &openai.Logprobs{Content: []openai.Logprob{}}
 	for _, t := range toks {
 		text, bs := s.tokenText(t.ID)
-		lp := respLogprob{Token: text, Logprob: t.Logprob, Bytes: bs, TopLogprobs: []respAlt{}}
+		lp := openai.Logprob{Token: text, Logprob: t.Logprob, Bytes: bs, TopLogprobs: []openai.TopLogprob{}}
 		for _, a := range t.Top {
 			text, bs := s.tokenText(a.ID)
-			lp.TopLogprobs = append(lp.TopLogprobs, respAlt{Token: text, Logprob: a.Logprob, Bytes: bs})
+			lp.TopLogprobs = append(lp.TopLogprobs, openai.TopLogprob{Token: text, Logprob: a.Logprob, Bytes: bs})
 		}
 		out.Content = append(out.Content, lp)
 	}
@@ -241,9 +182,9 @@ func (s *Server) stream(w http.ResponseWriter, hr *http.Request, p *prepared) {
 	w.Header().Set("Cache-Control", "no-cache")
 	w.WriteHeader(http.StatusOK)
 	id, created := newID(), time.Now().Unix()
-	send := func(choices []respChoice, usage *sdk.Usage) {
+	send := func(choices []openai.Choice[openai.Message], usage *sdk.Usage) {
 		if choices == nil {
-			choices = []respChoice{}
+			choices = []openai.Choice[openai.Message]{}
 		}
 		data, _ := json.Marshal(response{ID: id, Object: "chat.completion.chunk", Created: created, Model: s.name, Choices: choices, Usage: usage})
 		fmt.Fprintf(w, "data: %s\n\n", data)
@@ -252,7 +193,7 @@ func (s *Server) stream(w http.ResponseWriter, hr *http.Request, p *prepared) {
 		}
 	}
 	empty := ""
-	send([]respChoice{{Delta: &respDelta{Role: "assistant", Content: &empty}}}, nil)
+	send([]openai.Choice[openai.Message]{{Delta: &openai.Delta{Role: "assistant", Content: &empty}}}, nil)
 
 	type result struct {
 		res infer.Result
@@ -265,7 +206,7 @@ func (s *Server) stream(w http.ResponseWriter, hr *http.Request, p *prepared) {
 	}()
 	sent, sentToks := 0, 0
 	delta := func(text string, upTo int) {
-		var lp *respLogprobs
+		var lp *openai.Logprobs
 		if p.req.Logprobs && upTo > sentToks {
 			lp = s.logprobs(p.comp.tokensFrom(sentToks)[:upTo-sentToks])
 		}
@@ -273,7 +214,7 @@ func (s *Server) stream(w http.ResponseWriter, hr *http.Request, p *prepared) {
 			return
 		}
 		part := text[sent:]
-		send([]respChoice{{Delta: &respDelta{Content: &part}, Logprobs: lp}}, nil)
+		send([]openai.Choice[openai.Message]{{Delta: &openai.Delta{Content: &part}, Logprobs: lp}}, nil)
 		sent, sentToks = len(text), upTo
 	}
 	var end result
@@ -306,7 +247,7 @@ func (s *Server) stream(w http.ResponseWriter, hr *http.Request, p *prepared) {
 		if msg.Content != nil && len(*msg.Content) > sent && strings.HasPrefix(*msg.Content, text[:sent]) {
 			delta(*msg.Content, len(toks))
 		}
-		var lp *respLogprobs
+		var lp *openai.Logprobs
 		if p.req.Logprobs && len(toks) > sentToks {
 			lp = s.logprobs(toks[sentToks:])
 		}
@@ -314,9 +255,9 @@ func (s *Server) stream(w http.ResponseWriter, hr *http.Request, p *prepared) {
 		for k := range calls {
 			calls[k].Index = &k
 		}
-		send([]respChoice{{Delta: &respDelta{ToolCalls: calls}, Logprobs: lp}}, nil)
+		send([]openai.Choice[openai.Message]{{Delta: &openai.Delta{ToolCalls: calls}, Logprobs: lp}}, nil)
 	}
-	send([]respChoice{{Delta: &respDelta{}, FinishReason: &finish}}, nil)
+	send([]openai.Choice[openai.Message]{{Delta: &openai.Delta{}, FinishReason: &finish}}, nil)
 	if p.req.IncludeUsage {
 		res := end.res
 		send(nil, &sdk.Usage{PromptTokens: res.PromptTokens, CompletionTokens: res.CompletionTokens, TotalTokens: res.PromptTokens + res.CompletionTokens})

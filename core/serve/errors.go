@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+
+	"github.com/swelego/swelego/core/llm/openai"
 )
 
 // APIError is an error answered in OpenAI's shape:
@@ -45,13 +47,7 @@ func invalid(param, format string, args ...any) *APIError {
 
 // write sends the error body.
 func (e *APIError) write(w http.ResponseWriter) {
-	type body struct {
-		Message string  `json:"message"`
-		Type    string  `json:"type"`
-		Param   *string `json:"param"`
-		Code    *string `json:"code"`
-	}
-	b := body{Message: e.Message, Type: e.Type}
+	b := openai.ErrorDetail{Message: e.Message, Type: e.Type}
 	if e.Param != "" {
 		b.Param = &e.Param
 	}
@@ -60,5 +56,5 @@ func (e *APIError) write(w http.ResponseWriter) {
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(e.Status)
-	json.NewEncoder(w).Encode(map[string]any{"error": b})
+	json.NewEncoder(w).Encode(openai.ErrorBody{Error: b})
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/swelego/swelego/core/llm/openai"
 	"github.com/swelego/swelego/sdk"
 )
 
@@ -37,56 +38,10 @@ const (
 	maxTopLogprobs = 20
 )
 
-type wireRequest struct {
-	Model               *string         `json:"model"`
-	Messages            []wireMessage   `json:"messages"`
-	Tools               []wireTool      `json:"tools"`
-	ToolChoice          json.RawMessage `json:"tool_choice"`
-	Temperature         *float64        `json:"temperature"`
-	TopP                *float64        `json:"top_p"`
-	Seed                *int64          `json:"seed"`
-	N                   *int            `json:"n"`
-	Stop                json.RawMessage `json:"stop"`
-	MaxTokens           *int            `json:"max_tokens"`
-	MaxCompletionTokens *int            `json:"max_completion_tokens"`
-	Stream              *bool           `json:"stream"`
-	StreamOptions       *struct {
-		IncludeUsage bool `json:"include_usage"`
-	} `json:"stream_options"`
-	Logprobs    *bool `json:"logprobs"`
-	TopLogprobs *int  `json:"top_logprobs"`
-}
-
-type wireMessage struct {
-	Role       string          `json:"role"`
-	Content    json.RawMessage `json:"content"`
-	Name       string          `json:"name"`
-	ToolCalls  []wireToolCall  `json:"tool_calls"`
-	ToolCallID string          `json:"tool_call_id"`
-}
-
-type wireToolCall struct {
-	ID       string `json:"id"`
-	Type     string `json:"type"`
-	Function struct {
-		Name      string          `json:"name"`
-		Arguments json.RawMessage `json:"arguments"`
-	} `json:"function"`
-}
-
-type wireTool struct {
-	Type     string `json:"type"`
-	Function struct {
-		Name        string          `json:"name"`
-		Description string          `json:"description"`
-		Parameters  json.RawMessage `json:"parameters"`
-	} `json:"function"`
-}
-
 // ParseRequest decodes and checks a chat-completions request body. Its
 // errors are *APIError values with the parameter at fault.
 func ParseRequest(body []byte) (Request, error) {
-	var w wireRequest
+	var w openai.ChatRequest
 	dec := json.NewDecoder(bytes.NewReader(body))
 	if err := dec.Decode(&w); err != nil {
 		var te *json.UnmarshalTypeError
@@ -99,15 +54,15 @@ func ParseRequest(body []byte) (Request, error) {
 		return Request{}, &APIError{Status: 400, Type: typeInvalid, Message: "the request body is not valid JSON: data after the object"}
 	}
 	r := Request{Temperature: 1, TopP: 1}
-	if w.Model == nil || *w.Model == "" {
+	if w.Model == "" {
 		return r, invalid("model", "model is required")
 	}
-	r.Model = *w.Model
+	r.Model = w.Model
 	if len(w.Messages) == 0 {
 		return r, invalid("messages", "messages must hold at least one message")
 	}
 	for i, m := range w.Messages {
-		msg, err := m.decode(i)
+		msg, err := decodeMessage(m, i)
 		if err != nil {
 			return r, err
 		}
@@ -165,14 +120,14 @@ func ParseRequest(body []byte) (Request, error) {
 		}
 		r.MaxTokens = *f.v // max_completion_tokens, later, wins
 	}
-	r.Stream = w.Stream != nil && *w.Stream
+	r.Stream = w.Stream
 	if w.StreamOptions != nil {
 		if !r.Stream {
 			return r, invalid("stream_options", "stream_options is only allowed with stream = true")
 		}
 		r.IncludeUsage = w.StreamOptions.IncludeUsage
 	}
-	r.Logprobs = w.Logprobs != nil && *w.Logprobs
+	r.Logprobs = w.Logprobs
 	if v := w.TopLogprobs; v != nil {
 		if *v < 0 || *v > maxTopLogprobs {
 			return r, invalid("top_logprobs", "top_logprobs %d is outside 0 … %d", *v, maxTopLogprobs)
@@ -185,7 +140,7 @@ func ParseRequest(body []byte) (Request, error) {
 	return r, nil
 }
 
-func (m wireMessage) decode(i int) (sdk.Message, error) {
+func decodeMessage(m openai.ReceivedMessage, i int) (sdk.Message, error) {
 	param := func(f string) string { return fmt.Sprintf("messages[%d]%s", i, f) }
 	switch m.Role {
 	case "system", "developer", "user", "assistant", "tool":

@@ -6,36 +6,20 @@ import (
 	"testing"
 	"time"
 
-	"github.com/swelego/swelego/core/backend/cpu"
-	"github.com/swelego/swelego/core/model"
+	"github.com/swelego/swelego/core/internal/torchpeer"
 	"github.com/swelego/swelego/core/optim"
 	"github.com/swelego/swelego/core/sftdata"
 	"github.com/swelego/swelego/core/trainer"
 )
 
-// bench124M is core/model's BenchmarkTrain124M config.
-const bench124M = `{"hidden_size":768,"num_hidden_layers":12,"num_attention_heads":12,"num_key_value_heads":12,
-"head_dim":64,"intermediate_size":2048,"vocab_size":50304,"rms_norm_eps":1e-6,"rope_theta":10000,
-"max_position_embeddings":1024,"tie_word_embeddings":true}`
-
 // BenchmarkSFTTrain124M runs the trainer over a plan of packed rows (4 rows
-// of 256 tokens per step, as BenchmarkTrain124M) and, in the same run, the
+// of 256 tokens per step of torchpeer.Config124M, as BenchmarkTrain124M) and, in the same run, the
 // same number of bare model steps on one prebuilt batch of that shape, and
 // the time the data path (laying out rows, building the batch) takes for
 // those steps, next to its 5 % budget.
 func BenchmarkSFTTrain124M(b *testing.B) {
-	cfg, err := model.ParseConfig([]byte(bench124M))
-	if err != nil {
-		b.Fatal(err)
-	}
 	const B, T = 4, 256
-	be := cpu.New(0)
-	defer be.Close()
-	m, err := model.New(be, cfg)
-	if err != nil {
-		b.Fatal(err)
-	}
-	m.InitRandom(1, 0.02)
+	m, cfg, be := torchpeer.NewModel(b, torchpeer.Config124M)
 	r := rand.New(rand.NewPCG(1, 2))
 	// Sequences of 64 tokens pack four to a row.
 	var exs []*sftdata.Example

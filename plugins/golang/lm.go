@@ -3,9 +3,6 @@ package golang
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"errors"
 	"fmt"
 	"go/ast"
 	"go/format"
@@ -14,59 +11,68 @@ import (
 	"go/token"
 	"math/rand/v2"
 	"regexp"
-	"slices"
-	"strconv"
 	"strings"
-	"sync"
 
+	"github.com/swelego/swelego/plugins/internal/lmrules"
+	"github.com/swelego/swelego/plugins/internal/unidiff"
 	"github.com/swelego/swelego/sdk"
 )
 
-// The LM rules: a model the host lends rewrites one function. They run
-// only when the configuration names them in rules, and then only with a
-// model (the synthetic source's model = model.NAME); without one the
-// injector fails with ErrNoModel rather than quietly proposing nothing.
+// The LM rules: a model the host lends rewrites one function (package
+// lmrules holds what does not depend on Go). They run only when the
+// configuration names them in rules, and then only with a model.
 const (
 	// RuleLMModify asks the model to put one subtle bug into a function
 	// and return the whole function (SWE-smith's lm_modify).
-	RuleLMModify = "lm_modify"
+	RuleLMModify = lmrules.Modify
 	// RuleLMRewrite shows the model the file with one function's body
 	// removed (doc comment and signature kept) and asks it to write the
 	// function again; where its version differs from the original is the
-	// candidate bug (SWE-smith's lm_rewrite). Many rewrites are correct:
-	// validation drops those.
-	RuleLMRewrite = "lm_rewrite"
+	// candidate bug (SWE-smith's lm_rewrite).
+	RuleLMRewrite = lmrules.Rewrite
 )
 
 // LMRules lists the LM rules. Unlike Rules they are off unless named.
-var LMRules = []string{RuleLMModify, RuleLMRewrite}
+var LMRules = lmrules.Rules
 
 // ErrNoModel: the configuration names an LM rule but the host lent no
 // model for the call.
-var ErrNoModel = errors.New("the lm_modify and lm_rewrite rules need a model: set model = model.NAME on the synthetic source")
+var ErrNoModel = lmrules.ErrNoModel
 
 // Defaults of the LM settings.
 const (
-	DefaultModelCalls    = 20
-	DefaultModelParallel = 4
-	// contextBytes bounds the part of the file lm_rewrite shows.
-	contextBytes = 8000
+	DefaultModelCalls    = lmrules.DefaultCalls
+	DefaultModelParallel = lmrules.DefaultParallel
 )
 
-func isLMRule(r string) bool { return r == RuleLMModify || r == RuleLMRewrite }
+func isLMRule(r string) bool { return lmrules.IsRule(r) }
 
-// lmTarget is one function an LM rule asks the model about.
-type lmTarget struct {
-	rule       string
-	file       string
-	src        []byte
-	start, end int // `func` to the closing brace (the doc comment stays)
-	name       string
-	symbol     string // Name or Type.Method
-	line       int
-	signature  string // receiver and type, printed
-	text       string // the function's source
-	blanked    string // for lm_rewrite: the file around it, body removed
+// lmTarget is one function an LM rule asks the model about: Start and End
+// run from `func` to the closing brace (the doc comment stays), Symbol is
+// Name or Type.Method, Signature the receiver and type printed, Text the
+// function's source.
+type lmTarget = lmrules.Target
+
+// LMStats counts what became of the LM rules' model calls.
+type LMStats = lmrules.Stats
+
+// lmGo is what the LM rules ask of this plugin.
+var lmGo = lmrules.Language{
+	Injector:  InjectorName,
+	Prompt:    prompt,
+	Function:  lmFunction,
+	Unchanged: lmUnchanged,
+	Parses: func(file string, src []byte) bool {
+		_, err := parser.ParseFile(token.NewFileSet(), file, src, parser.SkipObjectResolution)
+		return err == nil
+	},
+	Diff: unidiff.Unified,
+}
+
+// runLM asks the model about at most calls of the targets, parallel at a
+// time, and sends the candidates in the targets' order (lmrules.Language.Run).
+func runLM(ctx context.Context, model sdk.Model, targets []lmTarget, seed uint64, calls, parallel int, send func(sdk.Mutation) error) (LMStats, error) {
+	return lmGo.Run(ctx, model, targets, lmrules.Budget{Seed: seed, Calls: calls, Parallel: parallel}, send)
 }
 
 // lmTargets returns the functions of one file the LM rules may rewrite:
@@ -104,16 +110,16 @@ func lmTargets(file string, src []byte, opts Options, rules map[string]float64) 
 				continue
 			}
 			t := lmTarget{
-				rule: r, file: file, src: src,
-				start: tf.Offset(fd.Pos()), end: tf.Offset(fd.End()),
-				name: fd.Name.Name, symbol: symbol(fd), line: tf.Line(fd.Pos()),
-				signature: signatureOf(fset, fd),
+				Rule: r, File: file, Src: src,
+				Start: tf.Offset(fd.Pos()), End: tf.Offset(fd.End()),
+				Name: fd.Name.Name, Symbol: symbol(fd), Line: tf.Line(fd.Pos()),
+				Signature: signatureOf(fset, fd),
 			}
-			t.text = string(src[t.start:t.end])
+			t.Text = string(src[t.Start:t.End])
 			if r == RuleLMRewrite {
 				lb, rb := tf.Offset(fd.Body.Lbrace), tf.Offset(fd.Body.Rbrace)
 				ctx := string(src[:lb]) + "{\n\t// body removed\n" + string(src[rb:])
-				t.blanked = window(ctx, t.start, lb+len("{\n\t// body removed\n}"), contextBytes, "// ...")
+				t.Blanked = lmrules.Window(ctx, t.Start, lb+len("{\n\t// body removed\n}"), lmrules.ContextBytes, "// ...")
 			}
 			out = append(out, t)
 		}
@@ -138,43 +144,6 @@ func signatureOf(fset *token.FileSet, fd *ast.FuncDecl) string {
 	return b.String()
 }
 
-// window cuts s to about limit bytes around [from, to), at line
-// boundaries, marking what was left out with a line holding marker.
-func window(s string, from, to, limit int, marker string) string {
-	if len(s) <= limit {
-		return s
-	}
-	lo := max(0, min(from, to-limit*3/4))
-	hi := min(len(s), max(to, lo+limit))
-	if lo > 0 {
-		if i := strings.IndexByte(s[lo:], '\n'); i >= 0 && lo+i < from {
-			lo += i + 1
-		} else {
-			lo = strings.LastIndexByte(s[:from], '\n') + 1
-		}
-	}
-	if hi < len(s) {
-		if i := strings.LastIndexByte(s[:hi], '\n'); i >= to {
-			hi = i + 1
-		} else if j := strings.IndexByte(s[to:], '\n'); j >= 0 {
-			hi = to + j + 1
-		} else {
-			hi = len(s)
-		}
-	}
-	out := s[lo:hi]
-	if lo > 0 {
-		out = marker + "\n" + out
-	}
-	if hi < len(s) {
-		if !strings.HasSuffix(out, "\n") {
-			out += "\n"
-		}
-		out += marker + "\n"
-	}
-	return out
-}
-
 // The system prompts: lm_modify asks for a bug on purpose; lm_rewrite asks
 // for an honest implementation, whose mistakes are the natural kind.
 const (
@@ -183,9 +152,9 @@ const (
 )
 
 // prompt is the chat request an LM rule sends for target t.
-func (t lmTarget) prompt() sdk.ChatRequest {
+func prompt(t lmTarget) sdk.ChatRequest {
 	var system, user string
-	switch t.rule {
+	switch t.Rule {
 	case RuleLMModify:
 		system = modifySystem
 		user = fmt.Sprintf("This function comes from the file `%s` of a Go module:\n\n```go\n%s\n```\n\n"+
@@ -195,14 +164,14 @@ func (t lmTarget) prompt() sdk.ChatRequest {
 			"Keep the name `%s`, its receiver, parameters and results exactly as they are, and keep the rest of the function unchanged. "+
 			"Do not add comments or prints that hint at the bug.\n\n"+
 			"Answer with the whole modified function in a single ```go code block and nothing else.",
-			t.file, t.text, t.symbol)
+			t.File, t.Text, t.Symbol)
 	case RuleLMRewrite:
 		system = rewriteSystem
 		user = fmt.Sprintf("Below is the file `%s` of a Go module. The body of `%s` has been removed:\n\n```go\n%s\n```\n\n"+
 			"Write `%s` again from its signature, its doc comment and the code around it, so that it does what the rest of the module expects of it. "+
 			"Keep its signature exactly as it is, use only the imports the file already has, and do not change anything else in the file.\n\n"+
 			"Answer with the whole function `%s` in a single ```go code block and nothing else.",
-			t.file, t.symbol, strings.TrimRight(t.blanked, "\n"), t.symbol, t.symbol)
+			t.File, t.Symbol, strings.TrimRight(t.Blanked, "\n"), t.Symbol, t.Symbol)
 	}
 	return sdk.ChatRequest{Messages: []sdk.Message{
 		{Role: "system", Content: system},
@@ -210,74 +179,20 @@ func (t lmTarget) prompt() sdk.ChatRequest {
 	}}
 }
 
-// Reasons an LM reply is dropped, as LMStats counts them.
-const (
-	dropNoCode    = "no_function"         // no parseable function of that name in the reply
-	dropSignature = "signature_changed"   // receiver, parameters or results changed
-	dropUnchanged = "unchanged"           // the function came back as it was
-	dropSyntax    = "file_does_not_parse" // the file with the new function does not parse
-	dropError     = "model_error"         // the model call failed
-)
-
-// LMStats counts what became of the LM rules' model calls.
-type LMStats struct {
-	Calls      int            `json:"calls"`
-	Candidates int            `json:"candidates"`
-	Dropped    map[string]int `json:"dropped,omitempty"`
+// lmFunction finds t's function in a reply, gofmt'ed when gofmt accepts
+// it.
+func lmFunction(t lmTarget, reply string) (text, signature string, ok bool) {
+	fn, ok := functionInReply(reply, t.Symbol)
+	return fn.text, fn.signature, ok
 }
 
-func (s *LMStats) drop(reason string) {
-	if s.Dropped == nil {
-		s.Dropped = map[string]int{}
-	}
-	s.Dropped[reason]++
-}
-
-// String summarises the counts for a log line.
-func (s LMStats) String() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%d model calls, %d candidates", s.Calls, s.Candidates)
-	for _, r := range []string{dropNoCode, dropSignature, dropUnchanged, dropSyntax, dropError} {
-		if n := s.Dropped[r]; n > 0 {
-			fmt.Fprintf(&b, ", %d dropped (%s)", n, strings.ReplaceAll(r, "_", " "))
-		}
-	}
-	return b.String()
-}
-
-// mutation turns the model's reply for t into a candidate, or says why it
-// is dropped. Only the function's byte range changes.
-func (t lmTarget) mutation(reply string) (sdk.Mutation, string) {
-	fn, ok := functionInReply(reply, t.symbol)
-	if !ok {
-		return sdk.Mutation{}, dropNoCode
-	}
-	if fn.signature != t.signature {
-		return sdk.Mutation{}, dropSignature
-	}
-	orig := t.text
+// lmUnchanged: text is t's function up to gofmt and surrounding blanks.
+func lmUnchanged(t lmTarget, text string) bool {
+	orig := t.Text
 	if out, err := format.Source([]byte(orig)); err == nil {
 		orig = string(out)
 	}
-	if strings.TrimSpace(fn.text) == strings.TrimSpace(orig) {
-		return sdk.Mutation{}, dropUnchanged
-	}
-	e := edit{start: t.start, end: t.end, text: fn.text}
-	mutated := e.apply(t.src)
-	if _, err := parser.ParseFile(token.NewFileSet(), t.file, mutated, parser.SkipObjectResolution); err != nil {
-		return sdk.Mutation{}, dropSyntax
-	}
-	sum := sha256.Sum256([]byte(t.file + "\x00" + t.rule + "\x00" + strconv.Itoa(t.start) + "\x00" + fn.text))
-	return sdk.Mutation{
-		ID:       hex.EncodeToString(sum[:8]),
-		Injector: InjectorName,
-		Kind:     t.rule,
-		File:     t.file,
-		Line:     t.line,
-		Symbol:   t.symbol,
-		Diff:     unifiedDiff(t.file, t.src, e),
-		Meta:     map[string]string{"swesmith": t.rule},
-	}, ""
+	return strings.TrimSpace(text) == strings.TrimSpace(orig)
 }
 
 // replyFunction is a function found in a model's reply.
@@ -287,7 +202,6 @@ type replyFunction struct {
 }
 
 var (
-	fenceRe      = regexp.MustCompile("(?s)```[ \\t]*([A-Za-z0-9_+-]*)[^\\n]*\\n(.*?)(?:\\n[ \\t]*```|\\z)")
 	funcLineRe   = regexp.MustCompile(`(?m)^func[ \t(]`)
 	packageRe    = regexp.MustCompile(`(?m)^package[ \t]+\w+`)
 	closeBraceRe = regexp.MustCompile(`(?m)^}[ \t]*$`)
@@ -298,26 +212,9 @@ var (
 // reply itself, else in the reply from its first func line on. Prose and
 // other declarations around it are ignored; the code must parse.
 func functionInReply(reply, sym string) (replyFunction, bool) {
-	var tries, other []string
-	for _, m := range fenceRe.FindAllStringSubmatch(reply, -1) {
-		switch strings.ToLower(m[1]) {
-		case "go", "golang":
-			tries = append(tries, m[2])
-		default:
-			other = append(other, m[2])
-		}
-	}
-	tries = append(tries, other...)
-	tries = append(tries, reply)
-	if loc := funcLineRe.FindStringIndex(reply); loc != nil {
-		tries = append(tries, reply[loc[0]:])
-	}
-	for _, code := range tries {
-		if fn, ok := findFunction(code, sym); ok {
-			return fn, true
-		}
-	}
-	return replyFunction{}, false
+	return lmrules.FindInReply(reply, []string{"go", "golang"}, funcLineRe, func(code string) (replyFunction, bool) {
+		return findFunction(code, sym)
+	})
 }
 
 // findFunction parses code as a Go file (adding a package clause when it
@@ -357,74 +254,4 @@ func findFunction(code, sym string) (replyFunction, bool) {
 		return replyFunction{}, false
 	}
 	return replyFunction{}, false
-}
-
-// runLM picks at most calls of the targets (at random, seeded), asks the
-// model about each, parallel calls at a time, and sends the candidates in
-// file order. A failed call is counted and skipped; when every call fails,
-// the first error is returned.
-func runLM(ctx context.Context, model sdk.Model, targets []lmTarget, seed uint64, calls, parallel int, send func(sdk.Mutation) error) (LMStats, error) {
-	var stats LMStats
-	if len(targets) > calls {
-		g := rand.New(rand.NewPCG(seed, 0x6c6d))
-		g.Shuffle(len(targets), func(i, j int) { targets[i], targets[j] = targets[j], targets[i] })
-		targets = targets[:calls]
-		slices.SortStableFunc(targets, func(a, b lmTarget) int {
-			if c := strings.Compare(a.file, b.file); c != 0 {
-				return c
-			}
-			if a.start != b.start {
-				return a.start - b.start
-			}
-			return strings.Compare(a.rule, b.rule)
-		})
-	}
-	type answer struct {
-		reply string
-		err   error
-	}
-	answers := make([]answer, len(targets))
-	sem := make(chan struct{}, max(parallel, 1))
-	var wg sync.WaitGroup
-	for i, t := range targets {
-		if ctx.Err() != nil {
-			break
-		}
-		sem <- struct{}{}
-		wg.Add(1)
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			resp, err := model.Chat(ctx, t.prompt())
-			answers[i] = answer{resp.Message.Content, err}
-		}()
-	}
-	wg.Wait()
-	if err := ctx.Err(); err != nil {
-		return stats, err
-	}
-	var firstErr error
-	for i, t := range targets {
-		stats.Calls++
-		a := answers[i]
-		if a.err != nil {
-			if firstErr == nil {
-				firstErr = a.err
-			}
-			stats.drop(dropError)
-			continue
-		}
-		m, why := t.mutation(a.reply)
-		if why != "" {
-			stats.drop(why)
-			continue
-		}
-		stats.Candidates++
-		if err := send(m); err != nil {
-			return stats, err
-		}
-	}
-	if firstErr != nil && stats.Dropped[dropError] == stats.Calls {
-		return stats, fmt.Errorf("golang injector: every model call failed: %w", firstErr)
-	}
-	return stats, nil
 }

@@ -3,19 +3,18 @@ package golang
 import (
 	"context"
 	"errors"
-	"fmt"
 	"go/parser"
 	"go/token"
-	"hash/fnv"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/swelego/swelego/plugins/internal/lmrules"
+	"github.com/swelego/swelego/plugins/internal/lmrules/lmrulestest"
 	"github.com/swelego/swelego/sdk"
 	"github.com/swelego/swelego/sdk/sdktest"
 )
@@ -25,30 +24,18 @@ import (
 // operator changed (lm_modify) or a body that panics (lm_rewrite), wrapped
 // in prose and a fence, bare, in a whole file with trailing prose, with a
 // changed signature, or with no code at all. Which one depends on a hash
-// of the prompt, so answers do not depend on the order of parallel calls.
-type fakeModel struct {
-	mu      sync.Mutex
-	prompts []string
-}
-
-var fakeStyles = []string{"prose+fence", "bare", "garbage", "signature", "plain-fence", "whole-file"}
-
-func styleOf(prompt string) string {
-	h := fnv.New32a()
-	h.Write([]byte(prompt))
-	return fakeStyles[int(h.Sum32())%len(fakeStyles)]
-}
-
-func (f *fakeModel) Chat(_ context.Context, req sdk.ChatRequest) (sdk.ChatResponse, error) {
-	var user string
-	for _, m := range req.Messages {
-		if m.Role == "user" {
-			user = m.Content
-		}
+// of the prompt.
+func fakeModel() *lmrulestest.FakeModel {
+	return &lmrulestest.FakeModel{
+		Styles: []string{"prose+fence", "bare", "garbage", "signature", "plain-fence", "whole-file"},
+		Answer: fakeAnswer,
 	}
+}
+
+func fakeAnswer(user, style string) (string, error) {
 	block := regexp.MustCompile("(?s)```go\n(.*?)\n```").FindStringSubmatch(user)
 	if block == nil {
-		return sdk.ChatResponse{}, errors.New("fake model: no code in the prompt")
+		return "", errors.New("fake model: no code in the prompt")
 	}
 	var fn string
 	if strings.Contains(user, "has been removed") {
@@ -56,25 +43,19 @@ func (f *fakeModel) Chat(_ context.Context, req sdk.ChatRequest) (sdk.ChatRespon
 	} else {
 		fn = breakOperator(block[1])
 	}
-	f.mu.Lock()
-	f.prompts = append(f.prompts, user)
-	f.mu.Unlock()
-	var reply string
-	switch styleOf(user) {
+	switch style {
 	case "prose+fence":
-		reply = "Here is the function with a subtle change:\n\n```go\n" + fn + "\n```\n\nIt only shows for some inputs."
+		return "Here is the function with a subtle change:\n\n```go\n" + fn + "\n```\n\nIt only shows for some inputs.", nil
 	case "bare":
-		reply = fn + "\n"
+		return fn + "\n", nil
 	case "garbage":
-		reply = "I am sorry, but I cannot help with introducing bugs."
+		return "I am sorry, but I cannot help with introducing bugs.", nil
 	case "signature":
-		reply = "```go\n" + strings.Replace(fn, "(", "(strict bool, ", 1) + "\n```"
+		return "```go\n" + strings.Replace(fn, "(", "(strict bool, ", 1) + "\n```", nil
 	case "plain-fence":
-		reply = "```\n" + fn + "\n```"
-	case "whole-file":
-		reply = "package geo\n\nimport \"math\"\n\nvar _ = math.Pi\n\n" + fn + "\n\nThat should do it."
+		return "```\n" + fn + "\n```", nil
 	}
-	return sdk.ChatResponse{Message: sdk.Message{Role: "assistant", Content: reply}, FinishReason: "stop"}, nil
+	return "package geo\n\nimport \"math\"\n\nvar _ = math.Pi\n\n" + fn + "\n\nThat should do it.", nil // whole-file
 }
 
 // breakOperator changes the first comparison or arithmetic operator of
@@ -113,26 +94,7 @@ func TestLMPromptsGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var b strings.Builder
-	for _, tg := range targets {
-		fmt.Fprintf(&b, "=== %s %s (line %d)\n", tg.rule, tg.symbol, tg.line)
-		for _, m := range tg.prompt().Messages {
-			fmt.Fprintf(&b, "--- %s\n%s\n", m.Role, m.Content)
-		}
-	}
-	golden := filepath.Join("testdata", "lm", "prompts.golden")
-	if *update {
-		if err := os.WriteFile(golden, []byte(b.String()), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run with -update)", err)
-	}
-	if b.String() != string(want) {
-		t.Errorf("prompts differ from %s (run with -update to accept):\n%s", golden, b.String())
-	}
+	lmrulestest.GoldenPrompts(t, targets, prompt, filepath.Join("testdata", "lm", "prompts.golden"), *update)
 	// Four functions with statements (empty has none), two rules.
 	if len(targets) != 8 {
 		t.Errorf("%d targets, want 8", len(targets))
@@ -186,18 +148,18 @@ func TestLMMutation(t *testing.T) {
 	}
 	byName := map[string]lmTarget{}
 	for _, tg := range targets {
-		byName[tg.symbol] = tg
+		byName[tg.Symbol] = tg
 	}
 	cases := []struct {
 		name, symbol, reply, drop string
 	}{
 		{"modified function", "Clamp", "```go\nfunc Clamp(x, lo, hi int) int {\n\tif x < lo {\n\t\treturn lo\n\t}\n\tif x >= hi {\n\t\treturn hi\n\t}\n\treturn x\n}\n```", ""},
 		{"modified pointer method", "Rect.Scaled", "```go\nfunc (r *Rect) Scaled(k float64) Rect {\n\treturn Rect{r.W * k, r.H}\n}\n```", ""},
-		{"value receiver became a pointer", "Rect.Area", "func (r *Rect) Area() float64 {\n\treturn r.W + r.H\n}\n", dropSignature},
-		{"changed results", "Hypot", "func Hypot(a, b float64) (float64, error) {\n\treturn 0, nil\n}\n", dropSignature},
-		{"renamed parameter", "Clamp", "func Clamp(v, lo, hi int) int {\n\treturn v\n}\n", dropSignature},
-		{"unchanged but reformatted", "Hypot", "```go\nfunc Hypot(a, b float64) float64 {\n    total := a*a + b*b\n    return math.Sqrt(total)\n}\n```", dropUnchanged},
-		{"no function", "Hypot", "Sorry.", dropNoCode},
+		{"value receiver became a pointer", "Rect.Area", "func (r *Rect) Area() float64 {\n\treturn r.W + r.H\n}\n", lmrules.DropSignature},
+		{"changed results", "Hypot", "func Hypot(a, b float64) (float64, error) {\n\treturn 0, nil\n}\n", lmrules.DropSignature},
+		{"renamed parameter", "Clamp", "func Clamp(v, lo, hi int) int {\n\treturn v\n}\n", lmrules.DropSignature},
+		{"unchanged but reformatted", "Hypot", "```go\nfunc Hypot(a, b float64) float64 {\n    total := a*a + b*b\n    return math.Sqrt(total)\n}\n```", lmrules.DropUnchanged},
+		{"no function", "Hypot", "Sorry.", lmrules.DropNoCode},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -205,21 +167,21 @@ func TestLMMutation(t *testing.T) {
 			if !ok {
 				t.Fatalf("no target %s", c.symbol)
 			}
-			m, drop := tg.mutation(c.reply)
+			m, drop := lmGo.Mutation(tg, c.reply)
 			if drop != c.drop {
 				t.Fatalf("drop = %q, want %q", drop, c.drop)
 			}
 			if drop != "" {
 				return
 			}
-			if m.Kind != RuleLMModify || m.Symbol != c.symbol || m.File != "geo.go" || m.Line != tg.line {
+			if m.Kind != RuleLMModify || m.Symbol != c.symbol || m.File != "geo.go" || m.Line != tg.Line {
 				t.Errorf("mutation fields: %+v", m)
 			}
 			got, err := applyDiff(src, m.Diff, false)
 			if err != nil {
 				t.Fatalf("%v\n%s", err, m.Diff)
 			}
-			if string(got[:tg.start]) != string(src[:tg.start]) || !strings.HasSuffix(string(got), string(src[tg.end:])) {
+			if string(got[:tg.Start]) != string(src[:tg.Start]) || !strings.HasSuffix(string(got), string(src[tg.End:])) {
 				t.Errorf("bytes outside the function changed:\n%s", m.Diff)
 			}
 			if _, err := parser.ParseFile(token.NewFileSet(), "geo.go", got, 0); err != nil {
@@ -230,10 +192,8 @@ func TestLMMutation(t *testing.T) {
 }
 
 // lmRepo is a Go module holding testdata/lm/geo.go in git's index.
-func lmRepo(t *testing.T) dirSandbox {
-	t.Helper()
-	dir := t.TempDir()
-	files := map[string][]byte{
+func lmRepo(t *testing.T) string {
+	return lmrulestest.Repo(t, map[string][]byte{
 		"go.mod":         []byte("module example.com/geo\n\ngo 1.22\n"),
 		"geo.go":         readLMSource(t),
 		"geo_test.go":    []byte("package geo\n\nimport \"testing\"\n\nfunc TestClamp(t *testing.T) {\n\tif Clamp(5, 0, 3) != 3 {\n\t\tt.Fatal(\"clamp\")\n\t}\n}\n"),
@@ -241,20 +201,7 @@ func lmRepo(t *testing.T) dirSandbox {
 		"vendor/v/v.go":  []byte("package v\n\nfunc V() int { return 1 + 2 }\n"),
 		"internal/ok.go": []byte("package internal\n\nfunc Ok(a int) bool {\n\treturn a > 1\n}\n"),
 		"broken/bad.go":  []byte("package broken\n\nfunc {\n"),
-	}
-	for name, data := range files {
-		p := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, data, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if out, err := exec.Command("sh", "-c", "cd "+dir+" && git init -q && git add -A").CombinedOutput(); err != nil {
-		t.Fatalf("git init: %v %s", err, out)
-	}
-	return dirSandbox{dir}
+	})
 }
 
 // TestLMRulesThroughPlugin runs lm_modify and lm_rewrite through the real
@@ -265,35 +212,12 @@ func TestLMRulesThroughPlugin(t *testing.T) {
 	c := sdktest.Connect(t, New())
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	model := &fakeModel{}
-	sb := lmRepo(t)
-	var got []sdk.Mutation
-	err := c.BugInjector().Mutations(ctx, sdk.InjectRequest{
-		Config:  sdk.Config(`{"rules":["lm_modify","lm_rewrite"],"seed":1,"model_parallel":3}`),
-		Sandbox: sb,
-		Model:   model,
-	}, func(m sdk.Mutation) error {
-		got = append(got, m)
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	dir := lmRepo(t)
+	in := lmrulestest.Injection{Sandbox: dirSandbox{dir}, Procedural: RuleOffByOne}
 	// geo.go: 4 functions with statements; internal/ok.go: 1; ×2 rules.
-	if len(model.prompts) != 10 {
-		t.Fatalf("the model got %d prompts, want 10", len(model.prompts))
-	}
-	usable := 0
-	for _, p := range model.prompts {
-		if s := styleOf(p); s != "garbage" && s != "signature" {
-			usable++
-		}
-	}
-	if len(got) == 0 || len(got) > usable {
-		t.Fatalf("%d candidates from %d usable replies", len(got), usable)
-	}
+	got := in.Both(ctx, t, c.BugInjector(), fakeModel(), 10, "garbage", "signature")
 	for _, m := range got {
-		if m.Injector != InjectorName || (m.Kind != RuleLMModify && m.Kind != RuleLMRewrite) {
+		if m.Injector != InjectorName {
 			t.Errorf("mutation %+v", m)
 		}
 		if strings.Contains(m.Diff, "strict bool") {
@@ -307,56 +231,21 @@ func TestLMRulesThroughPlugin(t *testing.T) {
 			script = "git apply --check -"
 		}
 		build := exec.Command("sh", "-c", script)
-		build.Dir = sb.dir
+		build.Dir = dir
 		build.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOTOOLCHAIN=local", "GOWORK=off")
 		build.Stdin = strings.NewReader(m.Diff)
 		if out, err := build.CombinedOutput(); err != nil {
 			t.Errorf("%s does not apply or build: %v %s\n%s", m.ID, err, out, m.Diff)
 		}
 	}
-	err = c.BugInjector().Mutations(ctx, sdk.InjectRequest{Config: sdk.Config(`{"rules":["lm_rewrite"]}`), Sandbox: sb}, func(sdk.Mutation) error { return nil })
-	if err == nil || !strings.Contains(err.Error(), "need a model") {
-		t.Errorf("lm_rewrite without a model: got %v", err)
-	}
-	err = c.BugInjector().Mutations(ctx, sdk.InjectRequest{Config: sdk.Config(`{"rules":["off_by_one"]}`), Sandbox: sb}, func(sdk.Mutation) error { return nil })
-	if err != nil {
-		t.Errorf("procedural rules without a model: %v", err)
-	}
-}
-
-type failingModel struct{}
-
-func (failingModel) Chat(context.Context, sdk.ChatRequest) (sdk.ChatResponse, error) {
-	return sdk.ChatResponse{}, errors.New("connection refused")
 }
 
 // TestLMLimitsAndErrors: model_calls caps the calls, a mixed
-// procedural+LM configuration gives both, and a model that always fails is
-// an error.
+// procedural+LM configuration gives both, a model that always fails is an
+// error, and model_calls = 0 is refused.
 func TestLMLimitsAndErrors(t *testing.T) {
-	sb := lmRepo(t)
-	ctx := context.Background()
-	model := &fakeModel{}
-	var msgs []string
-	inj := Injector{Log: func(m string) { msgs = append(msgs, m) }}
-	kinds := map[string]int{}
-	err := inj.Mutations(ctx, sdk.InjectRequest{Config: sdk.Config(`{"rules":["change_operator","lm_modify"],"model_calls":2}`), Sandbox: sb, Model: model},
-		func(m sdk.Mutation) error { kinds[m.Kind]++; return nil })
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(model.prompts) != 2 || kinds[RuleChangeOperator] == 0 {
-		t.Errorf("%d prompts, kinds %v; want 2 prompts and change_operator candidates", len(model.prompts), kinds)
-	}
-	if len(msgs) != 1 || !strings.Contains(msgs[0], "2 model calls") {
-		t.Errorf("log = %q", msgs)
-	}
-	err = inj.Mutations(ctx, sdk.InjectRequest{Config: sdk.Config(`{"rules":["lm_modify"]}`), Sandbox: sb, Model: failingModel{}}, func(sdk.Mutation) error { return nil })
-	if err == nil || !strings.Contains(err.Error(), "connection refused") {
-		t.Errorf("failing model: got %v", err)
-	}
-	err = inj.Mutations(ctx, sdk.InjectRequest{Config: sdk.Config(`{"rules":["lm_modify"],"model_calls":0}`), Sandbox: sb, Model: model}, func(sdk.Mutation) error { return nil })
-	if err == nil {
+	in := lmrulestest.Injection{Sandbox: dirSandbox{lmRepo(t)}, Procedural: RuleChangeOperator}
+	if err := in.Limits(t, func(log func(string)) sdk.BugInjector { return Injector{Log: log} }, fakeModel()); err == nil {
 		t.Error("model_calls = 0 accepted")
 	}
 }

@@ -1,67 +1,72 @@
 package python
 
 import (
+	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"errors"
 	"fmt"
-	"math/rand/v2"
 	"regexp"
-	"slices"
-	"strconv"
 	"strings"
-	"sync"
 
+	"github.com/swelego/swelego/plugins/internal/lmrules"
+	"github.com/swelego/swelego/plugins/internal/unidiff"
 	"github.com/swelego/swelego/sdk"
 )
 
-// The LM rules: a model the host lends rewrites one function. They run
-// only when the configuration names them in rules, and then only with a
-// model (the synthetic source's model = model.NAME); without one the
-// injector fails with ErrNoModel rather than quietly proposing nothing.
+// The LM rules: a model the host lends rewrites one function (package
+// lmrules holds what does not depend on Python). They run only when the
+// configuration names them in rules, and then only with a model.
 const (
 	// RuleLMModify asks the model to put one subtle bug into a function
 	// and return the whole function (SWE-smith's lm_modify).
-	RuleLMModify = "lm_modify"
+	RuleLMModify = lmrules.Modify
 	// RuleLMRewrite shows the model a function whose body was removed
 	// (signature and docstring kept, the rest of the file around it) and
 	// asks it to write the function again; where its version differs from
-	// the original is the candidate bug (SWE-smith's lm_rewrite). Many
-	// rewrites are correct: validation drops those.
-	RuleLMRewrite = "lm_rewrite"
+	// the original is the candidate bug (SWE-smith's lm_rewrite).
+	RuleLMRewrite = lmrules.Rewrite
 )
 
 // LMRules lists the LM rules. Unlike Rules they are off unless named.
-var LMRules = []string{RuleLMModify, RuleLMRewrite}
+var LMRules = lmrules.Rules
 
 // ErrNoModel: the configuration names an LM rule but the host lent no
 // model for the call.
-var ErrNoModel = errors.New("the lm_modify and lm_rewrite rules need a model: set model = model.NAME on the synthetic source")
+var ErrNoModel = lmrules.ErrNoModel
 
 // Defaults of the LM settings.
 const (
-	DefaultModelCalls    = 20
-	DefaultModelParallel = 4
-	// contextBytes bounds the part of the file lm_rewrite shows.
-	contextBytes = 8000
+	DefaultModelCalls    = lmrules.DefaultCalls
+	DefaultModelParallel = lmrules.DefaultParallel
 )
 
-func isLMRule(r string) bool { return r == RuleLMModify || r == RuleLMRewrite }
+func isLMRule(r string) bool { return lmrules.IsRule(r) }
 
-// lmTarget is one function an LM rule asks the model about.
-type lmTarget struct {
-	rule       string
-	file       string
-	src        []byte
-	start, end int    // the function_definition's bytes (decorators excluded)
-	indent     string // blanks before `def` on its line
-	name       string // the function's own name
-	symbol     string // qualified name (Class.method)
-	line       int    // 1-based line of `def`
-	signature  string // parameters and return annotation, spaces removed
-	text       string // the function, dedented
-	blanked    string // for lm_rewrite: the file around the function, body removed
+// lmTarget is one function an LM rule asks the model about: Start and End
+// are the function_definition's bytes (decorators excluded), Signature
+// its parameters and return annotation without spaces, Text the function
+// dedented.
+type lmTarget = lmrules.Target
+
+// LMStats counts what became of the LM rules' model calls.
+type LMStats = lmrules.Stats
+
+// lmPython is what the LM rules ask of this plugin.
+var lmPython = lmrules.Language{
+	Injector:  Injector,
+	Prompt:    prompt,
+	Function:  lmFunction,
+	Unchanged: lmUnchanged,
+	Parses:    func(_ string, src []byte) bool { return parsesClean(src) },
+	// Diffs of the two files, as the procedural rules write them.
+	Diff: func(file string, src []byte, e unidiff.Edit) string {
+		return unifiedDiff(file, src, e.Apply(src))
+	},
+}
+
+// runLM asks the model about at most calls of the targets, parallel at a
+// time, and sends the candidates in the targets' order (lmrules.Language.Run).
+func runLM(ctx context.Context, model sdk.Model, targets []lmTarget, seed uint64, calls, parallel int, send func(sdk.Mutation) error) (LMStats, error) {
+	return lmPython.Run(ctx, model, targets, lmrules.Budget{Seed: seed, Calls: calls, Parallel: parallel}, send)
 }
 
 // lmTargets returns the functions of one file the LM rules may rewrite:
@@ -124,13 +129,13 @@ func lmTargets(file string, src []byte, opts Options, rules []string) ([]lmTarge
 				continue
 			}
 			t := lmTarget{
-				rule: r, file: file, src: src, start: f.n.start, end: f.n.end,
-				indent: m.lines.indent(f.n.start), name: nameOf(f.n, src), symbol: f.symbol,
-				line: m.lines.line(f.n.start) + 1, signature: signatureOf(f.n, src),
+				Rule: r, File: file, Src: src, Start: f.n.start, End: f.n.end,
+				Name: nameOf(f.n, src), Symbol: f.symbol,
+				Line: m.lines.line(f.n.start) + 1, Signature: signatureOf(f.n, src),
+				Text: dedent(string(src[f.n.start:f.n.end]), m.lines.indent(f.n.start)),
 			}
-			t.text = dedent(string(src[t.start:t.end]), t.indent)
 			if r == RuleLMRewrite {
-				t.blanked = blankedContext(m, f.n)
+				t.Blanked = blankedContext(m, f.n)
 			}
 			out = append(out, t)
 		}
@@ -152,7 +157,7 @@ func signatureOf(fn *node, src []byte) string {
 }
 
 // blankedContext returns the file with fn's body removed (its docstring
-// kept, the rest replaced by `...`), cut to contextBytes around fn.
+// kept, the rest replaced by `...`), cut to lmrules.ContextBytes around fn.
 func blankedContext(m *mutator, fn *node) string {
 	body := fn.child("body")
 	cut := body.start
@@ -166,44 +171,7 @@ func blankedContext(m *mutator, fn *node) string {
 	b.WriteString(tail)
 	focus := b.Len()
 	b.Write(m.src[fn.end:])
-	return window(b.String(), fn.start, focus, contextBytes, "# ...")
-}
-
-// window cuts s to about limit bytes around [from, to), at line
-// boundaries, marking what was left out with a line holding marker.
-func window(s string, from, to, limit int, marker string) string {
-	if len(s) <= limit {
-		return s
-	}
-	lo := max(0, min(from, to-limit*3/4))
-	hi := min(len(s), max(to, lo+limit))
-	if lo > 0 {
-		if i := strings.IndexByte(s[lo:], '\n'); i >= 0 && lo+i < from {
-			lo += i + 1
-		} else {
-			lo = strings.LastIndexByte(s[:from], '\n') + 1
-		}
-	}
-	if hi < len(s) {
-		if i := strings.LastIndexByte(s[:hi], '\n'); i >= to {
-			hi = i + 1
-		} else if j := strings.IndexByte(s[to:], '\n'); j >= 0 {
-			hi = to + j + 1
-		} else {
-			hi = len(s)
-		}
-	}
-	out := s[lo:hi]
-	if lo > 0 {
-		out = marker + "\n" + out
-	}
-	if hi < len(s) {
-		if !strings.HasSuffix(out, "\n") {
-			out += "\n"
-		}
-		out += marker + "\n"
-	}
-	return out
+	return lmrules.Window(b.String(), fn.start, focus, lmrules.ContextBytes, "# ...")
 }
 
 // dedent removes indent from the start of every line after the first
@@ -242,9 +210,9 @@ const (
 )
 
 // prompt is the chat request an LM rule sends for target t.
-func (t lmTarget) prompt() sdk.ChatRequest {
+func prompt(t lmTarget) sdk.ChatRequest {
 	var system, user string
-	switch t.rule {
+	switch t.Rule {
 	case RuleLMModify:
 		user = fmt.Sprintf("This function comes from the file `%s` of a Python project:\n\n```python\n%s\n```\n\n"+
 			"Change it so that it has exactly one subtle bug: the kind of mistake a developer makes and a reviewer misses, "+
@@ -253,14 +221,14 @@ func (t lmTarget) prompt() sdk.ChatRequest {
 			"Keep the name `%s`, its parameters and its return annotation exactly as they are, and keep the rest of the function unchanged. "+
 			"Do not add comments, prints or docstring text that hint at the bug.\n\n"+
 			"Answer with the whole modified function in a single ```python code block and nothing else.",
-			t.file, strings.TrimRight(t.text, "\n"), t.name)
+			t.File, strings.TrimRight(t.Text, "\n"), t.Name)
 		system = modifySystem
 	case RuleLMRewrite:
 		user = fmt.Sprintf("Below is the file `%s` of a Python project. The body of the function `%s` has been removed and replaced by `...`:\n\n```python\n%s\n```\n\n"+
 			"Write `%s` again from its signature, its docstring and the code around it, so that it does what the rest of the project expects of it. "+
 			"Keep its signature exactly as it is; do not change anything else in the file.\n\n"+
 			"Answer with the whole function `%s` (without decorators) in a single ```python code block and nothing else.",
-			t.file, t.symbol, strings.TrimRight(t.blanked, "\n"), t.name, t.name)
+			t.File, t.Symbol, strings.TrimRight(t.Blanked, "\n"), t.Name, t.Name)
 		system = rewriteSystem
 	}
 	return sdk.ChatRequest{Messages: []sdk.Message{
@@ -269,71 +237,19 @@ func (t lmTarget) prompt() sdk.ChatRequest {
 	}}
 }
 
-// Reasons an LM reply is dropped, as LMStats counts them.
-const (
-	dropNoCode    = "no_function"         // no parseable function of that name in the reply
-	dropSignature = "signature_changed"   // parameters or return annotation changed
-	dropUnchanged = "unchanged"           // the function came back as it was
-	dropSyntax    = "file_does_not_parse" // the file with the new function does not parse
-	dropError     = "model_error"         // the model call failed
-)
-
-// LMStats counts what became of the LM rules' model calls.
-type LMStats struct {
-	Calls      int            `json:"calls"`
-	Candidates int            `json:"candidates"`
-	Dropped    map[string]int `json:"dropped,omitempty"`
-}
-
-func (s *LMStats) drop(reason string) {
-	if s.Dropped == nil {
-		s.Dropped = map[string]int{}
-	}
-	s.Dropped[reason]++
-}
-
-// String summarises the counts for a log line.
-func (s LMStats) String() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%d model calls, %d candidates", s.Calls, s.Candidates)
-	for _, r := range []string{dropNoCode, dropSignature, dropUnchanged, dropSyntax, dropError} {
-		if n := s.Dropped[r]; n > 0 {
-			fmt.Fprintf(&b, ", %d dropped (%s)", n, strings.ReplaceAll(r, "_", " "))
-		}
-	}
-	return b.String()
-}
-
-// mutation turns the model's reply for t into a candidate, or says why it
-// is dropped. Only the function's byte range changes.
-func (t lmTarget) mutation(reply string) (sdk.Mutation, string) {
-	fn, ok := functionInReply(reply, t.name)
+// lmFunction finds t's function in a reply and indents it as t is.
+func lmFunction(t lmTarget, reply string) (text, signature string, ok bool) {
+	fn, ok := functionInReply(reply, t.Name)
 	if !ok {
-		return sdk.Mutation{}, dropNoCode
+		return "", "", false
 	}
-	if fn.signature != t.signature {
-		return sdk.Mutation{}, dropSignature
-	}
-	text := reindent(fn.text, t.indent)
-	if strings.TrimRight(text, " \t\r\n") == strings.TrimRight(string(t.src[t.start:t.end]), " \t\r\n") {
-		return sdk.Mutation{}, dropUnchanged
-	}
-	e := edit{t.start, t.end, text}
-	mutated := e.apply(t.src)
-	if !parsesClean(mutated) {
-		return sdk.Mutation{}, dropSyntax
-	}
-	sum := sha256.Sum256([]byte(t.file + "\x00" + t.rule + "\x00" + strconv.Itoa(t.start) + "\x00" + text))
-	return sdk.Mutation{
-		ID:       hex.EncodeToString(sum[:8]),
-		Injector: Injector,
-		Kind:     t.rule,
-		File:     t.file,
-		Line:     t.line,
-		Symbol:   t.symbol,
-		Diff:     unifiedDiff(t.file, t.src, mutated),
-		Meta:     map[string]string{"swesmith": t.rule},
-	}, ""
+	indent := string(t.Src[bytes.LastIndexByte(t.Src[:t.Start], '\n')+1 : t.Start])
+	return reindent(fn.text, indent), fn.signature, true
+}
+
+// lmUnchanged: text is t's function but for trailing blanks.
+func lmUnchanged(t lmTarget, text string) bool {
+	return strings.TrimRight(text, " \t\r\n") == strings.TrimRight(string(t.Src[t.Start:t.End]), " \t\r\n")
 }
 
 func parsesClean(src []byte) bool {
@@ -353,10 +269,8 @@ type replyFunction struct {
 	signature string
 }
 
-var (
-	fenceRe   = regexp.MustCompile("(?s)```[ \\t]*([A-Za-z0-9_+-]*)[^\\n]*\\n(.*?)(?:\\n[ \\t]*```|\\z)")
-	defLineRe = regexp.MustCompile(`(?m)^[ \t]*(?:@|async[ \t]+def[ \t]|def[ \t])`)
-)
+// defLineRe finds the first line of a function in a reply.
+var defLineRe = regexp.MustCompile(`(?m)^[ \t]*(?:@|async[ \t]+def[ \t]|def[ \t])`)
 
 // functionInReply finds the function called name in a model's reply: in a
 // fenced code block (several are tried, Python-tagged ones first), else in
@@ -364,27 +278,9 @@ var (
 // around the code, a class around a method and other functions are
 // ignored; a function with syntax errors is not taken.
 func functionInReply(reply, name string) (replyFunction, bool) {
-	var tries []string
-	var other []string
-	for _, m := range fenceRe.FindAllStringSubmatch(reply, -1) {
-		switch strings.ToLower(m[1]) {
-		case "python", "py", "python3":
-			tries = append(tries, m[2])
-		default:
-			other = append(other, m[2])
-		}
-	}
-	tries = append(tries, other...)
-	tries = append(tries, reply)
-	if loc := defLineRe.FindStringIndex(reply); loc != nil {
-		tries = append(tries, reply[loc[0]:])
-	}
-	for _, code := range tries {
-		if fn, ok := findFunction(code, name); ok {
-			return fn, true
-		}
-	}
-	return replyFunction{}, false
+	return lmrules.FindInReply(reply, []string{"python", "py", "python3"}, defLineRe, func(code string) (replyFunction, bool) {
+		return findFunction(code, name)
+	})
 }
 
 // findFunction parses code and returns the shallowest error-free
@@ -473,79 +369,4 @@ func commonDedent(s string) string {
 		lines[i] = strings.TrimPrefix(l, prefix)
 	}
 	return strings.Join(lines, "\n")
-}
-
-// runLM picks at most calls of the targets (at random, seeded), asks the
-// model about each, parallel calls at a time, and sends the candidates in
-// the targets' order. A failed call is counted and skipped; when every
-// call fails, the first error is returned.
-func runLM(ctx context.Context, model sdk.Model, targets []lmTarget, seed uint64, calls, parallel int, send func(sdk.Mutation) error) (LMStats, error) {
-	var stats LMStats
-	if len(targets) > calls {
-		g := rand.New(rand.NewPCG(seed, 0x6c6d))
-		g.Shuffle(len(targets), func(i, j int) { targets[i], targets[j] = targets[j], targets[i] })
-		targets = targets[:calls]
-		// back to file order, so candidates come out as the files do
-		sortTargets(targets)
-	}
-	type answer struct {
-		reply string
-		err   error
-	}
-	answers := make([]answer, len(targets))
-	sem := make(chan struct{}, max(parallel, 1))
-	var wg sync.WaitGroup
-	for i, t := range targets {
-		if ctx.Err() != nil {
-			break
-		}
-		sem <- struct{}{}
-		wg.Add(1)
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			resp, err := model.Chat(ctx, t.prompt())
-			answers[i] = answer{resp.Message.Content, err}
-		}()
-	}
-	wg.Wait()
-	if err := ctx.Err(); err != nil {
-		return stats, err
-	}
-	var firstErr error
-	for i, t := range targets {
-		stats.Calls++
-		a := answers[i]
-		if a.err != nil {
-			if firstErr == nil {
-				firstErr = a.err
-			}
-			stats.drop(dropError)
-			continue
-		}
-		m, why := t.mutation(a.reply)
-		if why != "" {
-			stats.drop(why)
-			continue
-		}
-		stats.Candidates++
-		if err := send(m); err != nil {
-			return stats, err
-		}
-	}
-	if firstErr != nil && stats.Dropped[dropError] == stats.Calls {
-		return stats, fmt.Errorf("python injector: every model call failed: %w", firstErr)
-	}
-	return stats, nil
-}
-
-func sortTargets(ts []lmTarget) {
-	slices.SortStableFunc(ts, func(a, b lmTarget) int {
-		if c := strings.Compare(a.file, b.file); c != 0 {
-			return c
-		}
-		if a.start != b.start {
-			return a.start - b.start
-		}
-		return strings.Compare(a.rule, b.rule)
-	})
 }

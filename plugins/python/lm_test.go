@@ -4,16 +4,15 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
-	"hash/fnv"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/swelego/swelego/plugins/internal/lmrules"
+	"github.com/swelego/swelego/plugins/internal/lmrules/lmrulestest"
 	"github.com/swelego/swelego/sdk"
 	"github.com/swelego/swelego/sdk/sdktest"
 )
@@ -23,63 +22,39 @@ import (
 // operator changed (lm_modify) or re-implemented with a plausible but
 // naive body (lm_rewrite), wrapped in prose and a fence, bare, in a fence
 // without a language, with a changed signature, or with no code at all.
-// Which one depends on a hash of the prompt, so answers do not depend on
-// the order of parallel calls.
-type fakeModel struct {
-	mu      sync.Mutex
-	prompts []string
-	styles  map[string]string // function name → style answered
+// Which one depends on a hash of the prompt.
+func fakeModel() *lmrulestest.FakeModel {
+	return &lmrulestest.FakeModel{
+		Styles: []string{"prose+fence", "bare", "garbage", "signature", "plain-fence", "in-class"},
+		Answer: fakeAnswer,
+	}
 }
 
-// The answer styles, by hash of the prompt modulo their number.
-var fakeStyles = []string{"prose+fence", "bare", "garbage", "signature", "plain-fence", "in-class"}
-
-func (f *fakeModel) Chat(_ context.Context, req sdk.ChatRequest) (sdk.ChatResponse, error) {
-	var user string
-	for _, m := range req.Messages {
-		if m.Role == "user" {
-			user = m.Content
-		}
-	}
-	h := fnv.New32a()
-	h.Write([]byte(user))
-	style := fakeStyles[int(h.Sum32())%len(fakeStyles)]
+func fakeAnswer(user, style string) (string, error) {
 	block := regexp.MustCompile("(?s)```python\n(.*?)\n```").FindStringSubmatch(user)
 	if block == nil {
-		return sdk.ChatResponse{}, errors.New("fake model: no code in the prompt")
+		return "", errors.New("fake model: no code in the prompt")
 	}
-	var fn, name string
+	var fn string
 	if strings.Contains(user, "has been removed") {
-		name = regexp.MustCompile("function `(?:[A-Za-z_]+\\.)*([A-Za-z_]+)` has been removed").FindStringSubmatch(user)[1]
+		name := regexp.MustCompile("function `(?:[A-Za-z_]+\\.)*([A-Za-z_]+)` has been removed").FindStringSubmatch(user)[1]
 		fn = rewriteNaively(block[1], name)
 	} else {
-		fn = block[1]
-		name = regexp.MustCompile(`def (\w+)`).FindStringSubmatch(fn)[1]
-		fn = breakOperator(fn)
+		fn = breakOperator(block[1])
 	}
-	f.mu.Lock()
-	f.prompts = append(f.prompts, user)
-	if f.styles == nil {
-		f.styles = map[string]string{}
-	}
-	f.styles[name] = style
-	f.mu.Unlock()
-	var reply string
 	switch style {
 	case "prose+fence":
-		reply = "Sure! Here is the function with a subtle change:\n\n```python\n" + fn + "\n```\n\nThe change only shows for some inputs."
+		return "Sure! Here is the function with a subtle change:\n\n```python\n" + fn + "\n```\n\nThe change only shows for some inputs.", nil
 	case "bare":
-		reply = fn + "\n"
+		return fn + "\n", nil
 	case "garbage":
-		reply = "I am sorry, but I cannot help with introducing bugs into software."
+		return "I am sorry, but I cannot help with introducing bugs into software.", nil
 	case "signature":
-		reply = "```python\n" + strings.Replace(fn, "(", "(strict, ", 1) + "\n```"
+		return "```python\n" + strings.Replace(fn, "(", "(strict, ", 1) + "\n```", nil
 	case "plain-fence":
-		reply = "```\n" + fn + "\n```"
-	case "in-class":
-		reply = "```python\nclass Wrapper:\n" + reindent("    "+fn, "    ") + "\n```\n"
+		return "```\n" + fn + "\n```", nil
 	}
-	return sdk.ChatResponse{Message: sdk.Message{Role: "assistant", Content: reply}, FinishReason: "stop"}, nil
+	return "```python\nclass Wrapper:\n" + reindent("    "+fn, "    ") + "\n```\n", nil // in-class
 }
 
 // breakOperator changes the first comparison or arithmetic operator of
@@ -137,31 +112,11 @@ func readLMSource(t testing.TB) []byte {
 // TestLMPromptsGolden renders the prompts of both LM rules for every
 // function of testdata/lm/shapes.py (refresh with -update).
 func TestLMPromptsGolden(t *testing.T) {
-	src := readLMSource(t)
-	targets, err := lmTargets("geo/shapes.py", src, Options{}, LMRules)
+	targets, err := lmTargets("geo/shapes.py", readLMSource(t), Options{}, LMRules)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var b strings.Builder
-	for _, tg := range targets {
-		fmt.Fprintf(&b, "=== %s %s (line %d)\n", tg.rule, tg.symbol, tg.line)
-		for _, m := range tg.prompt().Messages {
-			fmt.Fprintf(&b, "--- %s\n%s\n", m.Role, m.Content)
-		}
-	}
-	golden := filepath.Join("testdata", "lm", "prompts.golden")
-	if *update {
-		if err := os.WriteFile(golden, []byte(b.String()), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run with -update)", err)
-	}
-	if b.String() != string(want) {
-		t.Errorf("prompts differ from %s (run with -update to accept):\n%s", golden, b.String())
-	}
+	lmrulestest.GoldenPrompts(t, targets, prompt, filepath.Join("testdata", "lm", "prompts.golden"), *update)
 	// Every function and method but the nested-free __init__ filter: five
 	// functions, two rules.
 	if len(targets) != 10 {
@@ -216,7 +171,7 @@ func TestLMMutation(t *testing.T) {
 	}
 	byName := map[string]lmTarget{}
 	for _, tg := range targets {
-		byName[tg.symbol] = tg
+		byName[tg.Symbol] = tg
 	}
 	cases := []struct {
 		name, symbol, reply, drop string
@@ -224,10 +179,10 @@ func TestLMMutation(t *testing.T) {
 		{"modified function", "clamp", "```python\ndef clamp(x, lo, hi):\n    \"\"\"Return x limited to the closed range [lo, hi].\"\"\"\n    if x < lo:\n        return lo\n    if x >= hi:\n        return hi\n    return x\n```", ""},
 		{"modified method", "Rect.scaled", "```python\ndef scaled(self, k: float) -> \"Rect\":\n    return Rect(self.w * k, self.h)\n```", ""},
 		{"decorated method keeps its decorator", "Rect.area", "def area(self) -> float:\n    \"\"\"The rectangle's area.\"\"\"\n    return self.w + self.h\n", ""},
-		{"changed parameters", "clamp", "def clamp(x, lo, hi=0):\n    return x\n", dropSignature},
-		{"changed return annotation", "Rect.area", "def area(self) -> int:\n    return 0\n", dropSignature},
-		{"unchanged", "hypot", "```python\ndef hypot(a, b):\n    total = a * a + b * b\n    return math.sqrt(total)\n```", dropUnchanged},
-		{"no function", "hypot", "Sorry.", dropNoCode},
+		{"changed parameters", "clamp", "def clamp(x, lo, hi=0):\n    return x\n", lmrules.DropSignature},
+		{"changed return annotation", "Rect.area", "def area(self) -> int:\n    return 0\n", lmrules.DropSignature},
+		{"unchanged", "hypot", "```python\ndef hypot(a, b):\n    total = a * a + b * b\n    return math.sqrt(total)\n```", lmrules.DropUnchanged},
+		{"no function", "hypot", "Sorry.", lmrules.DropNoCode},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -235,22 +190,22 @@ func TestLMMutation(t *testing.T) {
 			if !ok {
 				t.Fatalf("no target %s", c.symbol)
 			}
-			m, drop := tg.mutation(c.reply)
+			m, drop := lmPython.Mutation(tg, c.reply)
 			if drop != c.drop {
 				t.Fatalf("drop = %q, want %q", drop, c.drop)
 			}
 			if drop != "" {
 				return
 			}
-			if m.Kind != RuleLMModify || m.Symbol != c.symbol || m.File != "shapes.py" || m.Line != tg.line {
+			if m.Kind != RuleLMModify || m.Symbol != c.symbol || m.File != "shapes.py" || m.Line != tg.Line {
 				t.Errorf("mutation fields: %+v", m)
 			}
 			for _, tool := range []string{"git", "patch"} {
 				got := applyDiff(t, tool, "shapes.py", src, m.Diff)
-				if !bytes.Equal(got[:tg.start], src[:tg.start]) {
+				if !bytes.Equal(got[:tg.Start], src[:tg.Start]) {
 					t.Errorf("%s: bytes before the function changed", tool)
 				}
-				tail := src[tg.end:]
+				tail := src[tg.End:]
 				if !bytes.HasSuffix(got, tail) {
 					t.Errorf("%s: bytes after the function changed", tool)
 				}
@@ -262,29 +217,15 @@ func TestLMMutation(t *testing.T) {
 	}
 }
 
-// lmRepo is a git repository holding testdata/lm/shapes.py and a test.
-func lmRepo(t *testing.T) dirSandbox {
-	t.Helper()
-	dir := t.TempDir()
-	files := map[string][]byte{
+// lmInjection injects into a git repository holding testdata/lm/shapes.py
+// and a test.
+func lmInjection(t *testing.T) lmrulestest.Injection {
+	dir := lmrulestest.Repo(t, map[string][]byte{
 		"geo/shapes.py":        readLMSource(t),
 		"geo/__init__.py":      nil,
 		"tests/test_shapes.py": []byte("from geo.shapes import clamp\n\ndef test_clamp():\n    assert clamp(5, 0, 3) == 3\n"),
-	}
-	for name, data := range files {
-		p := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, data, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	s := dirSandbox{dir}
-	if r, err := s.Exec(context.Background(), "git init -q && git add -A", time.Minute); err != nil || r.ExitCode != 0 {
-		t.Fatalf("git init: %v %s", err, r.Output)
-	}
-	return s
+	})
+	return lmrulestest.Injection{Sandbox: dirSandbox{dir}, Procedural: RuleChangeOperator}
 }
 
 // TestLMRulesThroughPlugin runs lm_modify and lm_rewrite through the real
@@ -295,39 +236,10 @@ func TestLMRulesThroughPlugin(t *testing.T) {
 	c := sdktest.Connect(t, New())
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	model := &fakeModel{}
-	sb := lmRepo(t)
-	var got []sdk.Mutation
-	err := c.BugInjector().Mutations(ctx, sdk.InjectRequest{
-		Config:  sdk.Config(`{"rules":["lm_modify","lm_rewrite"],"seed":1,"model_parallel":3}`),
-		Sandbox: sb,
-		Model:   model,
-	}, func(m sdk.Mutation) error {
-		got = append(got, m)
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(model.prompts) != 10 {
-		t.Fatalf("the model got %d prompts, want 10 (5 functions × 2 rules)", len(model.prompts))
-	}
-	usable := 0
-	for _, p := range model.prompts {
-		h := fnv.New32a()
-		h.Write([]byte(p))
-		switch fakeStyles[int(h.Sum32())%len(fakeStyles)] {
-		case "garbage", "signature":
-		default:
-			usable++
-		}
-	}
-	if len(got) == 0 || len(got) > usable {
-		t.Fatalf("%d candidates from %d usable replies", len(got), usable)
-	}
+	got := lmInjection(t).Both(ctx, t, c.BugInjector(), fakeModel(), 10, "garbage", "signature") // 5 functions × 2 rules
 	src := readLMSource(t)
 	for _, m := range got {
-		if m.Injector != Injector || (m.Kind != RuleLMModify && m.Kind != RuleLMRewrite) || m.File != "geo/shapes.py" {
+		if m.Injector != Injector || m.File != "geo/shapes.py" {
 			t.Errorf("mutation %+v", m)
 		}
 		if strings.Contains(m.Diff, "(strict, ") {
@@ -338,51 +250,13 @@ func TestLMRulesThroughPlugin(t *testing.T) {
 			t.Errorf("%s does not parse", m.ID)
 		}
 	}
-	// Procedural rules are off: only LM candidates.
-	// Without a model, naming an LM rule is an error; not naming one is not.
-	err = c.BugInjector().Mutations(ctx, sdk.InjectRequest{Config: sdk.Config(`{"rules":["lm_rewrite"]}`), Sandbox: sb}, func(sdk.Mutation) error { return nil })
-	if err == nil || !strings.Contains(err.Error(), "need a model") {
-		t.Errorf("lm_rewrite without a model: got %v", err)
-	}
-	err = c.BugInjector().Mutations(ctx, sdk.InjectRequest{Config: sdk.Config(`{"rules":["change_operator"]}`), Sandbox: sb}, func(sdk.Mutation) error { return nil })
-	if err != nil {
-		t.Errorf("procedural rules without a model: %v", err)
-	}
-}
-
-// failingModel fails every call.
-type failingModel struct{}
-
-func (failingModel) Chat(context.Context, sdk.ChatRequest) (sdk.ChatResponse, error) {
-	return sdk.ChatResponse{}, errors.New("connection refused")
 }
 
 // TestLMLimitsAndErrors: model_calls caps the calls, a mixed
-// procedural+LM configuration gives both, and a model that always fails is
-// an error.
+// procedural+LM configuration gives both, a model that always fails is an
+// error, and model_calls = 0 is refused.
 func TestLMLimitsAndErrors(t *testing.T) {
-	sb := lmRepo(t)
-	ctx := context.Background()
-	model := &fakeModel{}
-	var msgs []string
-	inj := BugInjector{Log: func(m string) { msgs = append(msgs, m) }}
-	kinds := map[string]int{}
-	err := inj.Mutations(ctx, sdk.InjectRequest{Config: sdk.Config(`{"rules":["change_operator","lm_modify"],"model_calls":2}`), Sandbox: sb, Model: model},
-		func(m sdk.Mutation) error { kinds[m.Kind]++; return nil })
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(model.prompts) != 2 || kinds[RuleChangeOperator] == 0 {
-		t.Errorf("%d prompts, kinds %v; want 2 prompts and change_operator candidates", len(model.prompts), kinds)
-	}
-	if len(msgs) != 1 || !strings.Contains(msgs[0], "2 model calls") {
-		t.Errorf("log = %q", msgs)
-	}
-	err = inj.Mutations(ctx, sdk.InjectRequest{Config: sdk.Config(`{"rules":["lm_modify"]}`), Sandbox: sb, Model: failingModel{}}, func(sdk.Mutation) error { return nil })
-	if err == nil || !strings.Contains(err.Error(), "connection refused") {
-		t.Errorf("failing model: got %v", err)
-	}
-	err = inj.Mutations(ctx, sdk.InjectRequest{Config: sdk.Config(`{"rules":["lm_modify"],"model_calls":0}`), Sandbox: sb, Model: model}, func(sdk.Mutation) error { return nil })
+	err := lmInjection(t).Limits(t, func(log func(string)) sdk.BugInjector { return BugInjector{Log: log} }, fakeModel())
 	if !errors.Is(err, ErrOptions) {
 		t.Errorf("model_calls = 0: got %v", err)
 	}
@@ -401,26 +275,4 @@ func FuzzFunctionInReply(f *testing.F) {
 			t.Fatalf("found a function that does not parse:\n%s", fn.text)
 		}
 	})
-}
-
-// TestWindow cuts a long file around the function at line boundaries and
-// marks what it left out.
-func TestWindow(t *testing.T) {
-	var b strings.Builder
-	for i := range 400 {
-		fmt.Fprintf(&b, "x%03d = %d\n", i, i)
-	}
-	s := b.String()
-	from := strings.Index(s, "x200")
-	to := strings.Index(s, "x205")
-	got := window(s, from, to, 1000, "# ...")
-	if len(got) > 1100 || !strings.Contains(got, "x200 = 200\n") || !strings.Contains(got, "x204 = 204\n") {
-		t.Fatalf("window is %d bytes:\n%s", len(got), got)
-	}
-	if !strings.HasPrefix(got, "# ...\nx") || !strings.HasSuffix(got, "\n# ...\n") {
-		t.Errorf("window does not start and end with whole lines and markers:\n%s", got)
-	}
-	if short := "a = 1\n"; window(short, 0, 3, 1000, "#") != short {
-		t.Error("a short file is not shown whole")
-	}
 }

@@ -34,10 +34,7 @@ type Reply struct {
 
 // Text answers a completion whose message is content, finish_reason "stop".
 func Text(content string) Reply {
-	return Reply{Completion: &Completion{Choices: []Choice{{
-		Message:      Message{Role: "assistant", Content: &content},
-		FinishReason: "stop",
-	}}}}
+	return reply(Message{Role: "assistant", Content: &content}, "stop")
 }
 
 // Calls answers a completion with native tool calls (content null,
@@ -50,10 +47,14 @@ func Calls(calls ...ToolCall) Reply {
 			calls[i].Type = "function"
 		}
 	}
-	return Reply{Completion: &Completion{Choices: []Choice{{
-		Message:      Message{Role: "assistant", ToolCalls: calls},
-		FinishReason: "tool_calls",
-	}}}}
+	return reply(Message{Role: "assistant", ToolCalls: calls}, "tool_calls")
+}
+
+// reply is a completion of one choice.
+func reply(m Message, finish string) Reply {
+	var c Completion
+	c.Choices = []Choice{{Message: &m, FinishReason: &finish}}
+	return Reply{Completion: &c}
 }
 
 // Call is a tool call of name with arguments (a JSON text, sent as it is,
@@ -95,7 +96,7 @@ func (r Reply) WithFinishReason(reason string) Reply {
 	if r.Completion != nil && len(r.Completion.Choices) > 0 {
 		c := *r.Completion
 		c.Choices = append([]Choice(nil), c.Choices...)
-		c.Choices[0].FinishReason = reason
+		c.Choices[0].FinishReason = &reason
 		r.Completion = &c
 	}
 	return r

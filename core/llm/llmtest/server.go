@@ -219,18 +219,26 @@ func (s *Server) complete(c *Completion, req Request, seq int) Completion {
 		out = *c
 	}
 	if len(out.Choices) == 0 && c == nil {
-		empty := ""
-		out.Choices = []Choice{{Message: Message{Role: "assistant", Content: &empty}, FinishReason: "stop"}}
+		out = *Text("").Completion
 	}
 	out.Choices = append([]Choice(nil), out.Choices...)
 	for i := range out.Choices {
-		calls := append([]ToolCall(nil), out.Choices[i].Message.ToolCalls...)
-		for k := range calls {
-			if calls[k].ID == "" {
-				calls[k].ID = fmt.Sprintf("call_%d_%d", seq, k)
+		// A choice always has a message and a finish reason, copied so
+		// that the ids below do not stay in the reply.
+		var m Message
+		if out.Choices[i].Message != nil {
+			m = *out.Choices[i].Message
+		}
+		if out.Choices[i].FinishReason == nil {
+			out.Choices[i].FinishReason = new(string)
+		}
+		m.ToolCalls = append([]ToolCall(nil), m.ToolCalls...)
+		for k := range m.ToolCalls {
+			if m.ToolCalls[k].ID == "" {
+				m.ToolCalls[k].ID = fmt.Sprintf("call_%d_%d", seq, k)
 			}
 		}
-		out.Choices[i].Message.ToolCalls = calls
+		out.Choices[i].Message = &m
 	}
 	if out.ID == "" {
 		out.ID = fmt.Sprintf("chatcmpl-llmtest-%d", seq)
