@@ -20,7 +20,7 @@ FUZZ      := ./sdk:FuzzTaskJSON ./sdk/jsonl:FuzzDecoder ./hcl:FuzzLoad:5000x ./h
              ./plugins/swetools:FuzzClip ./core/safetensors:FuzzParseHeader \
              ./plugins/python:FuzzFunctionInReply ./plugins/python:FuzzParsePytestLog ./plugins/python:FuzzParseTestRun \
              ./plugins/golang:FuzzFunctionInReply ./plugins/golang:FuzzParseTestJSON ./plugins/golang:FuzzParseTestRun \
-             ./plugins/errormask:FuzzMask ./plugins/curriculum:FuzzStages \
+             ./plugins/errormask:FuzzMask ./plugins/curriculum:FuzzStages ./plugins/internal/lmrules:FuzzFindInReply \
              ./core/tokenizer:FuzzLoadHF ./core/tokenizer:FuzzEncode ./core/tokenizer:FuzzQwenSplit \
              ./core/chattemplate:FuzzPyJSON ./core/serve:FuzzParseRequest \
              ./plugins/verifiers:FuzzFindJudgement ./plugins/verifiers:FuzzAddedFiles ./plugins/verifiers:FuzzParseReports
