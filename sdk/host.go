@@ -28,9 +28,13 @@ type ExecResult struct {
 // between tool calls.
 const ExecMarkerEnv = "SWELEGO_EXEC"
 
+// RepoDir is where the repository sits inside every sandbox, as in
+// SWE-bench's images: the working directory of every Exec.
+const RepoDir = "/testbed"
+
 // Sandbox is the isolated copy of a repository the host lends to tool sets,
-// injectors and verifiers. Paths are relative to the repository root or
-// absolute inside the sandbox.
+// injectors and verifiers. Paths are relative to the repository root
+// (RepoDir) or absolute inside the sandbox.
 type Sandbox interface {
 	Exec(ctx context.Context, cmd string, timeout time.Duration) (ExecResult, error)
 	ReadFile(ctx context.Context, path string) ([]byte, error)

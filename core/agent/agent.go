@@ -19,7 +19,7 @@ import (
 const DefaultMaxTurns = 100
 
 // RepoDir is where a sandbox holds the task's repository.
-const RepoDir = "/testbed"
+const RepoDir = sdk.RepoDir
 
 // Reasons an episode stops, recorded in Trajectory.StopReason.
 const (

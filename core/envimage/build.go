@@ -105,7 +105,7 @@ func customise(dir string, env []string) error {
 			return err
 		}
 	}
-	for _, d := range []string{"home/swelego", "testbed"} {
+	for _, d := range []string{"home/swelego", sandbox.RepoDir} {
 		p := filepath.Join(dir, d)
 		if err := os.MkdirAll(p, 0o755); err != nil {
 			return err

@@ -200,7 +200,7 @@ func BuildEnv(ctx context.Context, spec EnvSpec, store string) (sandbox.Image, e
 				return err
 			}
 		}
-		testbed := filepath.Join(dir, "testbed")
+		testbed := filepath.Join(dir, sandbox.RepoDir)
 		if err := run(ctx, log, "cp", "-a", spec.Repo+"/.", testbed); err != nil {
 			return fmt.Errorf("copy repository: %w", err)
 		}

@@ -9,9 +9,9 @@ import (
 	"github.com/swelego/swelego/sdk"
 )
 
-// RepoDir is where the repository sits inside every sandbox, as in
-// SWE-bench's images.
-const RepoDir = "/testbed"
+// RepoDir is where the repository sits inside every sandbox (the sdk's
+// contract with plugins).
+const RepoDir = sdk.RepoDir
 
 // LabelKey labels every container swelego creates; its value is the run id.
 const LabelKey = "swelego"

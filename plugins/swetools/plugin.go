@@ -26,7 +26,7 @@ const (
 
 // Defaults of Config.
 const (
-	DefaultRoot       = "/testbed"
+	DefaultRoot       = sdk.RepoDir
 	DefaultStateDir   = "/tmp/.swelego-swetools"
 	DefaultMaxOutput  = 30000
 	DefaultTimeout    = 30  // seconds
