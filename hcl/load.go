@@ -727,7 +727,7 @@ func (l *loader) decodePluginConfig(ctx context.Context, pb *pendingBody, val ct
 			&rng)
 		return
 	}
-	pb.block.Config = l.config(conv, cfgRange)
+	pb.block.Config = l.config(withDefaults(conv, res.schema), cfgRange)
 }
 
 // configItemRange finds the item key of an object constructor in the

@@ -24,7 +24,14 @@ func schemaSpec(s sdk.Schema) (hcldec.ObjectSpec, error) {
 		if err != nil {
 			return nil, fmt.Errorf("attribute %q: %w", name, err)
 		}
+		def, err := defaultValue(a, ty)
+		if err != nil {
+			return nil, fmt.Errorf("attribute %q: %w", name, err)
+		}
 		spec[name] = &hcldec.AttrSpec{Name: name, Type: ty, Required: a.Required}
+		if def != cty.NilVal {
+			spec[name] = &hcldec.DefaultSpec{Primary: spec[name], Default: &hcldec.LiteralSpec{Value: def}}
+		}
 	}
 	for _, name := range sortedKeys(s.Blocks) {
 		b := s.Blocks[name]

@@ -34,6 +34,21 @@ func (patchSize) Verify(ctx context.Context, req sdk.VerifyRequest) (sdk.Score, 
 	return sdk.Score{Value: 1 - float64(lines)/float64(cfg.MaxLines), Label: "ok"}, nil
 }
 
+// ValidateConfig makes patchSize a sdk.ConfigValidator: `swelego validate`
+// reports what it finds at the attribute, with file, line and column.
+func (patchSize) ValidateConfig(ctx context.Context, req sdk.ValidateConfigRequest) (sdk.ValidateConfigResponse, error) {
+	var cfg patchSizeConfig
+	if err := req.Config.Decode(&cfg); err != nil {
+		return sdk.ValidateConfigResponse{}, err
+	}
+	var resp sdk.ValidateConfigResponse
+	if cfg.MaxLines < 1 {
+		resp.Diagnostics = append(resp.Diagnostics, sdk.Errorf(sdk.Attr("max_lines"), "Invalid max_lines",
+			"max_lines must be at least 1, not %d.", cfg.MaxLines))
+	}
+	return resp, nil
+}
+
 // patchSizePlugin is what the plugin binary serves.
 var patchSizePlugin = &sdk.Plugin{
 	Name:     "patch-size",
@@ -41,7 +56,7 @@ var patchSizePlugin = &sdk.Plugin{
 	Verifier: patchSize{},
 	Schemas: map[sdk.Kind]sdk.Schema{
 		sdk.KindVerifier: {Attributes: map[string]sdk.Attribute{
-			"max_lines": {Type: sdk.TypeNumber, Description: "patches longer than this score 0"},
+			"max_lines": {Type: sdk.TypeNumber, Default: 100, Description: "patches longer than this score 0"},
 		}},
 	},
 }
@@ -92,6 +107,30 @@ func Example_verifier() {
 	// Output:
 	// max_lines: number
 	// score: 0.7 ok
+}
+
+// The host asks a plugin to check its configuration when it validates a
+// recipe; a kind implementation that is a sdk.ConfigValidator answers.
+func ExampleConfigValidator() {
+	client, stop, err := sdktest.Start(patchSizePlugin)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer stop()
+	for _, cfg := range []sdk.Config{sdk.Config(`{"max_lines": 40}`), sdk.Config(`{"max_lines": 0}`)} {
+		diags, err := client.ValidateConfig(context.Background(), sdk.KindVerifier, cfg)
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Printf("%s: %d diagnostics\n", cfg, len(diags))
+		for _, d := range diags {
+			fmt.Printf("  %s at %s: %s %s\n", d.Severity, d.Path, d.Summary, d.Detail)
+		}
+	}
+	// Output:
+	// {"max_lines": 40}: 0 diagnostics
+	// {"max_lines": 0}: 1 diagnostics
+	//   error at max_lines: Invalid max_lines max_lines must be at least 1, not 0.
 }
 
 // A plugin receives its recipe block evaluated, as JSON; Decode fills a

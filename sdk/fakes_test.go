@@ -40,7 +40,7 @@ func (k *kinds) plugin() *sdk.Plugin {
 		TaskSource: k, BugInjector: k, ToolSet: k, LossMasker: k, Curriculum: k, Verifier: k, LogParser: k, Language: k,
 		Schemas: map[sdk.Kind]sdk.Schema{sdk.KindVerifier: {
 			Attributes: map[string]sdk.Attribute{
-				"threshold": {Type: sdk.TypeNumber, Description: "minimum score"},
+				"threshold": {Type: sdk.TypeNumber, Default: 0.5, Description: "minimum score"},
 				"tests":     {Type: sdk.TypeStringList, Required: true},
 			},
 			Blocks: map[string]sdk.BlockType{"judge": {Nesting: sdk.NestingSingle, Schema: sdk.Schema{

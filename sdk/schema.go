@@ -11,9 +11,19 @@ type Schema struct {
 // Attribute is one attribute of a configuration block. Type is a type in
 // go-cty's JSON notation: "string", "number", "bool", "dynamic",
 // ["list","string"], ["map","number"], ["object",{"a":"string"}] …
+// (`swelego plugins describe` shows them as HCL writes them: list(string)).
+//
+// Default is the attribute's value when the recipe leaves it out or sets it
+// to null: any value JSON can hold that converts to Type (100, "strict",
+// []any{"a", "b"}). The host applies it before the plugin sees the
+// configuration, so Config holds it and a plugin writes its defaults once,
+// here; nil means no default (the attribute is null when unset). A
+// required attribute has no default. Like the rest of the schema it
+// travels as JSON, so the host sees a Go int default as a float64.
 type Attribute struct {
 	Type        any    `json:"type"`
 	Required    bool   `json:"required,omitempty"`
+	Default     any    `json:"default,omitempty"`
 	Description string `json:"description,omitempty"`
 }
 

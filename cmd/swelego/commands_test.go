@@ -50,7 +50,16 @@ func TestPluginsListAndDescribe(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	for _, want := range []string{"task_source configuration", "path \"string\" (required)", "instance_ids [\"list\",\"string\"]"} {
+	for _, want := range []string{"task_source configuration", "path string (required)", "instance_ids list(string)"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("plugins describe does not show %q:\n%s", want, out)
+		}
+	}
+	out, errOut, code = swelego(t, dir, "plugins", "describe", "curriculum")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	for _, want := range []string{"epochs list(number) — ", "tiers number = 3 — ", "strategy string = \"tiers\" — ", "cumulative bool = false — "} {
 		if !strings.Contains(out, want) {
 			t.Errorf("plugins describe does not show %q:\n%s", want, out)
 		}

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/swelego/swelego/core/pluginhost"
+	"github.com/swelego/swelego/hcl"
 	"github.com/swelego/swelego/sdk"
 )
 
@@ -124,12 +125,21 @@ func writeSchema(w interface{ Write([]byte) (int, error) }, s sdk.Schema, indent
 	sort.Strings(names)
 	for _, n := range names {
 		a := s.Attributes[n]
-		t, _ := json.Marshal(a.Type)
-		req := ""
-		if a.Required {
-			req = " (required)"
+		t, err := hcl.TypeName(a.Type)
+		if err != nil {
+			raw, _ := json.Marshal(a.Type)
+			t = fmt.Sprintf("%s (unusable: %v)", raw, err)
 		}
-		fmt.Fprintf(w, "%s%s %s%s — %s\n", indent, n, t, req, a.Description)
+		extra := ""
+		if a.Required {
+			extra = " (required)"
+		}
+		if def, err := hcl.DefaultLiteral(a); err != nil {
+			extra += fmt.Sprintf(" (unusable default: %v)", err)
+		} else if def != "" {
+			extra += " = " + strings.Join(strings.Fields(def), " ")
+		}
+		fmt.Fprintf(w, "%s%s %s%s — %s\n", indent, n, t, extra, a.Description)
 	}
 	blocks := make([]string, 0, len(s.Blocks))
 	for n := range s.Blocks {

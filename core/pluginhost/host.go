@@ -153,6 +153,24 @@ func (h *Host) ConfigSchema(ctx context.Context, name string, kind sdk.Kind) (sd
 	return s, err
 }
 
+// ValidateConfig asks plugin name to check cfg, a configuration of kind,
+// beyond its schema; it is what `swelego validate` reports at the
+// attributes of the recipe. A plugin that checks nothing, or was built
+// before the call existed, has no diagnostics.
+func (h *Host) ValidateConfig(ctx context.Context, name string, kind sdk.Kind, cfg sdk.Config) (sdk.Diagnostics, error) {
+	p, err := h.kind(ctx, name, kind)
+	if err != nil {
+		return nil, err
+	}
+	var diags sdk.Diagnostics
+	err = p.call(ctx, func(c *sdk.Client) error {
+		var err error
+		diags, err = c.ValidateConfig(ctx, kind, cfg)
+		return err
+	})
+	return diags, err
+}
+
 // process returns the supervised process of a plugin, created on first use.
 func (h *Host) process(name string) (*process, error) {
 	h.mu.Lock()

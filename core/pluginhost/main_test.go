@@ -65,6 +65,19 @@ func (countSource) Tasks(_ context.Context, cfg sdk.Config, send func(sdk.Task) 
 	return nil
 }
 
+// ValidateConfig checks that n is not negative.
+func (countSource) ValidateConfig(_ context.Context, req sdk.ValidateConfigRequest) (sdk.ValidateConfigResponse, error) {
+	var c struct{ N int }
+	if err := req.Config.Decode(&c); err != nil {
+		return sdk.ValidateConfigResponse{}, err
+	}
+	var resp sdk.ValidateConfigResponse
+	if c.N < 0 {
+		resp.Diagnostics = append(resp.Diagnostics, sdk.Errorf(sdk.Attr("n"), "Invalid count", "n must be >= 0, not %d.", c.N))
+	}
+	return resp, nil
+}
+
 func TestMain(m *testing.M) {
 	if os.Getenv("SWELEGO_TEST_DEBUG_PLUGIN") == "1" {
 		// Serve like a plugin under a debugger would (see TestReattach).

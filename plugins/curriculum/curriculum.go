@@ -54,10 +54,10 @@ type Config struct {
 
 // Schema is the configuration the curriculum accepts.
 var Schema = sdk.Schema{Attributes: map[string]sdk.Attribute{
-	"strategy":   {Type: sdk.TypeString, Description: "tiers (default): split the trajectories into difficulty tiers trained from easiest to hardest; none: one stage with every trajectory"},
-	"by":         {Type: sdk.TypeString, Description: "tiers: the difficulty measure, turns (default: the number of assistant turns, as SWE-Lego) or tokens"},
-	"tiers":      {Type: sdk.TypeNumber, Description: "tiers: how many tiers, split at quantiles of the difficulty; equal difficulties always share a tier, so some tiers may be empty and are left out (default 3)"},
-	"cumulative": {Type: sdk.TypeBool, Description: "tiers: stage k trains tiers 1..k instead of tier k alone, revisiting the easier tiers (default false)"},
+	"strategy":   {Type: sdk.TypeString, Default: StrategyTiers, Description: "tiers: split the trajectories into difficulty tiers trained from easiest to hardest; none: one stage with every trajectory"},
+	"by":         {Type: sdk.TypeString, Default: ByTurns, Description: "tiers: the difficulty measure, turns (the number of assistant turns, as SWE-Lego) or tokens"},
+	"tiers":      {Type: sdk.TypeNumber, Default: float64(DefaultTiers), Description: "tiers: how many tiers, split at quantiles of the difficulty; equal difficulties always share a tier, so some tiers may be empty and are left out"},
+	"cumulative": {Type: sdk.TypeBool, Default: false, Description: "tiers: stage k trains tiers 1..k instead of tier k alone, revisiting the easier tiers"},
 	"epochs":     {Type: []any{"list", "number"}, Description: "epochs of each stage, one per tier (one for none), each > 0; absent: the host splits the recipe's epochs equally between the stages"},
 }}
 

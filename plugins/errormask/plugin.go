@@ -53,14 +53,14 @@ type Config struct {
 
 // Schema is the configuration the loss masker accepts.
 var Schema = sdk.Schema{Attributes: map[string]sdk.Attribute{
-	"strategy": {Type: sdk.TypeString, Description: "error_turns (default): weight 0 for assistant turns whose tool call failed to execute; " +
+	"strategy": {Type: sdk.TypeString, Default: StrategyErrorTurns, Description: "error_turns: weight 0 for assistant turns whose tool call failed to execute; " +
 		"none: every assistant turn weight 1; keep_dataset: the messages' own turn_mask and loss_weight; last_k: only the last k assistant turns are trained"},
 	"k":                 {Type: sdk.TypeNumber, Description: "last_k only: how many of the last assistant turns are trained (a whole number >= 1; required by last_k)"},
 	"patterns":          {Type: sdk.TypeStringMap, Description: "error_turns: name = Go regular expression over an observation's text; replaces the default patterns ({} disables patterns). The name is the masked turn's reason"},
 	"extra_patterns":    {Type: sdk.TypeStringMap, Description: "error_turns: patterns added to the defaults (or to patterns); a name already there replaces its expression"},
 	"disable_patterns":  {Type: sdk.TypeStringList, Description: "error_turns: names of patterns to leave out, e.g. [\"traceback\"]"},
-	"use_turn_flags":    {Type: sdk.TypeBool, Description: "error_turns: mask a turn whose recorded turn metadata says its tool call failed (turns[i].error; a non-zero exit code alone does not mask). Default true"},
-	"respect_turn_mask": {Type: sdk.TypeBool, Description: "error_turns and last_k: keep turns the dataset masked (turn_mask true or loss_weight 0) at weight 0. Default true"},
+	"use_turn_flags":    {Type: sdk.TypeBool, Default: true, Description: "error_turns: mask a turn whose recorded turn metadata says its tool call failed (turns[i].error; a non-zero exit code alone does not mask)"},
+	"respect_turn_mask": {Type: sdk.TypeBool, Default: true, Description: "error_turns and last_k: keep turns the dataset masked (turn_mask true or loss_weight 0) at weight 0"},
 }}
 
 // ErrConfig is returned (wrapped) for a configuration the masker cannot use.

@@ -57,9 +57,9 @@ type Config struct {
 // Schema is the configuration the tool set accepts.
 var Schema = sdk.Schema{Attributes: map[string]sdk.Attribute{
 	"root":        {Type: sdk.TypeString, Description: "repository root inside the sandbox; the shell starts there and the editor only works under it (default /testbed)"},
-	"max_output":  {Type: sdk.TypeNumber, Description: "largest output of one observation in bytes; longer output keeps its head and tail around a marker (default 30000)"},
-	"timeout":     {Type: sdk.TypeNumber, Description: "seconds without new output after which execute_bash returns while the command still runs (default 30)"},
-	"max_timeout": {Type: sdk.TypeNumber, Description: "longest wait of one execute_bash call in seconds, whatever timeout the model asks for (default 600)"},
+	"max_output":  {Type: sdk.TypeNumber, Default: DefaultMaxOutput, Description: "largest output of one observation in bytes; longer output keeps its head and tail around a marker"},
+	"timeout":     {Type: sdk.TypeNumber, Default: DefaultTimeout, Description: "seconds without new output after which execute_bash returns while the command still runs"},
+	"max_timeout": {Type: sdk.TypeNumber, Default: DefaultMaxTimeout, Description: "longest wait of one execute_bash call in seconds, whatever timeout the model asks for"},
 	"state_dir":   {Type: sdk.TypeString, Description: "folder in the sandbox for the shell session and the editor's undo history (default /tmp/.swelego-swetools)"},
 }}
 

@@ -80,9 +80,9 @@ func (c GenerativeConfig) check() error {
 
 // GenerativeSchema is the configuration the generative verifier accepts.
 var GenerativeSchema = sdk.Schema{Attributes: map[string]sdk.Attribute{
-	"max_log_tokens": {Type: sdk.TypeNumber, Description: "budget of the interaction log in the judge prompt, in tokens of 4 bytes; a longer log is cut in the middle (default 16000; 0 leaves the log out)"},
-	"top_logprobs":   {Type: sdk.TypeNumber, Description: "alternatives asked for per token; P(YES) and P(NO) are read from them (default 20)"},
-	"max_tokens":     {Type: sdk.TypeNumber, Description: "most tokens the judge may answer with (default 32)"},
+	"max_log_tokens": {Type: sdk.TypeNumber, Default: DefaultGenerativeConfig().MaxLogTokens, Description: "budget of the interaction log in the judge prompt, in tokens of 4 bytes; a longer log is cut in the middle (0 leaves the log out)"},
+	"top_logprobs":   {Type: sdk.TypeNumber, Default: DefaultGenerativeConfig().TopLogprobs, Description: "alternatives asked for per token; P(YES) and P(NO) are read from them"},
+	"max_tokens":     {Type: sdk.TypeNumber, Default: DefaultGenerativeConfig().MaxTokens, Description: "most tokens the judge may answer with"},
 	"prompt":         {Type: sdk.TypeString, Description: "replaces the judge prompt; {{repo}}, {{problem_statement}}, {{log}} and {{patch}} are filled in"},
 }}
 

@@ -51,8 +51,8 @@ var HybridSchema = hybridSchema()
 
 func hybridSchema() sdk.Schema {
 	s := sdk.Schema{Attributes: map[string]sdk.Attribute{
-		"keep_fraction": {Type: sdk.TypeNumber, Description: "share of a task's candidates, the best by the judge, that the pass rate picks from, rounded up (default 0.5)"},
-		"keep_at_least": {Type: sdk.TypeNumber, Description: "fewest candidates kept by the judge, all when there are fewer (default 3)"},
+		"keep_fraction": {Type: sdk.TypeNumber, Default: DefaultHybridConfig().KeepFraction, Description: "share of a task's candidates, the best by the judge, that the pass rate picks from, rounded up"},
+		"keep_at_least": {Type: sdk.TypeNumber, Default: DefaultHybridConfig().KeepAtLeast, Description: "fewest candidates kept by the judge, all when there are fewer"},
 	}}
 	for name, a := range GenerativeSchema.Attributes {
 		s.Attributes[name] = a

@@ -71,8 +71,8 @@ func (c TestsConfig) timeout() time.Duration { return time.Duration(c.Timeout * 
 var TestsSchema = sdk.Schema{Attributes: map[string]sdk.Attribute{
 	"test_cmd":  {Type: sdk.TypeString, Description: "test command run at the repository root; default: the task's test_cmd, else the runner's (" + DefaultPytestCommand + " | " + DefaultGoTestCommand + ")"},
 	"runner":    {Type: sdk.TypeString, Description: "pytest or gotest; default: from the test command, the task's language, or a go.mod at the repository root"},
-	"timeout":   {Type: sdk.TypeNumber, Description: "seconds each test run may take (default 1800)"},
-	"reproduce": {Type: sdk.TypeBool, Description: "also run the reproduction tests the agent wrote: test files its patch adds and its reproduce script (default true)"},
+	"timeout":   {Type: sdk.TypeNumber, Default: DefaultTestsConfig().Timeout, Description: "seconds each test run may take"},
+	"reproduce": {Type: sdk.TypeBool, Default: DefaultTestsConfig().Reproduce, Description: "also run the reproduction tests the agent wrote: test files its patch adds and its reproduce script"},
 }}
 
 // Tests is the execution-based verifier. In the sandbox the host lends

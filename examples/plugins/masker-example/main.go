@@ -25,8 +25,8 @@ type config struct {
 }
 
 var schema = sdk.Schema{Attributes: map[string]sdk.Attribute{
-	"turns":       {Type: sdk.TypeNumber, Description: "how many assistant turns, from the first, are trained (a whole number >= 1; default 1)"},
-	"rest_weight": {Type: sdk.TypeNumber, Description: "loss weight of the later assistant turns: 0 masks them (default), other values scale their loss"},
+	"turns":       {Type: sdk.TypeNumber, Default: 1, Description: "how many assistant turns, from the first, are trained (a whole number >= 1)"},
+	"rest_weight": {Type: sdk.TypeNumber, Default: 0, Description: "loss weight of the later assistant turns: 0 masks them, other values scale their loss"},
 }}
 
 type masker struct{}

@@ -44,3 +44,32 @@ func TestMask(t *testing.T) {
 		t.Error("turns 0: no error")
 	}
 }
+
+// TestValidateConfig asks the plugin over gRPC to check configurations,
+// as swelego validate does.
+func TestValidateConfig(t *testing.T) {
+	c := sdktest.Connect(t, newPlugin())
+	tests := []struct {
+		cfg  string
+		want []string // severity and path of each diagnostic
+	}{
+		{`{"turns": 2, "rest_weight": 0.5}`, nil},
+		{`{"turns": 1.5}`, []string{"error turns"}},
+		{`{"turns": 0, "rest_weight": -1}`, []string{"error turns", "error rest_weight"}},
+		{`{"rest_weight": 3}`, []string{"warning rest_weight"}},
+		{`{"turns": "many"}`, []string{"error turns"}},
+	}
+	for _, tt := range tests {
+		diags, err := c.ValidateConfig(context.Background(), sdk.KindLossMasker, sdk.Config(tt.cfg))
+		if err != nil {
+			t.Fatalf("%s: %v", tt.cfg, err)
+		}
+		var got []string
+		for _, d := range diags {
+			got = append(got, string(d.Severity)+" "+d.Path.String())
+		}
+		if !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("%s: diagnostics %v, want %v", tt.cfg, got, tt.want)
+		}
+	}
+}

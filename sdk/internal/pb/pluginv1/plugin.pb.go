@@ -48,6 +48,56 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+type Diagnostic_Severity int32
+
+const (
+	// SEVERITY_UNSPECIFIED is read as ERROR.
+	Diagnostic_SEVERITY_UNSPECIFIED Diagnostic_Severity = 0
+	Diagnostic_ERROR                Diagnostic_Severity = 1
+	Diagnostic_WARNING              Diagnostic_Severity = 2
+)
+
+// Enum value maps for Diagnostic_Severity.
+var (
+	Diagnostic_Severity_name = map[int32]string{
+		0: "SEVERITY_UNSPECIFIED",
+		1: "ERROR",
+		2: "WARNING",
+	}
+	Diagnostic_Severity_value = map[string]int32{
+		"SEVERITY_UNSPECIFIED": 0,
+		"ERROR":                1,
+		"WARNING":              2,
+	}
+)
+
+func (x Diagnostic_Severity) Enum() *Diagnostic_Severity {
+	p := new(Diagnostic_Severity)
+	*p = x
+	return p
+}
+
+func (x Diagnostic_Severity) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (Diagnostic_Severity) Descriptor() protoreflect.EnumDescriptor {
+	return file_swelego_plugin_v1_plugin_proto_enumTypes[0].Descriptor()
+}
+
+func (Diagnostic_Severity) Type() protoreflect.EnumType {
+	return &file_swelego_plugin_v1_plugin_proto_enumTypes[0]
+}
+
+func (x Diagnostic_Severity) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use Diagnostic_Severity.Descriptor instead.
+func (Diagnostic_Severity) EnumDescriptor() ([]byte, []int) {
+	return file_swelego_plugin_v1_plugin_proto_rawDescGZIP(), []int{7, 0}
+}
+
 type InfoRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	unknownFields protoimpl.UnknownFields
@@ -296,6 +346,330 @@ func (x *ConfigSchemaResponse) GetSchemaJson() []byte {
 	return nil
 }
 
+type ValidateConfigRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// kind is a plugin kind such as "bug_injector".
+	Kind string `protobuf:"bytes,1,opt,name=kind,proto3" json:"kind,omitempty"`
+	// config_json is the evaluated configuration block as JSON, defaults of
+	// the schema applied: what the kind's calls will receive as config_json.
+	ConfigJson    []byte `protobuf:"bytes,2,opt,name=config_json,json=configJson,proto3" json:"config_json,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ValidateConfigRequest) Reset() {
+	*x = ValidateConfigRequest{}
+	mi := &file_swelego_plugin_v1_plugin_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ValidateConfigRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ValidateConfigRequest) ProtoMessage() {}
+
+func (x *ValidateConfigRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_swelego_plugin_v1_plugin_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ValidateConfigRequest.ProtoReflect.Descriptor instead.
+func (*ValidateConfigRequest) Descriptor() ([]byte, []int) {
+	return file_swelego_plugin_v1_plugin_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *ValidateConfigRequest) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *ValidateConfigRequest) GetConfigJson() []byte {
+	if x != nil {
+		return x.ConfigJson
+	}
+	return nil
+}
+
+type ValidateConfigResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// diagnostics are the problems found, in the order the plugin found
+	// them; none means the configuration is fine. An error (warnings do
+	// not) makes the host refuse the recipe.
+	Diagnostics   []*Diagnostic `protobuf:"bytes,1,rep,name=diagnostics,proto3" json:"diagnostics,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ValidateConfigResponse) Reset() {
+	*x = ValidateConfigResponse{}
+	mi := &file_swelego_plugin_v1_plugin_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ValidateConfigResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ValidateConfigResponse) ProtoMessage() {}
+
+func (x *ValidateConfigResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_swelego_plugin_v1_plugin_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ValidateConfigResponse.ProtoReflect.Descriptor instead.
+func (*ValidateConfigResponse) Descriptor() ([]byte, []int) {
+	return file_swelego_plugin_v1_plugin_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *ValidateConfigResponse) GetDiagnostics() []*Diagnostic {
+	if x != nil {
+		return x.Diagnostics
+	}
+	return nil
+}
+
+// Diagnostic is one problem of a configuration, in terraform-plugin-go's
+// shape: how bad, a short summary, a detail, and the attribute it is about.
+type Diagnostic struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	Severity Diagnostic_Severity    `protobuf:"varint,1,opt,name=severity,proto3,enum=swelego.plugin.v1.Diagnostic_Severity" json:"severity,omitempty"`
+	Summary  string                 `protobuf:"bytes,2,opt,name=summary,proto3" json:"summary,omitempty"`
+	Detail   string                 `protobuf:"bytes,3,opt,name=detail,proto3" json:"detail,omitempty"`
+	// attribute is the path of the value the diagnostic is about; absent or
+	// empty when it is about the block as a whole.
+	Attribute     *AttributePath `protobuf:"bytes,4,opt,name=attribute,proto3" json:"attribute,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Diagnostic) Reset() {
+	*x = Diagnostic{}
+	mi := &file_swelego_plugin_v1_plugin_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Diagnostic) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Diagnostic) ProtoMessage() {}
+
+func (x *Diagnostic) ProtoReflect() protoreflect.Message {
+	mi := &file_swelego_plugin_v1_plugin_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Diagnostic.ProtoReflect.Descriptor instead.
+func (*Diagnostic) Descriptor() ([]byte, []int) {
+	return file_swelego_plugin_v1_plugin_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *Diagnostic) GetSeverity() Diagnostic_Severity {
+	if x != nil {
+		return x.Severity
+	}
+	return Diagnostic_SEVERITY_UNSPECIFIED
+}
+
+func (x *Diagnostic) GetSummary() string {
+	if x != nil {
+		return x.Summary
+	}
+	return ""
+}
+
+func (x *Diagnostic) GetDetail() string {
+	if x != nil {
+		return x.Detail
+	}
+	return ""
+}
+
+func (x *Diagnostic) GetAttribute() *AttributePath {
+	if x != nil {
+		return x.Attribute
+	}
+	return nil
+}
+
+// AttributePath names a value inside a configuration block, from the
+// block down: rules[2] is the steps attribute "rules", element 2.
+type AttributePath struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Steps         []*AttributePath_Step  `protobuf:"bytes,1,rep,name=steps,proto3" json:"steps,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AttributePath) Reset() {
+	*x = AttributePath{}
+	mi := &file_swelego_plugin_v1_plugin_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AttributePath) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AttributePath) ProtoMessage() {}
+
+func (x *AttributePath) ProtoReflect() protoreflect.Message {
+	mi := &file_swelego_plugin_v1_plugin_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AttributePath.ProtoReflect.Descriptor instead.
+func (*AttributePath) Descriptor() ([]byte, []int) {
+	return file_swelego_plugin_v1_plugin_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *AttributePath) GetSteps() []*AttributePath_Step {
+	if x != nil {
+		return x.Steps
+	}
+	return nil
+}
+
+type AttributePath_Step struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Types that are valid to be assigned to Selector:
+	//
+	//	*AttributePath_Step_AttributeName
+	//	*AttributePath_Step_ElementKeyString
+	//	*AttributePath_Step_ElementKeyInt
+	Selector      isAttributePath_Step_Selector `protobuf_oneof:"selector"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AttributePath_Step) Reset() {
+	*x = AttributePath_Step{}
+	mi := &file_swelego_plugin_v1_plugin_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AttributePath_Step) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AttributePath_Step) ProtoMessage() {}
+
+func (x *AttributePath_Step) ProtoReflect() protoreflect.Message {
+	mi := &file_swelego_plugin_v1_plugin_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AttributePath_Step.ProtoReflect.Descriptor instead.
+func (*AttributePath_Step) Descriptor() ([]byte, []int) {
+	return file_swelego_plugin_v1_plugin_proto_rawDescGZIP(), []int{8, 0}
+}
+
+func (x *AttributePath_Step) GetSelector() isAttributePath_Step_Selector {
+	if x != nil {
+		return x.Selector
+	}
+	return nil
+}
+
+func (x *AttributePath_Step) GetAttributeName() string {
+	if x != nil {
+		if x, ok := x.Selector.(*AttributePath_Step_AttributeName); ok {
+			return x.AttributeName
+		}
+	}
+	return ""
+}
+
+func (x *AttributePath_Step) GetElementKeyString() string {
+	if x != nil {
+		if x, ok := x.Selector.(*AttributePath_Step_ElementKeyString); ok {
+			return x.ElementKeyString
+		}
+	}
+	return ""
+}
+
+func (x *AttributePath_Step) GetElementKeyInt() int64 {
+	if x != nil {
+		if x, ok := x.Selector.(*AttributePath_Step_ElementKeyInt); ok {
+			return x.ElementKeyInt
+		}
+	}
+	return 0
+}
+
+type isAttributePath_Step_Selector interface {
+	isAttributePath_Step_Selector()
+}
+
+type AttributePath_Step_AttributeName struct {
+	// attribute_name selects an attribute of an object or a nested
+	// block.
+	AttributeName string `protobuf:"bytes,1,opt,name=attribute_name,json=attributeName,proto3,oneof"`
+}
+
+type AttributePath_Step_ElementKeyString struct {
+	// element_key_string selects an element of a map, or a nested
+	// block by label.
+	ElementKeyString string `protobuf:"bytes,2,opt,name=element_key_string,json=elementKeyString,proto3,oneof"`
+}
+
+type AttributePath_Step_ElementKeyInt struct {
+	// element_key_int selects an element of a list or a nested block
+	// of a list, from 0.
+	ElementKeyInt int64 `protobuf:"varint,3,opt,name=element_key_int,json=elementKeyInt,proto3,oneof"`
+}
+
+func (*AttributePath_Step_AttributeName) isAttributePath_Step_Selector() {}
+
+func (*AttributePath_Step_ElementKeyString) isAttributePath_Step_Selector() {}
+
+func (*AttributePath_Step_ElementKeyInt) isAttributePath_Step_Selector() {}
+
 var File_swelego_plugin_v1_plugin_proto protoreflect.FileDescriptor
 
 const file_swelego_plugin_v1_plugin_proto_rawDesc = "" +
@@ -314,10 +688,35 @@ const file_swelego_plugin_v1_plugin_proto_rawDesc = "" +
 	"\x04kind\x18\x01 \x01(\tR\x04kind\"7\n" +
 	"\x14ConfigSchemaResponse\x12\x1f\n" +
 	"\vschema_json\x18\x01 \x01(\fR\n" +
-	"schemaJson2\xb9\x01\n" +
+	"schemaJson\"L\n" +
+	"\x15ValidateConfigRequest\x12\x12\n" +
+	"\x04kind\x18\x01 \x01(\tR\x04kind\x12\x1f\n" +
+	"\vconfig_json\x18\x02 \x01(\fR\n" +
+	"configJson\"Y\n" +
+	"\x16ValidateConfigResponse\x12?\n" +
+	"\vdiagnostics\x18\x01 \x03(\v2\x1d.swelego.plugin.v1.DiagnosticR\vdiagnostics\"\x80\x02\n" +
+	"\n" +
+	"Diagnostic\x12B\n" +
+	"\bseverity\x18\x01 \x01(\x0e2&.swelego.plugin.v1.Diagnostic.SeverityR\bseverity\x12\x18\n" +
+	"\asummary\x18\x02 \x01(\tR\asummary\x12\x16\n" +
+	"\x06detail\x18\x03 \x01(\tR\x06detail\x12>\n" +
+	"\tattribute\x18\x04 \x01(\v2 .swelego.plugin.v1.AttributePathR\tattribute\"<\n" +
+	"\bSeverity\x12\x18\n" +
+	"\x14SEVERITY_UNSPECIFIED\x10\x00\x12\t\n" +
+	"\x05ERROR\x10\x01\x12\v\n" +
+	"\aWARNING\x10\x02\"\xe4\x01\n" +
+	"\rAttributePath\x12;\n" +
+	"\x05steps\x18\x01 \x03(\v2%.swelego.plugin.v1.AttributePath.StepR\x05steps\x1a\x95\x01\n" +
+	"\x04Step\x12'\n" +
+	"\x0eattribute_name\x18\x01 \x01(\tH\x00R\rattributeName\x12.\n" +
+	"\x12element_key_string\x18\x02 \x01(\tH\x00R\x10elementKeyString\x12(\n" +
+	"\x0felement_key_int\x18\x03 \x01(\x03H\x00R\relementKeyIntB\n" +
+	"\n" +
+	"\bselector2\xa0\x02\n" +
 	"\rPluginService\x12G\n" +
 	"\x04Info\x12\x1e.swelego.plugin.v1.InfoRequest\x1a\x1f.swelego.plugin.v1.InfoResponse\x12_\n" +
-	"\fConfigSchema\x12&.swelego.plugin.v1.ConfigSchemaRequest\x1a'.swelego.plugin.v1.ConfigSchemaResponseB>Z<github.com/swelego/swelego/sdk/internal/pb/pluginv1;pluginv1b\x06proto3"
+	"\fConfigSchema\x12&.swelego.plugin.v1.ConfigSchemaRequest\x1a'.swelego.plugin.v1.ConfigSchemaResponse\x12e\n" +
+	"\x0eValidateConfig\x12(.swelego.plugin.v1.ValidateConfigRequest\x1a).swelego.plugin.v1.ValidateConfigResponseB>Z<github.com/swelego/swelego/sdk/internal/pb/pluginv1;pluginv1b\x06proto3"
 
 var (
 	file_swelego_plugin_v1_plugin_proto_rawDescOnce sync.Once
@@ -331,25 +730,38 @@ func file_swelego_plugin_v1_plugin_proto_rawDescGZIP() []byte {
 	return file_swelego_plugin_v1_plugin_proto_rawDescData
 }
 
-var file_swelego_plugin_v1_plugin_proto_msgTypes = make([]protoimpl.MessageInfo, 5)
+var file_swelego_plugin_v1_plugin_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
+var file_swelego_plugin_v1_plugin_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
 var file_swelego_plugin_v1_plugin_proto_goTypes = []any{
-	(*InfoRequest)(nil),          // 0: swelego.plugin.v1.InfoRequest
-	(*InfoResponse)(nil),         // 1: swelego.plugin.v1.InfoResponse
-	(*Info)(nil),                 // 2: swelego.plugin.v1.Info
-	(*ConfigSchemaRequest)(nil),  // 3: swelego.plugin.v1.ConfigSchemaRequest
-	(*ConfigSchemaResponse)(nil), // 4: swelego.plugin.v1.ConfigSchemaResponse
+	(Diagnostic_Severity)(0),       // 0: swelego.plugin.v1.Diagnostic.Severity
+	(*InfoRequest)(nil),            // 1: swelego.plugin.v1.InfoRequest
+	(*InfoResponse)(nil),           // 2: swelego.plugin.v1.InfoResponse
+	(*Info)(nil),                   // 3: swelego.plugin.v1.Info
+	(*ConfigSchemaRequest)(nil),    // 4: swelego.plugin.v1.ConfigSchemaRequest
+	(*ConfigSchemaResponse)(nil),   // 5: swelego.plugin.v1.ConfigSchemaResponse
+	(*ValidateConfigRequest)(nil),  // 6: swelego.plugin.v1.ValidateConfigRequest
+	(*ValidateConfigResponse)(nil), // 7: swelego.plugin.v1.ValidateConfigResponse
+	(*Diagnostic)(nil),             // 8: swelego.plugin.v1.Diagnostic
+	(*AttributePath)(nil),          // 9: swelego.plugin.v1.AttributePath
+	(*AttributePath_Step)(nil),     // 10: swelego.plugin.v1.AttributePath.Step
 }
 var file_swelego_plugin_v1_plugin_proto_depIdxs = []int32{
-	2, // 0: swelego.plugin.v1.InfoResponse.info:type_name -> swelego.plugin.v1.Info
-	0, // 1: swelego.plugin.v1.PluginService.Info:input_type -> swelego.plugin.v1.InfoRequest
-	3, // 2: swelego.plugin.v1.PluginService.ConfigSchema:input_type -> swelego.plugin.v1.ConfigSchemaRequest
-	1, // 3: swelego.plugin.v1.PluginService.Info:output_type -> swelego.plugin.v1.InfoResponse
-	4, // 4: swelego.plugin.v1.PluginService.ConfigSchema:output_type -> swelego.plugin.v1.ConfigSchemaResponse
-	3, // [3:5] is the sub-list for method output_type
-	1, // [1:3] is the sub-list for method input_type
-	1, // [1:1] is the sub-list for extension type_name
-	1, // [1:1] is the sub-list for extension extendee
-	0, // [0:1] is the sub-list for field type_name
+	3,  // 0: swelego.plugin.v1.InfoResponse.info:type_name -> swelego.plugin.v1.Info
+	8,  // 1: swelego.plugin.v1.ValidateConfigResponse.diagnostics:type_name -> swelego.plugin.v1.Diagnostic
+	0,  // 2: swelego.plugin.v1.Diagnostic.severity:type_name -> swelego.plugin.v1.Diagnostic.Severity
+	9,  // 3: swelego.plugin.v1.Diagnostic.attribute:type_name -> swelego.plugin.v1.AttributePath
+	10, // 4: swelego.plugin.v1.AttributePath.steps:type_name -> swelego.plugin.v1.AttributePath.Step
+	1,  // 5: swelego.plugin.v1.PluginService.Info:input_type -> swelego.plugin.v1.InfoRequest
+	4,  // 6: swelego.plugin.v1.PluginService.ConfigSchema:input_type -> swelego.plugin.v1.ConfigSchemaRequest
+	6,  // 7: swelego.plugin.v1.PluginService.ValidateConfig:input_type -> swelego.plugin.v1.ValidateConfigRequest
+	2,  // 8: swelego.plugin.v1.PluginService.Info:output_type -> swelego.plugin.v1.InfoResponse
+	5,  // 9: swelego.plugin.v1.PluginService.ConfigSchema:output_type -> swelego.plugin.v1.ConfigSchemaResponse
+	7,  // 10: swelego.plugin.v1.PluginService.ValidateConfig:output_type -> swelego.plugin.v1.ValidateConfigResponse
+	8,  // [8:11] is the sub-list for method output_type
+	5,  // [5:8] is the sub-list for method input_type
+	5,  // [5:5] is the sub-list for extension type_name
+	5,  // [5:5] is the sub-list for extension extendee
+	0,  // [0:5] is the sub-list for field type_name
 }
 
 func init() { file_swelego_plugin_v1_plugin_proto_init() }
@@ -357,18 +769,24 @@ func file_swelego_plugin_v1_plugin_proto_init() {
 	if File_swelego_plugin_v1_plugin_proto != nil {
 		return
 	}
+	file_swelego_plugin_v1_plugin_proto_msgTypes[9].OneofWrappers = []any{
+		(*AttributePath_Step_AttributeName)(nil),
+		(*AttributePath_Step_ElementKeyString)(nil),
+		(*AttributePath_Step_ElementKeyInt)(nil),
+	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_swelego_plugin_v1_plugin_proto_rawDesc), len(file_swelego_plugin_v1_plugin_proto_rawDesc)),
-			NumEnums:      0,
-			NumMessages:   5,
+			NumEnums:      1,
+			NumMessages:   10,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
 		GoTypes:           file_swelego_plugin_v1_plugin_proto_goTypes,
 		DependencyIndexes: file_swelego_plugin_v1_plugin_proto_depIdxs,
+		EnumInfos:         file_swelego_plugin_v1_plugin_proto_enumTypes,
 		MessageInfos:      file_swelego_plugin_v1_plugin_proto_msgTypes,
 	}.Build()
 	File_swelego_plugin_v1_plugin_proto = out.File

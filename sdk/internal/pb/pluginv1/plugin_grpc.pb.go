@@ -46,8 +46,9 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	PluginService_Info_FullMethodName         = "/swelego.plugin.v1.PluginService/Info"
-	PluginService_ConfigSchema_FullMethodName = "/swelego.plugin.v1.PluginService/ConfigSchema"
+	PluginService_Info_FullMethodName           = "/swelego.plugin.v1.PluginService/Info"
+	PluginService_ConfigSchema_FullMethodName   = "/swelego.plugin.v1.PluginService/ConfigSchema"
+	PluginService_ValidateConfig_FullMethodName = "/swelego.plugin.v1.PluginService/ValidateConfig"
 )
 
 // PluginServiceClient is the client API for PluginService service.
@@ -60,6 +61,12 @@ type PluginServiceClient interface {
 	Info(ctx context.Context, in *InfoRequest, opts ...grpc.CallOption) (*InfoResponse, error)
 	// ConfigSchema returns the schema of the configuration block of one kind.
 	ConfigSchema(ctx context.Context, in *ConfigSchemaRequest, opts ...grpc.CallOption) (*ConfigSchemaResponse, error)
+	// ValidateConfig checks the evaluated configuration of one kind beyond
+	// what its schema says (an unknown rule name, a pattern that does not
+	// compile) and returns what is wrong with it as diagnostics. A plugin
+	// with nothing to check answers no diagnostics; a host treats a plugin
+	// that answers UNIMPLEMENTED (built before this call existed) the same.
+	ValidateConfig(ctx context.Context, in *ValidateConfigRequest, opts ...grpc.CallOption) (*ValidateConfigResponse, error)
 }
 
 type pluginServiceClient struct {
@@ -90,6 +97,16 @@ func (c *pluginServiceClient) ConfigSchema(ctx context.Context, in *ConfigSchema
 	return out, nil
 }
 
+func (c *pluginServiceClient) ValidateConfig(ctx context.Context, in *ValidateConfigRequest, opts ...grpc.CallOption) (*ValidateConfigResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ValidateConfigResponse)
+	err := c.cc.Invoke(ctx, PluginService_ValidateConfig_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // PluginServiceServer is the server API for PluginService service.
 // All implementations must embed UnimplementedPluginServiceServer
 // for forward compatibility.
@@ -100,6 +117,12 @@ type PluginServiceServer interface {
 	Info(context.Context, *InfoRequest) (*InfoResponse, error)
 	// ConfigSchema returns the schema of the configuration block of one kind.
 	ConfigSchema(context.Context, *ConfigSchemaRequest) (*ConfigSchemaResponse, error)
+	// ValidateConfig checks the evaluated configuration of one kind beyond
+	// what its schema says (an unknown rule name, a pattern that does not
+	// compile) and returns what is wrong with it as diagnostics. A plugin
+	// with nothing to check answers no diagnostics; a host treats a plugin
+	// that answers UNIMPLEMENTED (built before this call existed) the same.
+	ValidateConfig(context.Context, *ValidateConfigRequest) (*ValidateConfigResponse, error)
 	mustEmbedUnimplementedPluginServiceServer()
 }
 
@@ -115,6 +138,9 @@ func (UnimplementedPluginServiceServer) Info(context.Context, *InfoRequest) (*In
 }
 func (UnimplementedPluginServiceServer) ConfigSchema(context.Context, *ConfigSchemaRequest) (*ConfigSchemaResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method ConfigSchema not implemented")
+}
+func (UnimplementedPluginServiceServer) ValidateConfig(context.Context, *ValidateConfigRequest) (*ValidateConfigResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ValidateConfig not implemented")
 }
 func (UnimplementedPluginServiceServer) mustEmbedUnimplementedPluginServiceServer() {}
 func (UnimplementedPluginServiceServer) testEmbeddedByValue()                       {}
@@ -173,6 +199,24 @@ func _PluginService_ConfigSchema_Handler(srv interface{}, ctx context.Context, d
 	return interceptor(ctx, in, info, handler)
 }
 
+func _PluginService_ValidateConfig_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ValidateConfigRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginServiceServer).ValidateConfig(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginService_ValidateConfig_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginServiceServer).ValidateConfig(ctx, req.(*ValidateConfigRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // PluginService_ServiceDesc is the grpc.ServiceDesc for PluginService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -187,6 +231,10 @@ var PluginService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ConfigSchema",
 			Handler:    _PluginService_ConfigSchema_Handler,
+		},
+		{
+			MethodName: "ValidateConfig",
+			Handler:    _PluginService_ValidateConfig_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
