@@ -122,16 +122,23 @@ func (p Path) String() string {
 // by edit distance, or "" when none is close: the end of a detail that
 // names a misspelt value.
 func DidYouMean(got string, options []string) string {
+	best := Closest(got, options)
+	if best == "" {
+		return ""
+	}
+	return fmt.Sprintf(" Did you mean %q?", best)
+}
+
+// Closest returns the option nearest to got by edit distance when it is
+// within two edits, else "".
+func Closest(got string, options []string) string {
 	best, bestDist := "", 3
 	for _, o := range options {
 		if d := editDistance(got, o); d < bestDist {
 			best, bestDist = o, d
 		}
 	}
-	if best == "" {
-		return ""
-	}
-	return fmt.Sprintf(" Did you mean %q?", best)
+	return best
 }
 
 // editDistance is the Levenshtein distance between a and b.
