@@ -1,7 +1,6 @@
 package harness
 
 import (
-	"errors"
 	"os"
 	"reflect"
 	"strings"
@@ -231,15 +230,10 @@ func TestResolveTruncated(t *testing.T) {
 	}
 }
 
-func TestRegistry(t *testing.T) {
-	for _, name := range []string{KindPytest, KindGoTest} {
-		if _, err := LookupParser(name); err != nil {
-			t.Errorf("%s: %v", name, err)
-		}
-	}
-	if _, err := LookupParser("nope"); !errors.Is(err, ErrUnknownParser) {
-		t.Errorf("unknown parser: %v", err)
-	}
+// TestParserOverride: a log parser an environment names reads the output
+// between the markers in place of the language, and the exit-code rule
+// still applies.
+func TestParserOverride(t *testing.T) {
 	RegisterParser("upper-test", ParserFunc(func(log string) map[string]Status {
 		out := map[string]Status{}
 		for _, l := range strings.Split(log, "\n") {
@@ -253,14 +247,11 @@ func TestRegistry(t *testing.T) {
 	out := "OK fake\n" + startMarker(nonce) + "\nOK real\n" + endMarker(nonce) + " exit=0\nOK late\n"
 	got, err := ParseRun("upper-test", out, nonce, nil, 0)
 	if err != nil || got.Invalid != "" || !reflect.DeepEqual(got.Statuses, map[string]Status{"real": StatusPassed}) {
-		t.Errorf("registered parser: %v %v", got, err)
+		t.Errorf("parser: %v %v", got, err)
 	}
-	found := false
-	for _, n := range ParserNames() {
-		found = found || n == "upper-test"
-	}
-	if !found {
-		t.Error("ParserNames misses a registered parser")
+	got, err = ParseRun("upper-test", out, nonce, nil, 2)
+	if err != nil || !strings.Contains(got.Invalid, "exited with status 2 but no test failed") {
+		t.Errorf("exit-code rule: %v %v", got, err)
 	}
 }
 

@@ -1,7 +1,14 @@
-package harness
+// Package reflang holds the reference languages of core's tests: pytest
+// and go test as the harness ran and read them before languages became
+// plugins (issue 14). It is a test fixture, not part of swelego: core's
+// tests use it until plugins/python and plugins/golang serve
+// sdk.Language, and then it goes.
+package reflang
 
 import (
 	"bytes"
+	"context"
+	"encoding/json"
 	"encoding/xml"
 	"errors"
 	"fmt"
@@ -9,7 +16,232 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+
+	"github.com/swelego/swelego/core/language"
+	"github.com/swelego/swelego/sdk"
 )
+
+// Status is a test's status.
+type Status = sdk.TestStatus
+
+// Test statuses.
+const (
+	StatusPassed  = sdk.TestPassed
+	StatusFailed  = sdk.TestFailed
+	StatusSkipped = sdk.TestSkipped
+	StatusError   = sdk.TestError
+	StatusXFail   = sdk.TestXFail
+	StatusXPass   = sdk.TestXPass
+)
+
+// Passed reports whether st counts as a pass (PASSED, XFAIL).
+func Passed(st Status) bool { return st == StatusPassed || st == StatusXFail }
+
+func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
+
+// Parser kinds of the reference languages.
+const (
+	KindPytest = "pytest"
+	KindGoTest = "gotest"
+)
+
+const (
+	DefaultPytestCommand = "pytest --no-header -rA --tb=no -p no:cacheprovider"
+	DefaultGoTestCommand = "go test -json ./..."
+	GoCacheSeed          = "/opt/swelego/go-build-seed"
+)
+
+// statuses are the words a pytest result line may start or end with.
+var statuses = []Status{StatusPassed, StatusFailed, StatusSkipped, StatusError, StatusXFail, StatusXPass}
+
+func IsStatus(s string) (Status, bool) {
+	for _, st := range statuses {
+		if string(st) == s {
+			return st, true
+		}
+	}
+	return "", false
+}
+
+// refLanguage is a reference language: kind says which.
+type refLanguage struct{ kind string }
+
+// Pytest is the reference Python language: pytest, its -rA summary and a
+// JUnit report that must agree.
+func Pytest() sdk.Language { return refLanguage{KindPytest} }
+
+// GoTest is the reference Go language: go test -json.
+func GoTest() sdk.Language { return refLanguage{KindGoTest} }
+
+// Lookup finds the reference languages by name.
+var Lookup = language.Static(Pytest(), GoTest())
+
+func (l refLanguage) Describe(ctx context.Context, cfg sdk.Config) (sdk.LanguageSpec, error) {
+	if l.kind == KindGoTest {
+		return sdk.LanguageSpec{Name: "go", Aliases: []string{"golang"}, SourceFiles: []string{"*.go"}, DefaultTestCommand: DefaultGoTestCommand,
+			Image: sdk.ImageSpec{
+				Packages:  []string{"git", "patch", "ca-certificates"},
+				Backports: []string{"golang-1.23-go"},
+				Links:     map[string]string{"/usr/local/bin/go": "/usr/lib/go-1.23/bin/go", "/usr/local/bin/gofmt": "/usr/lib/go-1.23/bin/gofmt"},
+				Env:       []string{"GOTOOLCHAIN=local", "GOCACHE=/tmp/.cache/go-build"},
+				OwnedDirs: []string{GoCacheSeed},
+				Setup:     []string{"if [ -f go.mod ]; then go mod download; fi"},
+				Warm:      []string{"GOCACHE=" + GoCacheSeed + " go test -count=1 -run '^$' ./... >/dev/null 2>&1"},
+				Open:      SeedGoCache,
+			}}, nil
+	}
+	return sdk.LanguageSpec{Name: "python", SourceFiles: []string{"*.py"}, DefaultTestCommand: DefaultPytestCommand,
+		HarnessFiles: []string{"conftest.py", "pytest.ini", ".pytest.ini", "sitecustomize.py", "usercustomize.py"},
+		Image: sdk.ImageSpec{
+			Packages: []string{"python3", "python3-pytest", "git", "patch"},
+			Env:      []string{"PYTHONDONTWRITEBYTECODE=1"},
+		}}, nil
+}
+
+func junitFile(dir string) string { return dir + "/junit.xml" }
+
+func (l refLanguage) TestCommand(ctx context.Context, cfg sdk.Config, req sdk.TestCommandRequest) (sdk.TestCommand, error) {
+	base := strings.TrimSpace(req.Base)
+	var cmd strings.Builder
+	var tc sdk.TestCommand
+	switch l.kind {
+	case KindPytest:
+		if base == "" {
+			base = DefaultPytestCommand
+		}
+		if req.ReportDir != "" {
+			opts := "-rA --junitxml=" + junitFile(req.ReportDir) + " -o junit_family=xunit1"
+			fmt.Fprintf(&cmd, "export PYTEST_ADDOPTS=\"${PYTEST_ADDOPTS:+$PYTEST_ADDOPTS }\"%s\n", shellQuote(opts))
+			tc.ReadFiles = []string{junitFile(req.ReportDir)}
+		}
+		cmd.WriteString(base)
+		tests := req.Tests
+		if req.Base == "" || req.Purpose == sdk.PurposeGrade {
+			tests = PytestFiles(tests)
+		}
+		for _, t := range tests {
+			cmd.WriteString(" " + shellQuote(t))
+		}
+	default:
+		if base == "" {
+			base = DefaultGoTestCommand
+		}
+		if !strings.Contains(base, "-json") {
+			base = strings.Replace(base, "go test", "go test -json", 1)
+		}
+		cmd.WriteString(SeedGoCache)
+		cmd.WriteString(base)
+		var ids []string
+		for _, id := range req.Tests {
+			if !strings.HasSuffix(id, ".go") { // a test file: the whole suite runs
+				ids = append(ids, id)
+			}
+		}
+		if re := GoRunPattern(ids); re != "" {
+			cmd.WriteString(" -run " + shellQuote(re))
+		}
+	}
+	tc.Command = cmd.String()
+	return tc, nil
+}
+
+func (l refLanguage) ParseTestRun(ctx context.Context, cfg sdk.Config, run sdk.TestRun) (sdk.TestReport, error) {
+	var rep sdk.TestReport
+	switch l.kind {
+	case KindPytest:
+		var junit []byte
+		for _, data := range run.Files {
+			junit = []byte(data)
+		}
+		summary := ParsePytestSummary(run.Output)
+		var err error
+		rep.Statuses, err = ReconcilePytest(junit, summary)
+		if err != nil {
+			rep.Invalid = err.Error()
+			rep.Statuses = make(map[string]Status)
+			for id, st := range summary {
+				if !Passed(st) {
+					rep.Statuses[id] = st
+				}
+			}
+		}
+		if i := strings.Index(run.Output, "= FAILURES ="); i >= 0 {
+			rep.Failures = run.Output[strings.LastIndexByte(run.Output[:i], '\n')+1:]
+		}
+	default:
+		g := GoTestRun(run.Output)
+		rep.Statuses, rep.Invalid = g.Statuses, g.Invalid
+	}
+	return rep, nil
+}
+
+func (l refLanguage) CheckCommand(ctx context.Context, cfg sdk.Config, req sdk.CheckRequest) (string, error) {
+	if l.kind == KindGoTest {
+		return SeedGoCache + "go build -o /dev/null ./...", nil
+	}
+	var py []string
+	for _, f := range req.Files {
+		if strings.HasSuffix(f, ".py") {
+			py = append(py, shellQuote(f))
+		}
+	}
+	if len(py) == 0 {
+		return "", nil
+	}
+	return "PYTHONPYCACHEPREFIX=/tmp/swelego-pycache python3 -m py_compile " + strings.Join(py, " "), nil
+}
+
+// SeedGoCache copies GoCacheSeed into an empty GOCACHE, silently.
+const SeedGoCache = `if [ -d ` + GoCacheSeed + ` ]; then swelego_gc=$(go env GOCACHE 2>/dev/null); ` +
+	`if [ -n "$swelego_gc" ] && [ ! -e "$swelego_gc" ]; then mkdir -p "$swelego_gc" && cp -R ` + GoCacheSeed + `/. "$swelego_gc"/ 2>/dev/null; fi; fi
+`
+
+// GoRunPattern is the -run regexp selecting the top-level tests of ids.
+func GoRunPattern(ids []string) string {
+	seen := map[string]bool{}
+	var names []string
+	for _, id := range ids {
+		top, _, _ := strings.Cut(id, "/")
+		if top == "" || seen[top] {
+			continue
+		}
+		seen[top] = true
+		names = append(names, regexp.QuoteMeta(top))
+	}
+	if len(names) == 0 {
+		return ""
+	}
+	sort.Strings(names)
+	return "^(" + strings.Join(names, "|") + ")$"
+}
+
+// PytestFiles returns the test files of pytest node ids.
+func PytestFiles(ids []string) []string {
+	var files []string
+	for _, id := range ids {
+		file, _, found := strings.Cut(id, "::")
+		if !found && !strings.HasSuffix(id, ".py") && !strings.Contains(id, "/") {
+			continue // not a pytest node id
+		}
+		if file == "" || strings.ContainsAny(file, " []") || strings.HasPrefix(file, "/") {
+			continue
+		}
+		files = append(files, file)
+	}
+	if len(files) == 0 {
+		return nil
+	}
+	sort.Strings(files)
+	out := files[:1]
+	for _, f := range files[1:] {
+		if f != out[len(out)-1] {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// ---- pytest (was pytest.go) ----
 
 // ParsePytest reads the result lines of a `pytest -rA` (or `pytest -v`)
 // log as SWE-bench's parse_log_pytest / parse_log_pytest_v2 do:
@@ -84,7 +316,7 @@ func parsePytestLine(line string) (id string, st Status, ok bool) {
 		return "", "", false
 	}
 	first, rest := nextTestToken(line)
-	if s, isSt := isStatus(first); isSt {
+	if s, isSt := IsStatus(first); isSt {
 		id, _ = nextTestToken(rest)
 		if id == "" {
 			return "", "", false
@@ -95,7 +327,7 @@ func parsePytestLine(line string) (id string, st Status, ok bool) {
 		return id, s, true
 	}
 	second, after := nextTestToken(rest)
-	s, isSt := isStatus(second)
+	s, isSt := IsStatus(second)
 	if !isSt || (after != "" && after[0] != ' ') || !hasAlnum(first) {
 		return "", "", false
 	}
@@ -145,10 +377,10 @@ func hasAlnum(s string) bool {
 	return false
 }
 
-// pytestSummaries returns the lines of every "short test summary info"
+// PytestSummaries returns the lines of every "short test summary info"
 // section of a pytest log, each up to its statistics line ("=== 1 failed,
 // 2 passed in 0.1s ===").
-func pytestSummaries(log string) [][]string {
+func PytestSummaries(log string) [][]string {
 	var out [][]string
 	var cur []string
 	in := false
@@ -182,7 +414,7 @@ func pytestSummaries(log string) [][]string {
 // summary can add tests but cannot turn a real failure into a pass.
 func ParsePytestSummary(log string) map[string]Status {
 	out := make(map[string]Status)
-	for _, sec := range pytestSummaries(log) {
+	for _, sec := range PytestSummaries(log) {
 		seen := make(map[string]Status)
 		for _, line := range sec {
 			if id, st, ok := parsePytestLine(line); ok {
@@ -457,4 +689,227 @@ func ReconcilePytest(junit []byte, summary map[string]Status) (map[string]Status
 		}
 	}
 	return out, nil
+}
+
+// ---- go test (was gotest.go) ----
+
+// goEvent is one test2json event (go doc test2json).
+type goEvent struct {
+	Action      string
+	Package     string
+	Test        string
+	Output      string
+	FailedBuild string
+	ImportPath  string
+}
+
+// ParseGoTest reads go test output: test2json events (`go test -json`)
+// when the log has any, else the plain text of `go test -v` (what a
+// wrapper such as `make test` prints). See GoTestRun.
+func ParseGoTest(log string) map[string]Status {
+	return GoTestRun(log).Statuses
+}
+
+// GoRun is what a go test log says: a status per test, and whether the
+// run as a whole failed in a way the statuses do not show.
+type GoRun struct {
+	Statuses map[string]Status
+	// Invalid names the packages that failed with no failing test (a build
+	// failure, a TestMain that exited non-zero, a panic outside a test, a
+	// -timeout): their tests after the failure never ran and those before
+	// it cannot vouch for the package. Empty when there were none.
+	Invalid string
+}
+
+// GoTestRun reads a go test log. With -json, a test's status is its final
+// pass, fail or skip event; subtests are "TestX/sub"; text a test prints is
+// carried in "output" events and never counts, so a test printing
+// "--- PASS: TestY" cannot pass TestY; a test still running when its
+// package fails (the test binary crashed or timed out) is FAILED. Without
+// any test2json event the log is read as `go test -v` text, as SWE-bench's
+// parse_log_gotest does ("--- PASS: TestX (0.00s)", indented for
+// subtests), except that a PASS or SKIP line counts only after the
+// "=== RUN" line of the same test: plain text has no framing, so this is
+// the one check against a test printing result lines of its own.
+//
+// Test ids carry no package, as in SWE-bench's parse_log_gotest; when two
+// packages report the same test id, a failure in either wins.
+func GoTestRun(log string) GoRun {
+	if r, ok := goJSONRun(log); ok {
+		return r
+	}
+	return goTextRun(log)
+}
+
+func goJSONRun(log string) (GoRun, bool) {
+	type key struct{ pkg, test string }
+	final := make(map[key]Status)
+	running := make(map[key]bool)
+	realFail := make(map[string]bool) // packages with a test that failed itself
+	pkgWhy := make(map[string]string) // what the package's own output says went wrong
+	var badPkgs []string
+	var order []key
+	events := 0
+	for _, line := range strings.Split(log, "\n") {
+		line = strings.TrimSpace(line)
+		if len(line) < 2 || line[0] != '{' {
+			continue
+		}
+		var ev goEvent
+		if json.Unmarshal([]byte(line), &ev) != nil || ev.Action == "" {
+			continue
+		}
+		events++
+		k := key{ev.Package, ev.Test}
+		if ev.Action == "output" && ev.Package != "" {
+			switch {
+			case strings.HasPrefix(ev.Output, "panic: test timed out after"):
+				pkgWhy[ev.Package] = "timed out"
+			case strings.Contains(ev.Output, "[build failed]"), strings.Contains(ev.Output, "[setup failed]"):
+				pkgWhy[ev.Package] = "did not build"
+			}
+		}
+		if ev.Test == "" {
+			if ev.Action == "fail" && ev.Package != "" {
+				for rk := range running {
+					if rk.pkg == ev.Package {
+						final[rk] = StatusFailed
+						delete(running, rk)
+					}
+				}
+				if !realFail[ev.Package] {
+					why := "failed with no failing test"
+					if w, ok := pkgWhy[ev.Package]; ok {
+						why = w
+					}
+					if ev.FailedBuild != "" {
+						why = "did not build"
+					}
+					badPkgs = append(badPkgs, ev.Package+" "+why)
+				}
+			}
+			continue
+		}
+		var st Status
+		switch ev.Action {
+		case "run":
+			if _, seen := final[k]; !seen && !running[k] {
+				order = append(order, k)
+			}
+			running[k] = true
+			continue
+		case "pass":
+			st = StatusPassed
+		case "fail":
+			st = StatusFailed
+			realFail[ev.Package] = true
+		case "skip":
+			st = StatusSkipped
+		default:
+			continue
+		}
+		if _, seen := final[k]; !seen && !running[k] {
+			order = append(order, k)
+		}
+		delete(running, k)
+		final[k] = st
+	}
+	if events == 0 {
+		return GoRun{}, false
+	}
+	out := make(map[string]Status, len(final))
+	for _, k := range order {
+		st, ok := final[k]
+		if !ok {
+			continue // still running when the log ended: missing
+		}
+		if prev, dup := out[k.test]; dup && prev == StatusFailed {
+			continue
+		}
+		out[k.test] = st
+	}
+	return GoRun{Statuses: out, Invalid: invalidPackages(badPkgs)}, true
+}
+
+var (
+	goResultRe = regexp.MustCompile(`^--- (PASS|FAIL|SKIP): (\S+) \(([^)]*)\)$`)
+	goRunRe    = regexp.MustCompile(`^=== (?:RUN|CONT|PAUSE|NAME)\s+(\S+)$`)
+	// goPkgFailRe is go test's line for a package that failed:
+	// "FAIL\tpkg\t0.01s", "FAIL\tpkg [build failed]", "FAIL\tpkg [setup failed]".
+	goPkgFailRe = regexp.MustCompile(`^FAIL\s+(\S+)\s+(?:\[(build|setup) failed\]|\d+(?:\.\d+)?s)\s*$`)
+	goPkgOKRe   = regexp.MustCompile(`^ok\s+(\S+)\s`)
+)
+
+// goTextRun reads plain `go test -v` output. go test prints each package's
+// output in one piece, ending with its "ok" or "FAIL" line, so the tests
+// that failed since the previous package line belong to the package.
+func goTextRun(log string) GoRun {
+	out := make(map[string]Status)
+	started := make(map[string]bool)
+	var badPkgs []string
+	failedHere := false
+	timedOut := false
+	for _, raw := range strings.Split(log, "\n") {
+		line := strings.TrimSpace(cleanLine(raw))
+		if m := goRunRe.FindStringSubmatch(line); m != nil {
+			started[m[1]] = true
+			continue
+		}
+		if m := goResultRe.FindStringSubmatch(line); m != nil {
+			name := m[2]
+			switch m[1] {
+			case "FAIL":
+				out[name] = StatusFailed
+				failedHere = true
+			case "PASS", "SKIP":
+				if !started[name] {
+					continue // a result line of a test that never started
+				}
+				if out[name] == StatusFailed {
+					continue
+				}
+				out[name] = StatusPassed
+				if m[1] == "SKIP" {
+					out[name] = StatusSkipped
+				}
+			}
+			continue
+		}
+		if strings.HasPrefix(line, "panic: test timed out after") {
+			timedOut = true
+			continue
+		}
+		if m := goPkgFailRe.FindStringSubmatch(line); m != nil {
+			switch {
+			case m[2] != "":
+				badPkgs = append(badPkgs, m[1]+" did not build")
+			case timedOut:
+				badPkgs = append(badPkgs, m[1]+" timed out")
+			case !failedHere:
+				badPkgs = append(badPkgs, m[1]+" failed with no failing test")
+			}
+			failedHere, timedOut = false, false
+			started = make(map[string]bool)
+			continue
+		}
+		if goPkgOKRe.MatchString(line) {
+			failedHere, timedOut = false, false
+			started = make(map[string]bool)
+		}
+	}
+	return GoRun{Statuses: out, Invalid: invalidPackages(badPkgs)}
+}
+
+func invalidPackages(bad []string) string {
+	if len(bad) == 0 {
+		return ""
+	}
+	sort.Strings(bad)
+	const max = 5
+	more := ""
+	if len(bad) > max {
+		more = fmt.Sprintf(" and %d more", len(bad)-max)
+		bad = bad[:max]
+	}
+	return "go test failed as a whole: package " + strings.Join(bad, ", package ") + more
 }
