@@ -116,7 +116,10 @@ type TestRun struct {
 	// non-zero while no reported test failed.
 	Report sdk.TestReport
 	// Output is the command's whole output, markers included.
-	Output   string
+	Output string
+	// Marked is the part of Output between the markers: what the test
+	// command printed.
+	Marked   string
 	ExitCode int // -1 when the command did not run
 	TimedOut bool
 }
@@ -171,6 +174,7 @@ func runTests(ctx context.Context, sb sdk.Sandbox, lang *language.Language, pars
 			}
 		}
 	}
+	run.Marked, _ = Section(run.Output, nonce)
 	run.Report, err = readRun(ctx, lang, parser, sdk.TestRun{Tests: req.Tests, Output: run.Output, ExitCode: run.ExitCode, Files: files}, nonce)
 	return run, err
 }

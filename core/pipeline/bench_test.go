@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/swelego/swelego/core/engine"
+	"github.com/swelego/swelego/core/harness/testdata/reflang"
+	"github.com/swelego/swelego/core/language"
 	"github.com/swelego/swelego/core/sandbox"
 	"github.com/swelego/swelego/core/taskenv"
 	"github.com/swelego/swelego/sdk"
@@ -47,7 +49,7 @@ func BenchmarkEvalBundled(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		envs := taskenv.New(taskenv.Options{Store: store, Backend: backend, RepoDirs: []string{"../../examples/repos"}})
+		envs := taskenv.New(taskenv.Options{Store: store, Languages: language.NewSet(reflang.Lookup), DefaultLanguage: "python", Backend: backend, RepoDirs: []string{"../../examples/repos"}})
 		for _, t := range tasks {
 			if _, err := envs.Image(ctx, t); err != nil {
 				b.Fatal(err)

@@ -15,6 +15,7 @@ import (
 	ctyjson "github.com/zclconf/go-cty/cty/json"
 
 	"github.com/swelego/swelego/core/engine"
+	"github.com/swelego/swelego/core/language"
 	"github.com/swelego/swelego/core/pluginhost"
 	"github.com/swelego/swelego/hcl"
 )
@@ -34,7 +35,17 @@ var StageAliases = map[string]string{
 type Option func(*options)
 
 type options struct {
-	retryErrors bool
+	retryErrors     bool
+	languages       *language.Set
+	defaultLanguage string
+}
+
+// WithLanguages gives the stages the languages tasks and environments
+// name, resolved through lookup (the plugin host's), and the language of
+// those that name none (empty: they are errors). Without it no stage can
+// build an environment or run a test.
+func WithLanguages(lookup language.Lookup, defaultLanguage string) Option {
+	return func(o *options) { o.languages, o.defaultLanguage = language.NewSet(lookup), defaultLanguage }
 }
 
 // WithRetryErrors makes eval stages grade again the instances whose stored
@@ -49,7 +60,7 @@ func Stages(rec *hcl.Recipe, host *pluginhost.Host, opts ...Option) ([]engine.St
 	}
 	var out []engine.Stage
 	for _, b := range rec.Stages {
-		base := stageBase{block: b, recipe: rec, host: host}
+		base := stageBase{block: b, recipe: rec, host: host, languages: o.languages, defaultLanguage: o.defaultLanguage}
 		switch b.Type {
 		case "source":
 			if b.Plugin == "" && len(b.Labels) > 0 && b.Labels[0] == "synthetic" {
@@ -116,11 +127,14 @@ func exampleAddress(rec *hcl.Recipe) string {
 	return "source.swebench.NAME"
 }
 
-// stageBase is what every stage has: its block and the recipe.
+// stageBase is what every stage has: its block, the recipe, the plugins
+// and the languages.
 type stageBase struct {
-	block  *hcl.Block
-	recipe *hcl.Recipe
-	host   *pluginhost.Host
+	block           *hcl.Block
+	recipe          *hcl.Recipe
+	host            *pluginhost.Host
+	languages       *language.Set
+	defaultLanguage string
 }
 
 func (s *stageBase) Address() string { return s.block.Address }

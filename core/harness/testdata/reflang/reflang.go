@@ -100,13 +100,23 @@ func (l refLanguage) Describe(ctx context.Context, cfg sdk.Config) (sdk.Language
 
 func junitFile(dir string) string { return dir + "/junit.xml" }
 
+// Show commands: what a person runs (sdk.PurposeShow).
+const (
+	ShowPytestCommand = "python3 -m pytest -rA --tb=short -p no:cacheprovider"
+	ShowGoTestCommand = "go test ./..."
+)
+
 func (l refLanguage) TestCommand(ctx context.Context, cfg sdk.Config, req sdk.TestCommandRequest) (sdk.TestCommand, error) {
 	base := strings.TrimSpace(req.Base)
+	show := req.Purpose == sdk.PurposeShow
 	var cmd strings.Builder
 	var tc sdk.TestCommand
 	switch l.kind {
 	case KindPytest:
-		if base == "" {
+		switch {
+		case base == "" && show:
+			base = ShowPytestCommand
+		case base == "":
 			base = DefaultPytestCommand
 		}
 		if req.ReportDir != "" {
@@ -116,30 +126,39 @@ func (l refLanguage) TestCommand(ctx context.Context, cfg sdk.Config, req sdk.Te
 		}
 		cmd.WriteString(base)
 		tests := req.Tests
-		if req.Base == "" || req.Purpose == sdk.PurposeGrade {
+		if !show {
 			tests = PytestFiles(tests)
 		}
 		for _, t := range tests {
 			cmd.WriteString(" " + shellQuote(t))
 		}
 	default:
-		if base == "" {
+		switch {
+		case base == "" && show:
+			base = ShowGoTestCommand
+		case base == "":
 			base = DefaultGoTestCommand
 		}
-		if !strings.Contains(base, "-json") {
+		if !show && !strings.Contains(base, "-json") {
 			base = strings.Replace(base, "go test", "go test -json", 1)
 		}
-		cmd.WriteString(SeedGoCache)
-		cmd.WriteString(base)
+		if !show {
+			cmd.WriteString(SeedGoCache)
+		}
 		var ids []string
 		for _, id := range req.Tests {
 			if !strings.HasSuffix(id, ".go") { // a test file: the whole suite runs
 				ids = append(ids, id)
 			}
 		}
-		if re := GoRunPattern(ids); re != "" {
-			cmd.WriteString(" -run " + shellQuote(re))
+		re := GoRunPattern(ids)
+		switch {
+		case re != "" && show:
+			base = strings.Replace(base, "go test", "go test -run "+shellQuote(re), 1)
+		case re != "":
+			base += " -run " + shellQuote(re)
 		}
+		cmd.WriteString(base)
 	}
 	tc.Command = cmd.String()
 	return tc, nil
@@ -171,6 +190,9 @@ func (l refLanguage) ParseTestRun(ctx context.Context, cfg sdk.Config, run sdk.T
 	default:
 		g := GoTestRun(run.Output)
 		rep.Statuses, rep.Invalid = g.Statuses, g.Invalid
+		if !strings.Contains(run.Output, `"Action"`) {
+			rep.Failures = run.Output
+		}
 	}
 	return rep, nil
 }
