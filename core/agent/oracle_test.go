@@ -14,8 +14,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/swelego/swelego/core/harness/testdata/reflang"
 	"github.com/swelego/swelego/core/language"
+	"github.com/swelego/swelego/plugins/golang"
+	"github.com/swelego/swelego/plugins/python"
 	"github.com/swelego/swelego/sdk"
 )
 
@@ -260,7 +261,7 @@ func TestOracleRefuses(t *testing.T) {
 // testLanguage is the reference language of core's tests name names.
 func testLanguage(t testing.TB, name string) *language.Language {
 	t.Helper()
-	l, err := language.NewSet(reflang.Lookup).Get(context.Background(), name)
+	l, err := language.NewSet(language.Static(python.Language{}, golang.Language{})).Get(context.Background(), name)
 	if err != nil {
 		t.Fatal(err)
 	}

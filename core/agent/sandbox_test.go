@@ -14,10 +14,11 @@ import (
 
 	"github.com/swelego/swelego/core/agent"
 	"github.com/swelego/swelego/core/harness"
-	"github.com/swelego/swelego/core/harness/testdata/reflang"
 	"github.com/swelego/swelego/core/language"
 	"github.com/swelego/swelego/core/sandbox"
 	"github.com/swelego/swelego/core/taskenv"
+	"github.com/swelego/swelego/plugins/golang"
+	"github.com/swelego/swelego/plugins/python"
 	"github.com/swelego/swelego/plugins/swetools"
 	"github.com/swelego/swelego/sdk"
 	"github.com/swelego/swelego/sdk/jsonl"
@@ -61,7 +62,7 @@ func managers(t testing.TB) map[string]*taskenv.Manager {
 			t.Cleanup(func() { c.Close() })
 		}
 		out[name] = taskenv.New(taskenv.Options{Store: testCache, Backend: b, RepoDirs: []string{"../../examples/repos"},
-			Languages: language.NewSet(reflang.Lookup), DefaultLanguage: "python"})
+			Languages: language.NewSet(language.Static(python.Language{}, golang.Language{})), DefaultLanguage: "python"})
 	}
 	return out
 }

@@ -48,6 +48,11 @@ type BaseSpec struct {
 	Mirror string
 }
 
+// LanguageBase is the base image of a language as its plugin describes it.
+func LanguageBase(spec sdk.LanguageSpec) BaseSpec {
+	return BaseSpec{Name: spec.Name, Image: spec.Image}
+}
+
 // EnvSpec says what environment image to build for a repository.
 type EnvSpec struct {
 	// Name names the image: swelego/env-<name>:<hash>.

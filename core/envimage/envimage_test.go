@@ -15,8 +15,9 @@ import (
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/image"
 
-	"github.com/swelego/swelego/core/harness/testdata/reflang"
 	"github.com/swelego/swelego/core/sandbox"
+	"github.com/swelego/swelego/plugins/golang"
+	"github.com/swelego/swelego/plugins/python"
 	"github.com/swelego/swelego/sdk"
 )
 
@@ -321,15 +322,15 @@ func TestPlanBaseKeepsPresetHashes(t *testing.T) {
 
 // pythonBase and goBase are base images as the reference languages of
 // core's tests describe them.
-func pythonBase() BaseSpec { return baseOf(reflang.Pytest()) }
-func goBase() BaseSpec     { return baseOf(reflang.GoTest()) }
+func pythonBase() BaseSpec { return baseOf(python.Language{}) }
+func goBase() BaseSpec     { return baseOf(golang.Language{}) }
 
 func baseOf(l sdk.Language) BaseSpec {
 	spec, err := l.Describe(context.Background(), nil)
 	if err != nil {
 		panic(err)
 	}
-	return BaseSpec{Name: spec.Name, Image: spec.Image}
+	return LanguageBase(spec)
 }
 
 // withBase is base with the release, mirror and packages of extra.

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/swelego/swelego/core/harness"
-	"github.com/swelego/swelego/core/harness/testdata/reflang"
 	"github.com/swelego/swelego/core/language"
 	"github.com/swelego/swelego/core/sandbox"
 	"github.com/swelego/swelego/core/taskenv"
@@ -113,7 +112,7 @@ func forgeOpeners(t *testing.T, env taskenv.Environment) map[string]harness.Open
 		if c, ok := b.(interface{ Close() error }); ok {
 			t.Cleanup(func() { c.Close() })
 		}
-		m := taskenv.New(taskenv.Options{Store: forgeCache, Backend: b, Environments: []taskenv.Environment{env}, Languages: language.NewSet(reflang.Lookup)})
+		m := taskenv.New(taskenv.Options{Store: forgeCache, Backend: b, Environments: []taskenv.Environment{env}, Languages: language.NewSet(harness.TestLanguages)})
 		out[name] = func(ctx context.Context, task sdk.Task) (harness.Sandbox, error) { return m.Open(ctx, task) }
 	}
 	return out
@@ -139,7 +138,7 @@ type gradeCase struct {
 func runGradeCases(t *testing.T, openers map[string]harness.Opener, base sdk.Task, cases []gradeCase) {
 	t.Helper()
 	ctx := context.Background()
-	lang, err := language.NewSet(reflang.Lookup).Get(ctx, base.Language)
+	lang, err := language.NewSet(harness.TestLanguages).Get(ctx, base.Language)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,6 +21,15 @@ var (
 	ErrNone = errors.New("no language")
 )
 
+// Unknown marks err, a lookup's failure to find a language, as wrapping
+// ErrUnknown too, keeping err's message.
+func Unknown(err error) error { return unknownError{err} }
+
+type unknownError struct{ err error }
+
+func (e unknownError) Error() string   { return e.err.Error() }
+func (e unknownError) Unwrap() []error { return []error{ErrUnknown, e.err} }
+
 // Lookup finds the plugin serving the language a task names (by its name
 // or one of its aliases). It fails with an error wrapping ErrUnknown when
 // none does.

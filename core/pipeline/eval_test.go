@@ -14,9 +14,10 @@ import (
 
 	"github.com/swelego/swelego/core/engine"
 	"github.com/swelego/swelego/core/harness"
-	"github.com/swelego/swelego/core/harness/testdata/reflang"
 	"github.com/swelego/swelego/core/language"
 	"github.com/swelego/swelego/core/taskenv"
+	"github.com/swelego/swelego/plugins/golang"
+	"github.com/swelego/swelego/plugins/python"
 	"github.com/swelego/swelego/sdk"
 	"github.com/swelego/swelego/sdk/jsonl"
 )
@@ -97,7 +98,7 @@ func TestEvalGrade(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer run.Close()
-	envs := taskenv.New(taskenv.Options{Store: t.TempDir(), Languages: language.NewSet(reflang.Lookup), DefaultLanguage: "python", RepoDirs: []string{repos}})
+	envs := taskenv.New(taskenv.Options{Store: t.TempDir(), Languages: language.NewSet(language.Static(python.Language{}, golang.Language{})), DefaultLanguage: "python", RepoDirs: []string{repos}})
 	pred := func(id, patch string) sdk.Prediction {
 		return sdk.Prediction{InstanceID: id, ModelNameOrPath: "m", ModelPatch: patch}
 	}

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -18,6 +19,7 @@ import (
 	"github.com/swelego/swelego/core/language"
 	"github.com/swelego/swelego/core/pluginhost"
 	"github.com/swelego/swelego/hcl"
+	"github.com/swelego/swelego/sdk"
 )
 
 // StageAliases maps the pipeline's stage names, as `--stage` accepts them,
@@ -40,12 +42,35 @@ type options struct {
 	defaultLanguage string
 }
 
-// WithLanguages gives the stages the languages tasks and environments
-// name, resolved through lookup (the plugin host's), and the language of
-// those that name none (empty: they are errors). Without it no stage can
-// build an environment or run a test.
+// WithLanguages resolves the languages tasks and environments name through
+// lookup instead of the plugin host Stages is given (HostLanguages), and
+// makes defaultLanguage the language of those that name none (empty: they
+// are errors). Without languages no stage can build an environment or run
+// a test.
 func WithLanguages(lookup language.Lookup, defaultLanguage string) Option {
 	return func(o *options) { o.languages, o.defaultLanguage = language.NewSet(lookup), defaultLanguage }
+}
+
+// WithDefaultLanguage makes name the language of tasks and environments
+// that name none; without it they are errors (core knows no language: the
+// caller that knows which plugins it ships picks one).
+func WithDefaultLanguage(name string) Option {
+	return func(o *options) { o.defaultLanguage = name }
+}
+
+// HostLanguages is a language.Lookup over the languages the plugins of h
+// serve, built-in and discovered alike.
+func HostLanguages(h *pluginhost.Host) language.Lookup {
+	return func(ctx context.Context, name string) (sdk.Language, error) {
+		l, err := h.FindLanguage(ctx, name)
+		if errors.Is(err, pluginhost.ErrUnknownLanguage) {
+			return nil, language.Unknown(err)
+		}
+		if err != nil {
+			return nil, err
+		}
+		return l.Language, nil
+	}
 }
 
 // WithRetryErrors makes eval stages grade again the instances whose stored
@@ -57,6 +82,9 @@ func Stages(rec *hcl.Recipe, host *pluginhost.Host, opts ...Option) ([]engine.St
 	var o options
 	for _, opt := range opts {
 		opt(&o)
+	}
+	if o.languages == nil && host != nil {
+		o.languages = language.NewSet(HostLanguages(host))
 	}
 	var out []engine.Stage
 	for _, b := range rec.Stages {

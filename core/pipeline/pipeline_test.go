@@ -4,9 +4,10 @@ import (
 	"context"
 	"errors"
 	"github.com/swelego/swelego/core/harness"
-	"github.com/swelego/swelego/core/harness/testdata/reflang"
 	"github.com/swelego/swelego/core/language"
 	"github.com/swelego/swelego/core/taskenv"
+	"github.com/swelego/swelego/plugins/golang"
+	"github.com/swelego/swelego/plugins/python"
 	"github.com/swelego/swelego/sdk"
 	"log/slog"
 	"os"
@@ -118,7 +119,7 @@ func (tapParser) ParseLog(_ context.Context, _ sdk.Config, log string) (map[stri
 }
 
 func TestEnvironmentParser(t *testing.T) {
-	envs := taskenv.New(taskenv.Options{Store: t.TempDir(), Languages: language.NewSet(reflang.Lookup), DefaultLanguage: "python",
+	envs := taskenv.New(taskenv.Options{Store: t.TempDir(), Languages: language.NewSet(language.Static(python.Language{}, golang.Language{})), DefaultLanguage: "python",
 		Environments: []taskenv.Environment{
 			{Name: "go", Git: "/nowhere", Language: "golang"},
 			{Name: "plugin", Git: "/nowhere", Parser: "tap"},
@@ -221,12 +222,12 @@ func TestTouchesGoldFiles(t *testing.T) {
 
 // testLanguages gives stages the reference languages of core's tests,
 // python by default.
-var testLanguages = WithLanguages(reflang.Lookup, "python")
+var testLanguages = WithLanguages(language.Static(python.Language{}, golang.Language{}), "python")
 
 // refLanguage is the reference language name names.
 func refLanguage(t testing.TB, name string) *language.Language {
 	t.Helper()
-	l, err := language.NewSet(reflang.Lookup).Get(context.Background(), name)
+	l, err := language.NewSet(language.Static(python.Language{}, golang.Language{})).Get(context.Background(), name)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -166,14 +166,14 @@ func TestStatementPrompt(t *testing.T) {
 	}
 	req := statementPrompt(task, "E   assert 1 == 2\n", repro)
 	user := req.Messages[len(req.Messages)-1].Content
-	for _, want := range []string{"tests/t.py::test_a", "2 other tests", "assert 1 == 2", "pytest -rA --tb=short -p no:cacheprovider 'tests/t.py::test_a'", "do not propose a fix"} {
+	for _, want := range []string{"tests/t.py::test_a", "2 other tests", "assert 1 == 2", "python3 -m pytest -q --tb=short 'tests/t.py::test_a'", "do not propose a fix"} {
 		if !strings.Contains(user, want) {
 			t.Errorf("prompt lacks %q:\n%s", want, user)
 		}
 	}
 	// The command is the language's, for the first test only, on the
 	// environment's test command when it has one.
-	if got, _ := reproduction(ctx, gol, sdk.Task{FailToPass: []string{"TestA/sub", "TestB"}}); got != "go test -run '^(TestA)$' ./..." {
+	if got, _ := reproduction(ctx, gol, sdk.Task{FailToPass: []string{"TestA/sub", "TestB"}}); got != "go test ./... -run '^(TestA)$'" {
 		t.Errorf("go reproduction = %q", got)
 	}
 	srcLayout := sdk.Task{FailToPass: []string{"tests/t.py::test_a"}, TestCmd: "PYTHONPATH=src python3 -m pytest"}

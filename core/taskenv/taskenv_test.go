@@ -12,10 +12,11 @@ import (
 	"time"
 
 	"github.com/swelego/swelego/core/harness"
-	"github.com/swelego/swelego/core/harness/testdata/reflang"
 	"github.com/swelego/swelego/core/language"
 	"github.com/swelego/swelego/core/repo"
 	"github.com/swelego/swelego/core/sandbox"
+	"github.com/swelego/swelego/plugins/golang"
+	"github.com/swelego/swelego/plugins/python"
 	"github.com/swelego/swelego/sdk"
 	"github.com/swelego/swelego/sdk/jsonl"
 )
@@ -375,7 +376,7 @@ func TestGoCacheWarm(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer sb.Close(ctx)
-			if out := run(sb, `ls "$(go env GOCACHE)/swelego-leak" `+reflang.GoCacheSeed+`/swelego-leak 2>&1 | grep -v 'No such' || true`); out != "" {
+			if out := run(sb, `ls "$(go env GOCACHE)/swelego-leak" `+golang.CacheSeed+`/swelego-leak 2>&1 | grep -v 'No such' || true`); out != "" {
 				t.Errorf("a new sandbox sees what an earlier one wrote to its build cache:\n%s", out)
 			}
 		})
@@ -383,7 +384,7 @@ func TestGoCacheWarm(t *testing.T) {
 }
 
 // testLanguages are the reference languages of core's tests.
-var testLanguages = language.NewSet(reflang.Lookup)
+var testLanguages = language.NewSet(language.Static(python.Language{}, golang.Language{}))
 
 // mustLanguage is the language of task's environment in m.
 func mustLanguage(t testing.TB, m *Manager, task sdk.Task) *language.Language {
