@@ -46,4 +46,3 @@ func FuzzCheckPatch(f *testing.F) {
 		}
 	})
 }
-

@@ -58,4 +58,3 @@ func pythonWithPytest(t testing.TB) string {
 func pytestCommand(t testing.TB) string {
 	return pythonWithPytest(t) + " -m pytest --no-header -rA --tb=no -p no:cacheprovider"
 }
-

@@ -185,4 +185,3 @@ func TestSWEBenchLogCases(t *testing.T) {
 		})
 	}
 }
-
