@@ -31,7 +31,7 @@ type Environment struct {
 	Packages []string // extra Debian packages in the base image
 	Setup    []string // commands run in the repository, network allowed, when the image is built
 	TestCmd  string   // test command; empty means the language's runner on the task's tests
-	Parser   string   // log parser: a harness parser (pytest, gotest) or a plugin serving log_parser
+	Parser   string   // a plugin serving log_parser that reads the test output in place of the language; usually empty
 }
 
 // Options configure a Manager.
