@@ -1,10 +1,10 @@
 // Package harness runs a task's tests in a sandbox and grades the outcome
 // exactly as SWE-bench does: it applies patches safely, runs the test
-// command wrapped so that results printed by the code under test cannot
-// pass for real ones, has the task's language (an sdk.Language, through
-// package language) give the test command and read per-test statuses from
-// its output, and decides resolved, partial,
-// unresolved, error or empty_patch. Validate computes a candidate task's
+// command the task's language gives (an sdk.Language, through package
+// language) wrapped so that results printed by the code under test cannot
+// pass for real ones, has the language read per-test statuses from the
+// run, and decides resolved, partial, unresolved, error or empty_patch.
+// Validate computes a candidate task's
 // FAIL_TO_PASS and PASS_TO_PASS lists as SWE-smith does, dropping flaky
 // tests; NewReport writes SWE-bench's run report.
 //
