@@ -91,10 +91,12 @@ func (o Options) maxLog() int {
 // as the base has them (Result.Discarded), the
 // files the task's test_patch touches reset to the base commit and the
 // test_patch applied, the task's tests run once (its test_cmd, or the
-// files of its FAIL_TO_PASS and PASS_TO_PASS ids) under Options.Timeout,
-// parsed with the spoofing guards of ParseRun and graded with
-// Options.Rules. A run ParseRun finds invalid grades every expected test
-// as failed (Result.Invalid says why). A patch that does not apply, a
+// language's command for its FAIL_TO_PASS and PASS_TO_PASS ids) under
+// Options.Timeout,
+// read by the language (its ParseTestRun, which must refuse a run whose
+// result channels disagree) with the harness's exit-code rule, and graded
+// with Options.Rules. A run found invalid grades every expected test as
+// failed (Result.Invalid says why). A patch that does not apply, a
 // timeout, a run without results and a sandbox failure give status "error"
 // with Error set (Result.Infra when the infrastructure failed). For a task whose patch introduces the bug
 // (patch_direction "introduce") on a clean base, the bug is applied first.
@@ -113,6 +115,9 @@ func Evaluate(ctx context.Context, open Opener, t sdk.Task, modelPatch string, o
 	}
 	if _, err := CheckPatch(modelPatch); err != nil {
 		return fail("model patch: %w", err)
+	}
+	if opts.Language == nil {
+		return fail("%w: the task's tests cannot be run", ErrNoLanguage)
 	}
 	start := time.Now()
 	defer func() { r.Duration = time.Since(start) }()
@@ -138,9 +143,6 @@ func Evaluate(ctx context.Context, open Opener, t sdk.Task, modelPatch string, o
 		return fail("model patch: %w", err)
 	}
 	r.PatchApplied = true
-	if opts.Language == nil {
-		return fail("%w: the task's tests cannot be run", ErrNoLanguage)
-	}
 	if files := harnessFilesIn(modelPatch, opts.Language.Spec.HarnessFiles); len(files) > 0 {
 		if err := resetToBase(ctx, sb, files); err != nil {
 			return fail("undo the model patch's test harness files: %w", err)
@@ -200,8 +202,8 @@ func Evaluate(ctx context.Context, open Opener, t sdk.Task, modelPatch string, o
 //
 // The tests run are the task's test_cmd, else its FAIL_TO_PASS and
 // PASS_TO_PASS ids and the test files its test_patch changes (see
-// testPatchFiles), else the language's whole suite. A run that times out or leaves no results fails
-// validation with a *ValidationError that keeps its log; a fixed tree on
+// testPatchFiles), else the language's whole suite. A run that times out
+// or leaves no results fails validation with a *ValidationError that keeps its log; a fixed tree on
 // which no test passes fails it with ErrTestsDoNotRun (the test command
 // does not work in the environment, whatever the bug). When no test is
 // fail→pass, f2p is empty and the error wraps ErrNoFailToPass (p2p is
