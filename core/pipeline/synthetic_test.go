@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -321,5 +322,70 @@ source "synthetic" "s" {
 	}
 	if stages[0].Fingerprint() == earlier {
 		t.Error("the fingerprint does not cover the environment")
+	}
+}
+
+// TestCompileCommandPython runs the compile check the python language
+// plugin gives (CheckCommand, as compileCheck asks for it) against real
+// python3 on code that parses (ast.parse and tree-sitter accept it) but
+// that CPython's compiler refuses in its symbol-table and code-generation
+// passes, as `python3 -m py_compile` does: the check must reject all of it
+// and accept the same shapes written correctly.
+func TestCompileCommandPython(t *testing.T) {
+	if _, err := exec.LookPath("python3"); err != nil {
+		t.Skip("no python3")
+	}
+	check, err := refLanguage(t, "python").CheckCommand(context.Background(), []string{"pkg/mod.py"})
+	if err != nil || check == "" {
+		t.Fatalf("CheckCommand = %q, %v", check, err)
+	}
+	cases := []struct {
+		name, src, want string // want: "" compiles, else a part of the error
+	}{
+		{"nonlocal without binding", "def outer():\n    def inner():\n        nonlocal count\n        count += 1\n        return count\n    return inner\n", "no binding for nonlocal 'count' found"},
+		{"nonlocal with binding", "def outer():\n    count = 0\n    def inner():\n        nonlocal count\n        count += 1\n        return count\n    return inner\n", ""},
+		{"nonlocal at module level", "nonlocal x\n", "nonlocal declaration not allowed at module level"},
+		{"return outside function", "x = 1\nreturn x\n", "'return' outside function"},
+		{"duplicate argument", "def f(a, a):\n    return a\n", "duplicate argument 'a'"},
+		{"await outside async", "def f(x):\n    return await x\n", "'await' outside async function"},
+		{"await inside async", "async def f(x):\n    return await x\n", ""},
+		{"async comprehension outside async", "def f(xs):\n    return [x async for x in xs]\n", "asynchronous comprehension outside of an asynchronous function"},
+		{"break outside loop", "def f():\n    break\n", "'break' outside loop"},
+		{"parameter and global", "def f(a):\n    global a\n    return a\n", "is parameter and global"},
+	}
+	// Every source parses: what refuses them is the compiler.
+	var sources []string
+	for _, c := range cases {
+		sources = append(sources, c.src)
+	}
+	parse := exec.Command("python3", "-c", "import ast, json, sys\nfor s in json.load(sys.stdin): ast.parse(s)")
+	data, _ := json.Marshal(sources)
+	parse.Stdin = strings.NewReader(string(data))
+	if out, err := parse.CombinedOutput(); err != nil {
+		t.Fatalf("ast.parse refuses a case, which then does not test the compiler: %v\n%s", err, out)
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			t.Cleanup(func() { os.RemoveAll(filepath.Join("/tmp/swelego-pycache", dir)) })
+			if err := os.MkdirAll(filepath.Join(dir, "pkg"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(dir, "pkg", "mod.py"), []byte(c.src), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			cmd := exec.Command("bash", "-c", check)
+			cmd.Dir = dir
+			out, err := cmd.CombinedOutput()
+			switch {
+			case c.want == "" && err != nil:
+				t.Errorf("the check rejects valid code: %v\n%s", err, out)
+			case c.want != "" && err == nil:
+				t.Errorf("the check accepts code python3 cannot compile")
+			case c.want != "" && !strings.Contains(string(out), c.want):
+				t.Errorf("the check's output lacks %q:\n%s", c.want, out)
+			}
+		})
 	}
 }
