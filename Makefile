@@ -12,7 +12,7 @@ FUZZTIME  ?= 20000x
 # package:FuzzName:count for targets that write files on every input and
 # run a few hundred inputs a second.
 FUZZ      := ./sdk:FuzzTaskJSON ./sdk/jsonl:FuzzDecoder ./hcl:FuzzLoad:5000x ./hcl:FuzzParseSize ./hcl:FuzzPluginDiagnostic ./hcl:FuzzPluginSchema ./core/engine:FuzzOpenWriter:5000x \
-             ./core/engine:FuzzReadRecords ./core/harness:FuzzParsePytest ./core/harness:FuzzParseGoTest ./core/harness:FuzzReconcilePytest \
+             ./core/engine:FuzzReadRecords \
              ./core/harness:FuzzCheckPatch ./core/harness:FuzzDecodePredictions ./core/sandbox:FuzzRepoRel \
              ./plugins/golang:FuzzMutate ./plugins/python:FuzzMutate \
              ./core/llm:FuzzParseReply ./core/trajfmt:FuzzDecode \

@@ -236,3 +236,14 @@ func unwrap(e hclsyntax.Expression) hclsyntax.Expression {
 		e = p.Expression
 	}
 }
+
+// AttrRange is the range of the value of b's attribute attr as the recipe
+// writes it, or b's header when the recipe leaves attr out (a default).
+func (r *Recipe) AttrRange(b *Block, attr string) hcl.Range {
+	if sb := findBlock(r.Files[b.DefRange.Filename], b.DefRange); sb != nil {
+		if a := sb.Body.Attributes[attr]; a != nil {
+			return a.Expr.Range()
+		}
+	}
+	return b.DefRange
+}

@@ -1,9 +1,15 @@
 package main
 
 import (
+	"cmp"
+	"context"
 	"fmt"
+	"strings"
 
+	hclv2 "github.com/hashicorp/hcl/v2"
 	"github.com/spf13/cobra"
+
+	"github.com/swelego/swelego/hcl"
 )
 
 func newValidateCmd() *cobra.Command {
@@ -18,7 +24,7 @@ func newValidateCmd() *cobra.Command {
 				return &exitError{code: 1, err: err}
 			}
 			defer l.host.Close()
-			diags := validatePlugins(cmd.Context(), l)
+			diags := append(validatePlugins(cmd.Context(), l), checkLanguages(cmd.Context(), l)...)
 			printDiags(cmd.ErrOrStderr(), diags, l.recipe.Files)
 			if diags.HasErrors() {
 				return &exitError{code: 1, err: errReported}
@@ -29,4 +35,27 @@ func newValidateCmd() *cobra.Command {
 	}
 	addRecipeFlags(cmd, &f)
 	return cmd
+}
+
+// checkLanguages checks that a plugin serves the language of every
+// environment block (the default language for those that name none).
+func checkLanguages(ctx context.Context, l *loaded) hclv2.Diagnostics {
+	var diags hclv2.Diagnostics
+	for _, b := range l.recipe.Blocks {
+		env, ok := b.Settings.(*hcl.Environment)
+		if b.Type != "environment" || !ok {
+			continue
+		}
+		name := cmp.Or(env.Language, defaultLanguage)
+		if _, err := l.host.FindLanguage(ctx, name); err != nil {
+			rng := l.recipe.AttrRange(b, "language")
+			diags = append(diags, &hclv2.Diagnostic{
+				Severity: hclv2.DiagError,
+				Summary:  "Unknown language",
+				Detail:   fmt.Sprintf("Environment %q: %s.", b.Labels[0], strings.TrimSuffix(err.Error(), ".")),
+				Subject:  &rng,
+			})
+		}
+	}
+	return diags
 }

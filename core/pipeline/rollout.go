@@ -19,6 +19,7 @@ import (
 	"github.com/swelego/swelego/core/agent"
 	"github.com/swelego/swelego/core/engine"
 	"github.com/swelego/swelego/core/harness"
+	"github.com/swelego/swelego/core/language"
 	"github.com/swelego/swelego/core/taskenv"
 	"github.com/swelego/swelego/hcl"
 	"github.com/swelego/swelego/sdk"
@@ -246,6 +247,11 @@ func (s *rolloutStage) attempt(ctx context.Context, envs *taskenv.Manager, ev *E
 	if err != nil {
 		return infraFail("prepare: %v", err)
 	}
+	lang, err := envs.Language(ctx, t)
+	if err != nil {
+		return infraFail("prepare: %v", err)
+	}
+	opts.HarnessFiles = lang.Spec.HarnessFiles
 	sb, err := envs.Open(ctx, t)
 	if err != nil {
 		return infraFail("open sandbox: %v", err)
@@ -258,7 +264,7 @@ func (s *rolloutStage) attempt(ctx context.Context, envs *taskenv.Manager, ev *E
 		}
 	}
 	defer closeSB()
-	m, name, seed, err := s.openModel(ctx, model, shared, sb, t, k.attempt)
+	m, name, seed, err := s.openModel(ctx, model, shared, sb, t, lang, k.attempt)
 	if err != nil {
 		return fail("model: %v", err)
 	}
@@ -307,7 +313,7 @@ type sharedModel struct {
 
 // openModel makes the model of one attempt: the oracle test teacher is made
 // per task; endpoints (shared, when given) serve every attempt.
-func (s *rolloutStage) openModel(ctx context.Context, b *hcl.Block, shared *sharedModel, sb sdk.Sandbox, t sdk.Task, attempt int) (sdk.Model, string, int64, error) {
+func (s *rolloutStage) openModel(ctx context.Context, b *hcl.Block, shared *sharedModel, sb sdk.Sandbox, t sdk.Task, lang *language.Language, attempt int) (sdk.Model, string, int64, error) {
 	mc, err := settingsOf[hcl.Model](b)
 	if err != nil {
 		return nil, "", 0, err
@@ -315,7 +321,7 @@ func (s *rolloutStage) openModel(ctx context.Context, b *hcl.Block, shared *shar
 	seed := mc.Seed
 	switch mc.Provider {
 	case "oracle":
-		o, err := agent.NewOracle(ctx, sb, t, agent.OracleOptions{ErrorRate: mc.ErrorRate, Seed: seed, Attempt: attempt})
+		o, err := agent.NewOracle(ctx, sb, t, agent.OracleOptions{ErrorRate: mc.ErrorRate, Seed: seed, Attempt: attempt, Language: lang})
 		if err != nil {
 			return nil, "", 0, err
 		}
