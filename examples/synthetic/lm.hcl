@@ -41,19 +41,16 @@ model "writer" {
   max_retries = 2
 }
 
-# The language plugins also read the test logs (their log_parser kind).
 environment "textkit" {
   repo     = "swelego-examples/textkit"
   git      = "../repos/textkit.bundle"
   language = "python"
-  parser   = "python"
 }
 
 environment "semver" {
   repo     = "swelego-examples/semver"
   git      = "../repos/semver.bundle"
   language = "go"
-  parser   = "golang"
 }
 
 sandbox {

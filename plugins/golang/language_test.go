@@ -58,6 +58,7 @@ func TestTestCommand(t *testing.T) {
 			OpenCache + `go test -json -race ./pkg/... -run '^(TestA)$'` + "\n", false},
 		{"show", sdk.TestCommandRequest{Purpose: sdk.PurposeShow, Tests: []string{"TestX/case_1"}}, `go test ./... -run '^(TestX)$'`, false},
 		{"show the suite", sdk.TestCommandRequest{Purpose: sdk.PurposeShow}, "go test ./...", false},
+		{"grade test files: every test", sdk.TestCommandRequest{Purpose: sdk.PurposeGrade, Tests: []string{"TestA", "pkg/x_test.go"}}, OpenCache + "go test -json ./...\n", false},
 		{"no purpose", sdk.TestCommandRequest{}, "", true},
 	}
 	for _, c := range cases {

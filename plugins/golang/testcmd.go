@@ -49,11 +49,16 @@ func (Language) TestCommand(_ context.Context, _ sdk.Config, req sdk.TestCommand
 
 // RunPattern is the -run regexp selecting the top-level tests of ids, ""
 // for none. An id may name its package first ("pkg/x TestA/sub"): the
-// test is the last word.
+// test is the last word. An id may also be a test file ("pkg/x_test.go",
+// as a task's test_patch names the files it touches): go test cannot run
+// one file's tests alone, so then every test runs ("").
 func RunPattern(ids []string) string {
 	seen := map[string]bool{}
 	var names []string
 	for _, id := range ids {
+		if strings.HasSuffix(id, ".go") && !strings.ContainsRune(id, ' ') {
+			return ""
+		}
 		top := topLevel(id)
 		if top == "" || seen[top] {
 			continue
