@@ -433,7 +433,12 @@ func (f *fileRun) reconcile() []string {
 			out = append(out, fmt.Sprintf("%s: the summary counts %d %s, the results %d", f.file, want, k, have))
 		}
 	}
+	// The runner exits 1 when a test failed or was cancelled, or a suite
+	// failed (a describe() body that throws fails no test).
 	failed := f.summary["fail"]+f.summary["cancelled"] > 0
+	for _, r := range f.results {
+		failed = failed || r.suite && r.status == sdk.TestFailed
+	}
 	if f.exited && failed != (f.exit != 0) {
 		out = append(out, fmt.Sprintf("%s: the runner exited %d with %d failed tests", f.file, f.exit, f.summary["fail"]+f.summary["cancelled"]))
 	}

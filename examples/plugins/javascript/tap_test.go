@@ -64,3 +64,113 @@ func TestParseRuns(t *testing.T) {
 		})
 	}
 }
+
+// TestParseTampered edits a recorded run the ways a test, a patch or a
+// killed run could, and checks which edits the parser refuses.
+func TestParseTampered(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("testdata", "runs", "forge.out"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	orig := string(b)
+	const fake = "# Subtest: real\nok 2 - real\n  ---\n  duration_ms: 1\n  ...\n"
+	summary := "# tests 1\n# suites 0\n# pass 0\n# fail 1\n# cancelled 0\n# skipped 0\n# todo 0\n"
+	tests := []struct {
+		name    string
+		edit    func(string) string
+		invalid string // a part of Invalid; "" for a valid run
+		status  sdk.TestStatus
+	}{
+		{"as recorded", func(s string) string { return s }, "", sdk.TestFailed},
+		{"empty output", func(string) string { return "" }, "no test file ran", ""},
+		{"summary cut off", func(s string) string { return replaceLast(s, "\n# tests 1\n", "\n") }, "no summary", sdk.TestFailed},
+		{"a second passing result", func(s string) string { return replaceLast(s, "\n1..1\n", "\n"+fake+"1..1\n") }, "the summary counts 1 tests, the results 2", sdk.TestFailed},
+		{"a second summary", func(s string) string { return strings.Replace(s, "swelego-javascript: exit", summary+"swelego-javascript: exit", 1) }, "a second summary", sdk.TestFailed},
+		{"a result after the run", func(s string) string { return s + fake }, "outside any file's run", sdk.TestFailed},
+		{"exit status 0", func(s string) string { return strings.Replace(s, "exit 1", "exit 0", 1) }, "exited 0 with 1 failed", sdk.TestFailed},
+		{"killed before the exit marker", func(s string) string { return s[:strings.Index(s, "swelego-javascript: exit")] }, "did not finish", sdk.TestFailed},
+		{"bail out", func(s string) string { return replaceLast(s, "\n1..1\n", "\nBail out! stop\n1..1\n") }, "bailed out", sdk.TestFailed},
+		{"a count before the summary", func(s string) string { return replaceLast(s, "\n1..1\n", "\n1..1\n# pass 1\n") }, "before the summary", sdk.TestFailed},
+		{"a result without its subtest line", func(s string) string { return strings.Replace(s, "# Subtest: real\n", "", 1) }, "follows no subtest", ""},
+		{"a file deleted", func(s string) string { return "swelego-javascript: missing test/forge.test.js\n" }, "", ""},
+		{"the plan disagrees", func(s string) string { return replaceLast(s, "\n1..1\n", "\n1..2\n") }, "the plan counts 2", sdk.TestFailed},
+		{"CRLF line ends", func(s string) string { return strings.ReplaceAll(s, "\n", "\r\n") }, "", sdk.TestFailed},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rep := ParseTAP(tt.edit(orig))
+			if tt.invalid == "" && rep.Invalid != "" || !strings.Contains(rep.Invalid, tt.invalid) {
+				t.Errorf("invalid = %q, want %q", rep.Invalid, tt.invalid)
+			}
+			if got := rep.Statuses["test/forge.test.js::real"]; got != tt.status {
+				t.Errorf("status = %q, want %q", got, tt.status)
+			}
+		})
+	}
+}
+
+// replaceLast replaces the last old in s with new.
+func replaceLast(s, old, new string) string {
+	i := strings.LastIndex(s, old)
+	if i < 0 {
+		return s
+	}
+	return s[:i] + new + s[i+len(old):]
+}
+
+// TestSelection checks the files and name patterns an id list runs.
+func TestSelection(t *testing.T) {
+	tests := []struct {
+		name            string
+		ids             []string
+		files, patterns []string
+	}{
+		{"none", nil, nil, nil},
+		{"nested", []string{"test/a.test.js::math > inner > deep"}, []string{"test/a.test.js"}, []string{`^math( > .*)?$`}},
+		{"metacharacters", []string{"test/b.js::a (b) [c] $1.5 *"}, []string{"test/b.js"}, []string{`^a \(b\) \[c\] \$1\.5 \*( > .*)?$`}},
+		{"one root twice", []string{"t/x.js::s > a", "t/x.js::s > b", "t/a.js::s"}, []string{"t/a.js", "t/x.js"}, []string{`^s( > .*)?$`}},
+		{"a control character", []string{`t/x.js::a\tb`}, []string{"t/x.js"}, []string{`^a(?:\x09|\\t)b( > .*)?$`}},
+		{"a whole file", []string{"t/x.js", "t/y.js::s"}, []string{"t/x.js", "t/y.js"}, []string{`^s( > .*)?$`, ".*"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			files, patterns, err := selection(tt.ids)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if strings.Join(files, "|") != strings.Join(tt.files, "|") || strings.Join(patterns, "|") != strings.Join(tt.patterns, "|") {
+				t.Errorf("files %q patterns %q, want %q %q", files, patterns, tt.files, tt.patterns)
+			}
+		})
+	}
+	for _, bad := range []string{"::x", "f.js::"} {
+		if _, _, err := selection([]string{bad}); err == nil {
+			t.Errorf("%q: no error", bad)
+		}
+	}
+}
+
+// FuzzParseTAP: any output parses without panicking, and a report with
+// no Invalid reason has every status one the grader knows.
+func FuzzParseTAP(f *testing.F) {
+	outs, _ := filepath.Glob(filepath.Join("testdata", "runs", "*.out"))
+	for _, name := range outs {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(string(b))
+	}
+	f.Add("swelego-javascript: file a.js\n# Subtest: x\nok 1 - x # SKIP\n1..1\n# tests 1\n# skipped 1\nswelego-javascript: exit 0\n")
+	f.Fuzz(func(t *testing.T, out string) {
+		rep := ParseTAP(out)
+		for id, st := range rep.Statuses {
+			if st != sdk.TestPassed && st != sdk.TestFailed && st != sdk.TestSkipped {
+				t.Fatalf("%q: status %q", id, st)
+			}
+		}
+		if rep.Invalid == "" && len(rep.Statuses) > 0 && !strings.Contains(out, "# tests ") {
+			t.Fatal("a valid report from an output with no summary")
+		}
+	})
+}
