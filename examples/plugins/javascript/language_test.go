@@ -96,3 +96,56 @@ func TestNodeRuns(t *testing.T) {
 		})
 	}
 }
+
+// TestCheckCommand runs the syntax check on good, broken and deleted
+// files; files of other languages are not checked.
+func TestCheckCommand(t *testing.T) {
+	ctx := context.Background()
+	cmd, err := Language{}.CheckCommand(ctx, nil, sdk.CheckRequest{Files: []string{"README.md", "a.go"}})
+	if err != nil || cmd != "" {
+		t.Fatalf("no JavaScript changed: %q, %v", cmd, err)
+	}
+	if _, err := exec.LookPath("node"); err != nil {
+		t.Skip("no node on PATH")
+	}
+	dir := t.TempDir()
+	for name, src := range map[string]string{"ok.js": "const a = 1;\n", "ok.mjs": "export const a = 1;\n", "bad.js": "const a = ;\n", "it's.cjs": "module.exports = 1;\n"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tests := []struct {
+		files []string
+		ok    bool
+	}{
+		{[]string{"ok.js", "ok.mjs", "it's.cjs", "gone.js"}, true},
+		{[]string{"ok.js", "bad.js"}, false},
+	}
+	for _, tt := range tests {
+		cmd, err := Language{}.CheckCommand(ctx, nil, sdk.CheckRequest{Files: tt.files})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := exec.Command("bash", "-c", cmd)
+		c.Dir = dir
+		out, err := c.CombinedOutput()
+		if (err == nil) != tt.ok {
+			t.Errorf("%v: err %v, want ok %v\n%s", tt.files, err, tt.ok, out)
+		}
+	}
+}
+
+// TestShowCommand checks the command a person is shown.
+func TestShowCommand(t *testing.T) {
+	cmd, err := Language{}.TestCommand(context.Background(), nil, sdk.TestCommandRequest{Purpose: sdk.PurposeShow, Tests: []string{"test/a.test.js::math > adds", "test/b.test.js::it's"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `node --test '--test-name-pattern=^math( > .*)?$' '--test-name-pattern=^it'\''s( > .*)?$' 'test/a.test.js' 'test/b.test.js'`
+	if cmd.Command != want {
+		t.Errorf("got  %s\nwant %s", cmd.Command, want)
+	}
+	if _, err := (Language{}).TestCommand(context.Background(), nil, sdk.TestCommandRequest{Purpose: "nope"}); err == nil {
+		t.Error("an unknown purpose gave no error")
+	}
+}

@@ -1,16 +1,31 @@
 package main
 
-import "github.com/swelego/swelego/sdk"
+import (
+	"fmt"
+	"os"
+
+	"github.com/swelego/swelego/sdk"
+)
 
 // Version is the plugin's version.
 const Version = "0.1.0"
 
-func main() {
-	sdk.Serve(&sdk.Plugin{
+// New returns the plugin: one binary serving the language, its bug
+// injector and its log parser.
+func New() *sdk.Plugin {
+	return &sdk.Plugin{
 		Name:        "javascript",
 		Version:     Version,
-		Description: "JavaScript language plugin: Node's built-in test runner (TAP), a token-level bug injector",
+		Description: "JavaScript language plugin (third-party example): Node's built-in test runner read as TAP, a token-level bug injector",
+		BugInjector: Injector{Warn: func(err error) { fmt.Fprintln(os.Stderr, "warning:", err) }},
 		LogParser:   LogParser{},
-		Schemas:     map[sdk.Kind]sdk.Schema{sdk.KindLogParser: {}},
-	})
+		Schemas: map[sdk.Kind]sdk.Schema{
+			sdk.KindBugInjector: InjectorSchema,
+			sdk.KindLogParser:   {},
+		},
+	}
+}
+
+func main() {
+	sdk.Serve(New())
 }

@@ -85,7 +85,9 @@ func TestParseTampered(t *testing.T) {
 		{"empty output", func(string) string { return "" }, "no test file ran", ""},
 		{"summary cut off", func(s string) string { return replaceLast(s, "\n# tests 1\n", "\n") }, "no summary", sdk.TestFailed},
 		{"a second passing result", func(s string) string { return replaceLast(s, "\n1..1\n", "\n"+fake+"1..1\n") }, "the summary counts 1 tests, the results 2", sdk.TestFailed},
-		{"a second summary", func(s string) string { return strings.Replace(s, "swelego-javascript: exit", summary+"swelego-javascript: exit", 1) }, "a second summary", sdk.TestFailed},
+		{"a second summary", func(s string) string {
+			return strings.Replace(s, "swelego-javascript: exit", summary+"swelego-javascript: exit", 1)
+		}, "a second summary", sdk.TestFailed},
 		{"a result after the run", func(s string) string { return s + fake }, "outside any file's run", sdk.TestFailed},
 		{"exit status 0", func(s string) string { return strings.Replace(s, "exit 1", "exit 0", 1) }, "exited 0 with 1 failed", sdk.TestFailed},
 		{"killed before the exit marker", func(s string) string { return s[:strings.Index(s, "swelego-javascript: exit")] }, "did not finish", sdk.TestFailed},
