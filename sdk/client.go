@@ -27,6 +27,7 @@ type Client struct {
 	curric pb.CurriculumClient
 	verify pb.VerifierClient
 	parse  pb.LogParserClient
+	lang   pb.LanguageClient
 }
 
 func newClient(conn *grpc.ClientConn, l *lender) *Client {
@@ -40,6 +41,7 @@ func newClient(conn *grpc.ClientConn, l *lender) *Client {
 		curric: pb.NewCurriculumClient(conn),
 		verify: pb.NewVerifierClient(conn),
 		parse:  pb.NewLogParserClient(conn),
+		lang:   pb.NewLanguageClient(conn),
 	}
 }
 
@@ -72,6 +74,11 @@ func (c *Client) ToolSet() ToolSet { return toolSetClient{c} }
 
 // LogParser returns the plugin's test-log parser.
 func (c *Client) LogParser() LogParser { return logParserClient{c} }
+
+// Language returns the plugin's language. Its answers are checked
+// against the kind's contract (CheckLanguageSpec, CheckTestReport); an
+// answer that breaks it is an error wrapping ErrContract.
+func (c *Client) Language() Language { return languageClient{c} }
 
 // LossMasker returns the plugin's loss masker.
 func (c *Client) LossMasker() LossMasker { return lossMaskerClient{c} }

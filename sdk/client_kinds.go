@@ -18,6 +18,7 @@ var (
 	_ ToolSet     = toolSetClient{}
 	_ LossMasker  = lossMaskerClient{}
 	_ LogParser   = logParserClient{}
+	_ Language    = languageClient{}
 	_ Curriculum  = curriculumClient{}
 	_ Verifier    = verifierClient{}
 	_ Ranker      = verifierClient{}

@@ -46,6 +46,22 @@ var calls = []struct {
 		_, err := c.Verifier().(sdk.Ranker).Rank(context.Background(), sdk.RankRequest{Candidates: []sdk.RankCandidate{{Key: "a"}}})
 		return err
 	}},
+	{"language describe", func(c *sdk.Client) error {
+		_, err := c.Language().Describe(context.Background(), nil)
+		return err
+	}},
+	{"language test command", func(c *sdk.Client) error {
+		_, err := c.Language().TestCommand(context.Background(), nil, sdk.TestCommandRequest{Purpose: sdk.PurposeGrade})
+		return err
+	}},
+	{"language parse test run", func(c *sdk.Client) error {
+		_, err := c.Language().ParseTestRun(context.Background(), nil, sdk.TestRun{Output: "x"})
+		return err
+	}},
+	{"language check command", func(c *sdk.Client) error {
+		_, err := c.Language().CheckCommand(context.Background(), nil, sdk.CheckRequest{Files: []string{"a.x"}})
+		return err
+	}},
 }
 
 // TestImplementationErrors checks that an error of the implementation

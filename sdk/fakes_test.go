@@ -30,13 +30,14 @@ type kinds struct {
 	gotVerify  sdk.VerifyRequest
 	gotRank    sdk.RankRequest
 	gotLog     string
+	gotLang    []any   // the language requests, in order
 	lentInject [2]bool // sandbox, model
 }
 
 func (k *kinds) plugin() *sdk.Plugin {
 	return &sdk.Plugin{
 		Name: "kinds", Version: "1.2.3", Description: "every kind",
-		TaskSource: k, BugInjector: k, ToolSet: k, LossMasker: k, Curriculum: k, Verifier: k, LogParser: k,
+		TaskSource: k, BugInjector: k, ToolSet: k, LossMasker: k, Curriculum: k, Verifier: k, LogParser: k, Language: k,
 		Schemas: map[sdk.Kind]sdk.Schema{sdk.KindVerifier: {
 			Attributes: map[string]sdk.Attribute{
 				"threshold": {Type: sdk.TypeNumber, Description: "minimum score"},
@@ -262,7 +263,7 @@ func (m *hostModel) Chat(ctx context.Context, req sdk.ChatRequest) (sdk.ChatResp
 type failing struct{ err error }
 
 func (f failing) plugin() *sdk.Plugin {
-	return &sdk.Plugin{Name: "failing", TaskSource: f, BugInjector: f, ToolSet: f, LossMasker: f, Curriculum: f, Verifier: f}
+	return &sdk.Plugin{Name: "failing", TaskSource: f, BugInjector: f, ToolSet: f, LossMasker: f, Curriculum: f, Verifier: f, Language: f}
 }
 
 func (f failing) Tasks(context.Context, sdk.Config, func(sdk.Task) error) error { return f.err }

@@ -21,7 +21,7 @@ const (
 )
 
 // Kinds lists every plugin kind in a stable order.
-var Kinds = []Kind{KindTaskSource, KindBugInjector, KindToolSet, KindLossMasker, KindCurriculum, KindVerifier, KindLogParser}
+var Kinds = []Kind{KindTaskSource, KindBugInjector, KindToolSet, KindLossMasker, KindCurriculum, KindVerifier, KindLogParser, KindLanguage}
 
 // Info describes a plugin binary: its name and version, the protocol
 // versions it speaks and the kinds it serves.

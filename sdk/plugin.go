@@ -21,6 +21,7 @@ type Plugin struct {
 	Curriculum  Curriculum
 	Verifier    Verifier
 	LogParser   LogParser
+	Language    Language
 
 	Schemas map[Kind]Schema
 }
@@ -52,6 +53,8 @@ func (p *Plugin) serves(k Kind) bool {
 		return p.Verifier != nil
 	case KindLogParser:
 		return p.LogParser != nil
+	case KindLanguage:
+		return p.Language != nil
 	}
 	return false
 }

@@ -24,6 +24,7 @@ func registerServers(s *grpc.Server, p *Plugin, version int, b *borrower) {
 	pb.RegisterToolSetServer(s, &toolSetServer{name: p.Name, impl: p.ToolSet, borrower: b})
 	pb.RegisterLossMaskerServer(s, &lossMaskerServer{name: p.Name, impl: p.LossMasker})
 	pb.RegisterLogParserServer(s, &logParserServer{name: p.Name, impl: p.LogParser})
+	pb.RegisterLanguageServer(s, &languageServer{name: p.Name, impl: p.Language})
 	pb.RegisterCurriculumServer(s, &curriculumServer{name: p.Name, impl: p.Curriculum})
 	pb.RegisterVerifierServer(s, &verifierServer{name: p.Name, impl: p.Verifier, borrower: b})
 }

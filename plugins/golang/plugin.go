@@ -58,15 +58,17 @@ var Schema = sdk.Schema{Attributes: map[string]sdk.Attribute{
 	"model_parallel":   {Type: sdk.TypeNumber, Description: "lm_modify/lm_rewrite: model calls in flight at once (default 4)"},
 }}
 
-// New returns the plugin: a bug injector for Go.
+// New returns the plugin: the Go language, a bug injector and a go test
+// log parser.
 func New() *sdk.Plugin {
 	return &sdk.Plugin{
 		Name:        "golang",
 		Version:     Version,
-		Description: "Go language plugin: bug injector (SWE-smith's procedural modifiers over go/ast, LM rewrites) and go test -json log parser",
+		Description: "Go language plugin: the language (image with a warmed build cache, go test commands and their parse), bug injector (SWE-smith's procedural modifiers over go/ast, LM rewrites) and go test log parser",
 		BugInjector: Injector{Warn: func(err error) { fmt.Fprintln(os.Stderr, "warning:", err) }, Log: logInfo},
 		LogParser:   LogParser{},
-		Schemas:     map[sdk.Kind]sdk.Schema{sdk.KindBugInjector: Schema, sdk.KindLogParser: {}},
+		Language:    Language{},
+		Schemas:     map[sdk.Kind]sdk.Schema{sdk.KindBugInjector: Schema, sdk.KindLogParser: {}, sdk.KindLanguage: {}},
 	}
 }
 

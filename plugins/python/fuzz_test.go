@@ -1,9 +1,12 @@
 package python
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/swelego/swelego/sdk"
 )
 
 // FuzzMutate: arbitrary source never panics, and every mutation Mutate
@@ -30,6 +33,51 @@ func FuzzMutate(f *testing.F) {
 			}
 			if !reparseClean(r.mutated) {
 				t.Fatalf("%s: mutated source does not parse:\n%s", r.Kind, r.mutated)
+			}
+		}
+	})
+}
+
+// FuzzParseTestRun: any output and JUnit report parse without a panic into
+// a report that keeps the kind's contract, and a test is passed only when
+// the -rA summary and the report both say it passed.
+func FuzzParseTestRun(f *testing.F) {
+	for _, name := range []string{"plain.log", "color.log", "verbose.log"} {
+		log, err := os.ReadFile(filepath.Join("testdata", "pytest", name))
+		if err != nil {
+			f.Fatal(err)
+		}
+		junit, err := os.ReadFile(filepath.Join("testdata", "pytest", "junit.xml"))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(string(log), string(junit), 1)
+	}
+	f.Add("=== short test summary info ===\nPASSED t.py::a\n== 1 passed ==\n", `<testsuite><testcase classname="t" name="a" file="t.py"/></testsuite>`, 0)
+	f.Add("=== short test summary info ===\nPASSED t.py::a\n", `<testsuite><testcase classname="t" name="a" file="t.py"><failure/></testcase></testsuite>`, 1)
+	f.Fuzz(func(t *testing.T, output, junit string, exit int) {
+		run := sdk.TestRun{Output: output, ExitCode: exit, Files: map[string]string{"/r/" + JUnitFile: junit}}
+		rep, err := Language{}.ParseTestRun(context.Background(), nil, run)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := sdk.CheckTestReport(rep); err != nil {
+			t.Fatal(err)
+		}
+		summary := ParsePytestSummary(output)
+		report, _ := ParseJUnit([]byte(junit))
+		for id, st := range rep.Statuses {
+			if !passes(st) {
+				continue
+			}
+			if rep.Invalid == "" && !passes(summary[id]) {
+				t.Fatalf("%s passes, but the summary says %q", id, summary[id])
+			}
+			if rep.Invalid != "" {
+				t.Fatalf("%s passes in an invalid run", id)
+			}
+			if len(report) == 0 {
+				t.Fatalf("%s passes without a report", id)
 			}
 		}
 	})

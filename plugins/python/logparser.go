@@ -24,19 +24,48 @@ func (LogParser) ParseLog(_ context.Context, _ sdk.Config, log string) (map[stri
 	return ParsePytestLog(log), nil
 }
 
-// ParsePytestLog is LogParser's parse, usable without a plugin host.
+// ParsePytestLog is LogParser's parse, usable without a plugin host: the
+// summaries' statuses (ParsePytestSummary) when the log has a summary,
+// else every result line's (ParsePytestLines).
 func ParsePytestLog(log string) map[string]sdk.TestStatus {
 	lines := strings.Split(log, "\n")
-	out := map[string]sdk.TestStatus{}
-	sections := summarySections(lines)
-	if len(sections) == 0 {
-		for _, l := range lines {
-			if id, st, ok := resultLine(l); ok {
-				out[id] = st
-			}
-		}
-		return out
+	if sections := summarySections(lines); len(sections) > 0 {
+		return mergeSummaries(sections)
 	}
+	return parseLines(lines)
+}
+
+// ParsePytestLines reads every result line of a pytest log, as SWE-bench's
+// parse_log_pytest does: "STATUS id [- message]" and "id STATUS [ NN%]",
+// colour codes and control characters removed, spaces inside a
+// parametrised id's brackets kept, "SKIPPED [N] file:line" ignored, the
+// last line of a test winning.
+func ParsePytestLines(log string) map[string]sdk.TestStatus {
+	return parseLines(strings.Split(log, "\n"))
+}
+
+// ParsePytestSummary reads only the "short test summary info" sections of
+// a pytest -rA log: result lines a test printed are replayed by pytest
+// before the summary and do not count. When the log holds several
+// summaries (a command that runs pytest twice, or one a test printed after
+// pytest finished), each test gets the worst status any of them gives it,
+// so a forged summary can add tests but cannot turn a failure into a pass.
+func ParsePytestSummary(log string) map[string]sdk.TestStatus {
+	return mergeSummaries(summarySections(strings.Split(log, "\n")))
+}
+
+func parseLines(lines []string) map[string]sdk.TestStatus {
+	out := map[string]sdk.TestStatus{}
+	for _, l := range lines {
+		if id, st, ok := resultLine(l); ok {
+			out[id] = st
+		}
+	}
+	return out
+}
+
+func mergeSummaries(sections [][]string) map[string]sdk.TestStatus {
+	out := map[string]sdk.TestStatus{}
 	for _, sec := range sections {
 		inSection := map[string]sdk.TestStatus{}
 		for _, l := range sec {

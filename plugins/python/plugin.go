@@ -50,15 +50,17 @@ var Schema = sdk.Schema{Attributes: map[string]sdk.Attribute{
 	"model_parallel":   {Type: sdk.TypeNumber, Description: "lm_modify/lm_rewrite: model calls in flight at once (default 4)"},
 }}
 
-// New returns the plugin: a bug injector.
+// New returns the plugin: the Python language, a bug injector and a
+// pytest log parser.
 func New() *sdk.Plugin {
 	return &sdk.Plugin{
 		Name:        "python",
 		Version:     Version,
-		Description: "Python language plugin: bug injector (SWE-smith's procedural modifiers over tree-sitter-python, LM rewrites) and pytest log parser",
+		Description: "Python language plugin: the language (image, pytest commands and their reports), bug injector (SWE-smith's procedural modifiers over tree-sitter-python, LM rewrites) and pytest log parser",
 		BugInjector: BugInjector{Log: logInfo},
 		LogParser:   LogParser{},
-		Schemas:     map[sdk.Kind]sdk.Schema{sdk.KindBugInjector: Schema, sdk.KindLogParser: {}},
+		Language:    Language{},
+		Schemas:     map[sdk.Kind]sdk.Schema{sdk.KindBugInjector: Schema, sdk.KindLogParser: {}, sdk.KindLanguage: {}},
 	}
 }
 
