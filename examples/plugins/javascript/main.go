@@ -17,11 +17,13 @@ func New() *sdk.Plugin {
 		Name:        "javascript",
 		Version:     Version,
 		Description: "JavaScript language plugin (third-party example): Node's built-in test runner read as TAP, a token-level bug injector",
+		Language:    Language{},
 		BugInjector: Injector{Warn: func(err error) { fmt.Fprintln(os.Stderr, "warning:", err) }},
 		LogParser:   LogParser{},
 		Schemas: map[sdk.Kind]sdk.Schema{
 			sdk.KindBugInjector: InjectorSchema,
 			sdk.KindLogParser:   {},
+			sdk.KindLanguage:    {},
 		},
 	}
 }

@@ -85,7 +85,7 @@ func TestInjectorOverGRPC(t *testing.T) {
 	c := sdktest.Connect(t, New())
 	ctx := context.Background()
 	info, err := c.Info(ctx)
-	if err != nil || info.Name != "javascript" || !info.Serves(sdk.KindBugInjector) || !info.Serves(sdk.KindLogParser) {
+	if err != nil || info.Name != "javascript" || !info.Serves(sdk.KindBugInjector) || !info.Serves(sdk.KindLogParser) || !info.Serves(sdk.KindLanguage) {
 		t.Fatalf("info %+v, %v", info, err)
 	}
 	collect := func(cfg string) ([]sdk.Mutation, error) {
@@ -156,6 +156,38 @@ func TestInjectorOverGRPC(t *testing.T) {
 	st, err = c.LogParser().ParseLog(ctx, nil, strings.Replace(string(out), "# tests 2", "", 1))
 	if err != nil || len(st) != 0 {
 		t.Errorf("ParseLog of a run without summary: %v, %v, want no statuses", st, err)
+	}
+}
+
+// TestLanguageOverGRPC asks the served language what the host asks, with
+// the sdk's contract checks on every answer.
+func TestLanguageOverGRPC(t *testing.T) {
+	c := sdktest.Connect(t, New())
+	ctx := context.Background()
+	lang := c.Language()
+	spec, err := lang.Describe(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if spec.Name != "javascript" || spec.DefaultTestCommand != "node --test" || !slices.Contains(spec.Image.Packages, "nodejs") || !slices.Contains(spec.SourceFiles, "*.mjs") {
+		t.Errorf("spec %+v", spec)
+	}
+	req := sdk.TestCommandRequest{Purpose: sdk.PurposeGrade, Tests: []string{"test/hooks.test.js::fine > runs"}}
+	cmd, err := lang.TestCommand(ctx, nil, req)
+	if err != nil || !strings.Contains(cmd.Command, "--test-name-pattern") || !strings.Contains(cmd.Command, "'test/hooks.test.js'") {
+		t.Fatalf("grade command %q, %v", cmd.Command, err)
+	}
+	out, err := os.ReadFile(filepath.Join("testdata", "runs", "hooks.out"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := lang.ParseTestRun(ctx, nil, sdk.TestRun{Tests: req.Tests, Output: string(out), ExitCode: 1})
+	if err != nil || rep.Invalid != "" || rep.Statuses["test/hooks.test.js::fine > runs"] != sdk.TestPassed {
+		t.Fatalf("report %+v, %v", rep, err)
+	}
+	check, err := lang.CheckCommand(ctx, nil, sdk.CheckRequest{Files: []string{"lib/a.js", "README.md"}})
+	if err != nil || check != "if [ -f 'lib/a.js' ]; then node --check 'lib/a.js' || exit 1; fi\n" {
+		t.Errorf("check command %q, %v", check, err)
 	}
 }
 
