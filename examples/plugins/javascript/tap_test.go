@@ -176,3 +176,16 @@ func FuzzParseTAP(f *testing.F) {
 		}
 	})
 }
+
+// TestForgedOutputFails: a failing test that prints passing TAP, a file
+// marker and a whole summary to stdout still fails, and the run is valid.
+func TestForgedOutputFails(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("testdata", "runs", "forge.out"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep := ParseTAP(string(b))
+	if rep.Invalid != "" || len(rep.Statuses) != 1 || rep.Statuses["test/forge.test.js::real"] != sdk.TestFailed {
+		t.Errorf("invalid %q, statuses %v; want only test/forge.test.js::real, FAILED", rep.Invalid, rep.Statuses)
+	}
+}
