@@ -86,14 +86,14 @@ func TestParseTampered(t *testing.T) {
 		{"summary cut off", func(s string) string { return replaceLast(s, "\n# tests 1\n", "\n") }, "no summary", sdk.TestFailed},
 		{"a second passing result", func(s string) string { return replaceLast(s, "\n1..1\n", "\n"+fake+"1..1\n") }, "the summary counts 1 tests, the results 2", sdk.TestFailed},
 		{"a second summary", func(s string) string {
-			return strings.Replace(s, "swelego-javascript: exit", summary+"swelego-javascript: exit", 1)
+			return replaceLast(s, "\nswelego-javascript: exit", "\n"+summary+"swelego-javascript: exit")
 		}, "a second summary", sdk.TestFailed},
 		{"a result after the run", func(s string) string { return s + fake }, "outside any file's run", sdk.TestFailed},
-		{"exit status 0", func(s string) string { return strings.Replace(s, "exit 1", "exit 0", 1) }, "exited 0 with 1 failed", sdk.TestFailed},
-		{"killed before the exit marker", func(s string) string { return s[:strings.Index(s, "swelego-javascript: exit")] }, "did not finish", sdk.TestFailed},
+		{"exit status 0", func(s string) string { return replaceLast(s, "exit 1", "exit 0") }, "exited 0 with 1 failed", sdk.TestFailed},
+		{"killed before the exit marker", func(s string) string { return s[:strings.LastIndex(s, "\nswelego-javascript: exit")+1] }, "did not finish", sdk.TestFailed},
 		{"bail out", func(s string) string { return replaceLast(s, "\n1..1\n", "\nBail out! stop\n1..1\n") }, "bailed out", sdk.TestFailed},
 		{"a count before the summary", func(s string) string { return replaceLast(s, "\n1..1\n", "\n1..1\n# pass 1\n") }, "before the summary", sdk.TestFailed},
-		{"a result without its subtest line", func(s string) string { return strings.Replace(s, "# Subtest: real\n", "", 1) }, "follows no subtest", ""},
+		{"a result without its subtest line", func(s string) string { return replaceLast(s, "\n# Subtest: real\n", "\n") }, "follows no subtest", ""},
 		{"a file deleted", func(s string) string { return "swelego-javascript: missing test/forge.test.js\n" }, "", ""},
 		{"the plan disagrees", func(s string) string { return replaceLast(s, "\n1..1\n", "\n1..2\n") }, "the plan counts 2", sdk.TestFailed},
 		{"CRLF line ends", func(s string) string { return strings.ReplaceAll(s, "\n", "\r\n") }, "", sdk.TestFailed},
