@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"sort"
 	"strings"
 )
 
@@ -11,8 +12,9 @@ const contextLines = 3
 
 // unifiedDiff writes the git-style diff that makes the edit in the file
 // name: one hunk with three lines of context, and "\ No newline at end of
-// file" after a shown last line without one.
-func unifiedDiff(name string, src []byte, e edit) string {
+// file" after a shown last line without one. lineOf gives the 1-based
+// line of an offset.
+func unifiedDiff(name string, src []byte, e edit, lineOf func(int) int) string {
 	// The whole lines the edit touches, before and after it.
 	a, b := lineStart(src, e.start), lineEnd(src, e.end)
 	if e.end > e.start && e.end > a && src[e.end-1] == '\n' {
@@ -23,7 +25,7 @@ func unifiedDiff(name string, src []byte, e edit) string {
 	oldLines, newLines := splitLines(oldText), splitLines(newText)
 	before := splitLines(string(src[backLines(src, a, contextLines):a]))
 	after := splitLines(string(src[b:forwardLines(src, b, contextLines)]))
-	first := bytes.Count(src[:a], []byte("\n")) + 1 - len(before)
+	first := lineOf(a) - len(before)
 
 	var w strings.Builder
 	fmt.Fprintf(&w, "diff --git a/%s b/%s\n--- a/%s\n+++ b/%s\n", name, name, name, name)
@@ -41,6 +43,20 @@ func unifiedDiff(name string, src []byte, e edit) string {
 		}
 	}
 	return w.String()
+}
+
+// lineIndex returns a function that gives the 1-based line of an offset
+// of src, by binary search over the line starts.
+func lineIndex(src []byte) func(int) int {
+	starts := []int{0}
+	for i, c := range src {
+		if c == '\n' {
+			starts = append(starts, i+1)
+		}
+	}
+	return func(off int) int {
+		return sort.Search(len(starts), func(i int) bool { return starts[i] > off })
+	}
 }
 
 // hunkRange formats one side of a hunk header as git does.

@@ -18,6 +18,10 @@ import (
 // InjectorName is the Injector of every Mutation this plugin makes.
 const InjectorName = "javascript"
 
+// maxEditedLine caps the length of the lines a mutation edits, which its
+// diff shows whole: minified code, all on one line, gives no mutations.
+const maxEditedLine = 2000
+
 // ErrUnknownRule is returned (wrapped) for a rule that is not one of
 // Rules.
 var ErrUnknownRule = errors.New("unknown rule")
@@ -94,8 +98,10 @@ type candidate struct {
 // Mutate returns the candidate mutations of one JavaScript file, in source
 // order. filename is the path the diffs name. Every mutation edits only
 // the tokens it mutates (never a comment, string, template or regexp
-// literal) and leaves a file that still lexes; whether it parses is the
-// language's CheckCommand's to say. A file that does not lex is an error.
+// literal) and leaves a file that still lexes (FuzzMutate holds that);
+// whether it parses is the language's CheckCommand's to say. A file that
+// does not lex is an error. The cost is linear in the file's size and its
+// candidates' diffs.
 func Mutate(filename string, src []byte, opts Options) ([]sdk.Mutation, error) {
 	if err := opts.Check(); err != nil {
 		return nil, err
@@ -104,7 +110,7 @@ func Mutate(filename string, src []byte, opts Options) ([]sdk.Mutation, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", filename, err)
 	}
-	f := &file{src: src, toks: toks, match: matchBrackets(toks)}
+	f := newFile(src, toks)
 	rng := rand.New(rand.NewPCG(opts.Seed, hashString(filename)))
 	var kept []candidate
 	for _, c := range f.candidates() {
@@ -124,25 +130,25 @@ func Mutate(filename string, src []byte, opts Options) ([]sdk.Mutation, error) {
 		}
 		return strings.Compare(a.rule, b.rule)
 	})
+	lineOf := lineIndex(src)
 	var out []sdk.Mutation
-	seen := map[string]bool{}
+	seen := map[edit]bool{}
 	for _, c := range kept {
-		mutated := c.apply(src)
-		if string(mutated) == string(src) || seen[string(mutated)] {
+		if c.text == string(src[c.start:c.end]) || seen[c.edit] {
 			continue
 		}
-		if _, err := lex(mutated); err != nil {
-			continue
+		if lineEnd(src, c.end)-lineStart(src, c.start) > maxEditedLine {
+			continue // a minified line: its diff would be the whole file
 		}
-		seen[string(mutated)] = true
+		seen[c.edit] = true
 		out = append(out, sdk.Mutation{
 			ID:       mutationID(filename, c.rule, c.edit),
 			Injector: InjectorName,
 			Kind:     c.rule,
 			File:     filename,
-			Line:     strings.Count(string(src[:f.toks[c.tok].start]), "\n") + 1,
+			Line:     lineOf(f.toks[c.tok].start),
 			Symbol:   f.enclosingFunction(c.tok),
-			Diff:     unifiedDiff(filename, src, c.edit),
+			Diff:     unifiedDiff(filename, src, c.edit, lineOf),
 		})
 	}
 	return out, nil
@@ -152,10 +158,7 @@ func Mutate(filename string, src []byte, opts Options) ([]sdk.Mutation, error) {
 // token i: `function NAME(`, `NAME(…) {` in a class or object, or
 // `NAME = (…) =>` / `NAME = function`. "" when it cannot tell.
 func (f *file) enclosingFunction(i int) string {
-	for k := i; k >= 0; k-- {
-		if !f.isPunct(k, "{") || f.match[k] < i && f.match[k] >= 0 {
-			continue
-		}
+	for k := f.outer[i]; k >= 0; k = f.outer[k] {
 		// k opens a block around i: is it a function body?
 		j := k - 1
 		if f.isPunct(j, "=>") {

@@ -121,7 +121,7 @@ func TestMutateRules(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			f := &file{src: src, toks: toks, match: matchBrackets(toks)}
+			f := newFile(src, toks)
 			var got []string
 			for _, c := range f.candidates() {
 				if c.rule == tt.rule {
@@ -191,7 +191,7 @@ func FuzzMutate(f *testing.F) {
 		if err != nil {
 			return
 		}
-		fl := &file{src: src, toks: toks, match: matchBrackets(toks)}
+		fl := newFile(src, toks)
 		for _, c := range fl.candidates() {
 			if c.start < 0 || c.end > len(src) || c.start > c.end {
 				t.Fatalf("%s: edit %d-%d out of range", c.rule, c.start, c.end)
@@ -204,6 +204,15 @@ func FuzzMutate(f *testing.F) {
 		for _, m := range ms {
 			if !strings.HasPrefix(m.Diff, "diff --git a/f.js b/f.js\n") {
 				t.Fatalf("%s: diff %q", m.Kind, m.Diff)
+			}
+		}
+		for _, c := range fl.candidates() {
+			mutated := c.apply(src)
+			if string(mutated) == string(src) && c.rule != RuleChangeConstant {
+				continue
+			}
+			if _, err := lex(mutated); err != nil {
+				t.Fatalf("%s at %d: the mutated source does not lex: %v\n%s", c.rule, c.start, err, mutated)
 			}
 		}
 	})

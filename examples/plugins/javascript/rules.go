@@ -72,6 +72,35 @@ type file struct {
 	// match[i] is the index of the bracket matching toks[i], -1 for
 	// tokens that are not brackets.
 	match []int
+	// outer[i] is the index of the innermost { around toks[i], -1 at the
+	// top level.
+	outer []int
+}
+
+// newFile indexes the tokens of src.
+func newFile(src []byte, toks []token) *file {
+	f := &file{src: src, toks: toks, match: matchBrackets(toks), outer: make([]int, len(toks))}
+	var open []int
+	for i, t := range toks {
+		f.outer[i] = -1
+		if len(open) > 0 {
+			f.outer[i] = open[len(open)-1]
+		}
+		if t.kind != tokPunct {
+			continue
+		}
+		switch {
+		case t.text == "{" && f.match[i] >= 0:
+			open = append(open, i)
+		case t.text == "}" && f.match[i] >= 0 && len(open) > 0 && open[len(open)-1] == f.match[i]:
+			open = open[:len(open)-1]
+			f.outer[i] = -1
+			if len(open) > 0 {
+				f.outer[i] = open[len(open)-1]
+			}
+		}
+	}
+	return f
 }
 
 // tok returns the i-th token, or a zero token out of range.
