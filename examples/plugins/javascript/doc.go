@@ -20,7 +20,9 @@
 // name in one suite share an id, which gets the worse of their statuses.
 // A file that fails to load, or whose process exits before its tests
 // report, is a test of its own whose id is FILE. Suites are not tests:
-// they have no status, their tests do.
+// their tests have statuses, they have none, except that a suite that
+// failed by itself (its describe() body threw, a before() hook failed) is
+// reported FAILED under its id, as the runner's exit status says.
 //
 // Running a subset runs the files the ids name, each with one
 // --test-name-pattern per top-level test or suite that holds an asked

@@ -150,7 +150,7 @@ func TestInjectorOverGRPC(t *testing.T) {
 		t.Fatal(err)
 	}
 	st, err := c.LogParser().ParseLog(ctx, nil, string(out))
-	if err != nil || st["test/hooks.test.js::fine > runs"] != sdk.TestPassed || len(st) != 2 {
+	if err != nil || st["test/hooks.test.js::fine > runs"] != sdk.TestPassed || st["test/hooks.test.js::broken suite"] != sdk.TestFailed || len(st) != 4 {
 		t.Errorf("ParseLog: %v, %v", st, err)
 	}
 	st, err = c.LogParser().ParseLog(ctx, nil, strings.Replace(string(out), "# tests 2", "", 1))

@@ -322,8 +322,15 @@ func (run *tapRun) report(asked []string) sdk.TestReport {
 		problems = append(problems, f.reconcile()...)
 		for _, r := range f.results {
 			if r.suite {
-				if r.status == sdk.TestFailed && (len(want) == 0 || wantsUnder(want, r.id)) {
-					writeFailure(&failures, r, nil)
+				// A suite is no test, but one that failed (its describe()
+				// body threw, a hook failed) is reported failed: the
+				// runner exits non-zero for it, and a run with a
+				// non-zero exit must show a failure.
+				if r.status == sdk.TestFailed && !slices.Contains(r.yaml, "failureType: 'subtestsFailed'") {
+					rep.Statuses[r.id] = sdk.TestFailed
+					if len(want) == 0 || wantsUnder(want, r.id) {
+						writeFailure(&failures, r, nil)
+					}
 				}
 				continue
 			}
