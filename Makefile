@@ -10,7 +10,7 @@ SWELEGO   := $(BIN)/swelego
 FUZZTIME  ?= 20000x
 # Fuzz targets run briefly by `make test`: package:FuzzName.
 FUZZ      := ./sdk:FuzzTaskJSON ./sdk/jsonl:FuzzDecoder ./hcl:FuzzLoad ./core/engine:FuzzOpenWriter \
-             ./core/engine:FuzzReadRecords ./core/harness:FuzzParsePytest ./core/harness:FuzzParseGoTest ./core/harness:FuzzReconcilePytest \
+             ./core/engine:FuzzReadRecords \
              ./core/harness:FuzzCheckPatch ./core/harness:FuzzDecodePredictions ./core/sandbox:FuzzRepoRel \
              ./plugins/golang:FuzzMutate ./plugins/python:FuzzMutate \
              ./core/llm:FuzzParseReply ./core/trajfmt:FuzzDecode \

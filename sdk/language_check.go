@@ -12,17 +12,18 @@ import (
 
 // CheckLanguageSpec checks a Describe answer: a name, and names and
 // aliases that are single non-empty words without white space, none
-// given twice.
+// given twice (hosts match them without regard to case, so neither
+// may two differ only in case).
 func CheckLanguageSpec(spec LanguageSpec) error {
 	seen := map[string]bool{}
 	for _, n := range append([]string{spec.Name}, spec.Aliases...) {
 		if n == "" || strings.ContainsFunc(n, func(r rune) bool { return r <= ' ' }) {
 			return fmt.Errorf("%w: language name or alias %q is empty or holds white space", ErrContract, n)
 		}
-		if seen[n] {
+		if seen[strings.ToLower(n)] {
 			return fmt.Errorf("%w: language name or alias %q given twice", ErrContract, n)
 		}
-		seen[n] = true
+		seen[strings.ToLower(n)] = true
 	}
 	return nil
 }

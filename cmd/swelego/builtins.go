@@ -27,4 +27,9 @@ var builtins = map[string]func() *sdk.Plugin{
 	verifiers.NameHybrid:     verifiers.NewHybrid,
 }
 
+// defaultLanguage is the language of tasks and environments that name
+// none, as SWE-bench's tasks name none: core knows no language, so the
+// binary that ships the first-party language plugins picks it.
+const defaultLanguage = "python"
+
 func pluginProtocol() int { return sdk.ProtocolVersion }

@@ -89,7 +89,7 @@ func TestStandalonePluginFoundByDiscovery(t *testing.T) {
 	if got.Location.Builtin || got.Location.Path != filepath.Join(plugins, "swelego-plugin-python") {
 		t.Errorf("resolved to %+v, want the binary on SWELEGO_PLUGIN_PATH", got.Location)
 	}
-	if got.Info.Name != "python" || !slices.Equal(got.Info.Kinds, []string{"bug_injector", "log_parser"}) {
+	if got.Info.Name != "python" || !slices.Equal(got.Info.Kinds, []string{"bug_injector", "log_parser", "language"}) {
 		t.Errorf("info %+v", got.Info)
 	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -14,8 +15,11 @@ import (
 	"time"
 
 	"github.com/swelego/swelego/core/agent"
+	"github.com/swelego/swelego/core/language"
 	"github.com/swelego/swelego/core/llm"
 	"github.com/swelego/swelego/core/llm/llmtest"
+	"github.com/swelego/swelego/plugins/golang"
+	"github.com/swelego/swelego/plugins/python"
 	"github.com/swelego/swelego/sdk"
 )
 
@@ -60,7 +64,11 @@ func (e *oracleEndpoint) oracle(task sdk.Task) (*agent.Oracle, error) {
 	if out, err := exec.Command("git", "-C", dir, "checkout", "-q", "--detach", task.BaseCommit).CombinedOutput(); err != nil {
 		return nil, fmt.Errorf("%v: %s", err, out)
 	}
-	o, err := agent.NewOracle(context.Background(), checkoutDir(dir), task, agent.OracleOptions{ErrorRate: 0.2, Seed: 9})
+	lang, err := language.NewSet(language.Static(python.Language{}, golang.Language{})).Get(context.Background(), cmp.Or(task.Language, defaultLanguage))
+	if err != nil {
+		return nil, err
+	}
+	o, err := agent.NewOracle(context.Background(), checkoutDir(dir), task, agent.OracleOptions{ErrorRate: 0.2, Seed: 9, Language: lang})
 	if err != nil {
 		return nil, err
 	}

@@ -20,7 +20,9 @@ import (
 
 	"github.com/swelego/swelego/core/engine"
 	"github.com/swelego/swelego/core/harness"
+	"github.com/swelego/swelego/core/language"
 	"github.com/swelego/swelego/core/pipeline"
+	"github.com/swelego/swelego/core/pluginhost"
 	"github.com/swelego/swelego/core/sandbox"
 	"github.com/swelego/swelego/core/taskenv"
 	"github.com/swelego/swelego/hcl"
@@ -129,7 +131,10 @@ func runEval(ctx context.Context, f evalFlags, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	var envs []taskenv.Environment
+	var (
+		envs []taskenv.Environment
+		host *pluginhost.Host
+	)
 	if f.recipe != "" {
 		rec, diags := hcl.Load(ctx, f.recipe, hcl.Options{Environ: os.Environ()})
 		if diags.HasErrors() {
@@ -137,7 +142,13 @@ func runEval(ctx context.Context, f evalFlags, stdout, stderr io.Writer) error {
 			return errReported
 		}
 		envs = pipeline.EnvironmentsOf(rec)
+		if host, err = newHost(rec, false); err != nil {
+			return err
+		}
+	} else if host, err = cwdHost(); err != nil {
+		return err
 	}
+	defer host.Close()
 	repos := f.repos
 	if len(repos) == 0 {
 		dir := filepath.Dir(f.tasks)
@@ -170,7 +181,9 @@ func runEval(ctx context.Context, f evalFlags, stdout, stderr io.Writer) error {
 		defer c.Close()
 	}
 	st := &evalCLIStage{fingerprint: fp, tasks: tasks, preds: preds, ev: &pipeline.Evaluator{
-		Envs:        taskenv.New(taskenv.Options{Backend: backend, Environments: envs, RepoDirs: repos, RunID: run.ID()}),
+		Envs: taskenv.New(taskenv.Options{Backend: backend, Environments: envs, RepoDirs: repos, RunID: run.ID(),
+			Languages: language.NewSet(pipeline.HostLanguages(host)), DefaultLanguage: defaultLanguage}),
+		LogParsers:  host.LogParser,
 		Harness:     harness.Options{Timeout: f.timeout, Rules: harness.Rules{SkippedMaintains: f.skippedP2P == "maintained"}},
 		Workers:     f.workers,
 		InstanceIDs: f.instanceIDs,

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -32,9 +33,17 @@ on first use by eval and run.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			specs := []envimage.BaseSpec{}
+			host, err := cwdHost()
+			if err != nil {
+				return err
+			}
+			type want struct {
+				language, release string
+				packages          []string
+			}
+			var wants []want
 			for _, l := range languages {
-				specs = append(specs, envimage.BaseSpec{Release: release, Language: l})
+				wants = append(wants, want{language: l, release: release})
 			}
 			if recipe != "" {
 				rec, diags := hcl.Load(ctx, recipe, hcl.Options{Environ: os.Environ()})
@@ -42,13 +51,22 @@ on first use by eval and run.`,
 					printDiags(cmd.ErrOrStderr(), diags, rec.Files)
 					return errReported
 				}
-				for _, e := range pipeline.EnvironmentsOf(rec) {
-					r := e.Release
-					if r == "" {
-						r = release
-					}
-					specs = append(specs, envimage.BaseSpec{Release: r, Language: e.Language, Packages: e.Packages})
+				host.Close()
+				if host, err = newHost(rec, false); err != nil {
+					return err
 				}
+				for _, e := range pipeline.EnvironmentsOf(rec) {
+					wants = append(wants, want{language: cmp.Or(e.Language, defaultLanguage), release: cmp.Or(e.Release, release), packages: e.Packages})
+				}
+			}
+			defer host.Close()
+			specs := []envimage.BaseSpec{}
+			for _, w := range wants {
+				l, err := host.FindLanguage(ctx, w.language)
+				if err != nil {
+					return fmt.Errorf("build %s base image: %w", w.language, err)
+				}
+				specs = append(specs, envimage.BaseSpec{Release: w.release, Name: l.Spec.Name, Image: l.Spec.Image, Packages: w.packages})
 			}
 			store := filepath.Join(taskenv.DefaultStore(), "images")
 			seen := map[string]bool{}
@@ -60,14 +78,14 @@ on first use by eval and run.`,
 				seen[key] = true
 				img, err := envimage.BuildBase(ctx, s, store)
 				if err != nil {
-					return fmt.Errorf("build %s base image: %w", s.Language, err)
+					return fmt.Errorf("build %s base image: %w", s.Name, err)
 				}
 				fmt.Fprintf(cmd.OutOrStdout(), "%s\t%s\n", img.Name, img.RootFS)
 			}
 			return nil
 		},
 	}
-	build.Flags().StringArrayVar(&languages, "language", []string{"python", "go"}, "language preset to build (repeatable): "+fmt.Sprint(envimage.Languages()))
+	build.Flags().StringArrayVar(&languages, "language", []string{"python", "go"}, "language whose base image to build (repeatable): any a plugin serves")
 	build.Flags().StringVar(&release, "release", envimage.DefaultRelease, "Debian release")
 	build.Flags().StringVar(&recipe, "recipe", "", "also build the base image of each of this recipe's environments")
 	cmd.AddCommand(build)

@@ -71,7 +71,7 @@ them on the next run; the run then exits with status 1.`,
 				return err
 			}
 			defer run.Close()
-			var opts []pipeline.Option
+			opts := []pipeline.Option{pipeline.WithDefaultLanguage(defaultLanguage)}
 			if retry {
 				opts = append(opts, pipeline.WithRetryErrors())
 			}

@@ -51,7 +51,11 @@ type Options struct {
 	Temperature              *float64
 	MaxTokens                int
 	Seed                     int64
-	Logger                   *slog.Logger
+	// HarnessFiles are base names of files the final patch leaves out
+	// besides tests and caches: the task's language's harness files
+	// (sdk.LanguageSpec.HarnessFiles), which grading would undo anyway.
+	HarnessFiles []string
+	Logger       *slog.Logger
 }
 
 // Prompt is what the prompt templates see.
@@ -190,7 +194,7 @@ func Run(ctx context.Context, sb sdk.Sandbox, task sdk.Task, opts Options) (sdk.
 		}
 	}
 	// The patch is read after the episode's deadline too: use ctx.
-	patch, err := FinalPatch(ctx, sb)
+	patch, err := FinalPatch(ctx, sb, opts.HarnessFiles...)
 	if err != nil {
 		return tr, fmt.Errorf("agent: final patch: %w", err)
 	}

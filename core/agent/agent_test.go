@@ -245,16 +245,18 @@ func TestRenderPrompts(t *testing.T) {
 func TestSubmittable(t *testing.T) {
 	pyc := "diff --git a/pkg/__pycache__/a.cpython-311.pyc b/pkg/__pycache__/a.cpython-311.pyc\nnew file mode 100644\nindex 0000000..1111111\nBinary files /dev/null and b/pkg/__pycache__/a.cpython-311.pyc differ\n"
 	goTest := "diff --git a/x_test.go b/x_test.go\nnew file mode 100644\n--- /dev/null\n+++ b/x_test.go\n@@ -0,0 +1 @@\n+package x\n"
+	conftest := "diff --git a/conftest.py b/conftest.py\nnew file mode 100644\n--- /dev/null\n+++ b/conftest.py\n@@ -0,0 +1 @@\n+x = 1\n"
 	tests := []struct{ name, in, want string }{
 		{"source only", srcDiff, srcDiff},
 		{"test file dropped", testDiff + srcDiff, srcDiff},
 		{"cache and binary dropped", srcDiff + pyc, srcDiff},
 		{"go test file dropped", goTest + srcDiff, srcDiff},
+		{"a harness file dropped", conftest + srcDiff, srcDiff},
 		{"empty", "", ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := Submittable(tc.in)
+			got, err := Submittable(tc.in, "conftest.py")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -267,7 +269,8 @@ func TestSubmittable(t *testing.T) {
 
 func TestIsTestFile(t *testing.T) {
 	for p, want := range map[string]bool{
-		"tests/test_a.py": true, "pkg/test_a.py": true, "pkg/a_test.py": true, "conftest.py": true,
+		"tests/test_a.py": true, "pkg/test_a.py": true, "pkg/a_test.py": true, "web/a.test.js": true, "web/a.spec.ts": true,
+		"conftest.py": false, "Makefile": false, "tests": false,
 		"x_test.go": true, "pkg/testdata/in.txt": true, "src/testing/util.py": true,
 		"pkg/a.py": false, "latest.py": false, "contest.go": false, "pkg/attest/a.go": false,
 	} {

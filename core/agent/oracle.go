@@ -13,6 +13,7 @@ import (
 
 	"github.com/bluekeyes/go-gitdiff/gitdiff"
 
+	"github.com/swelego/swelego/core/language"
 	"github.com/swelego/swelego/sdk"
 )
 
@@ -30,6 +31,9 @@ type OracleOptions struct {
 	// Seed and the task's instance id and Attempt seed the randomness.
 	Seed    int64
 	Attempt int
+	// Language is the task's language: it gives the commands that run its
+	// tests (sdk.PurposeShow) and the globs of its source files. Required.
+	Language *language.Language
 }
 
 // Oracle is a test teacher: an sdk.Model that replays a task's known fix as
@@ -64,6 +68,9 @@ func NewOracle(ctx context.Context, sb sdk.Sandbox, task sdk.Task, opts OracleOp
 	if task.PatchDirection == sdk.PatchIntroduces {
 		return nil, fmt.Errorf("%w: %s's patch introduces its bug", ErrOracleTask, task.InstanceID)
 	}
+	if opts.Language == nil {
+		return nil, fmt.Errorf("%w: %s: no language to run its tests with", ErrOracleTask, task.InstanceID)
+	}
 	fix, err := parsePatch(task.Patch)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s: patch: %v", ErrOracleTask, task.InstanceID, err)
@@ -77,7 +84,7 @@ func NewOracle(ctx context.Context, sb sdk.Sandbox, task sdk.Task, opts OracleOp
 	p := &planner{
 		ctx: ctx, sb: sb, task: task, rate: opts.ErrorRate,
 		rng:  rand.New(rand.NewPCG(uint64(opts.Seed), h.Sum64())),
-		lang: languageOf(task),
+		lang: opts.Language,
 	}
 	steps, err := p.plan(fix, tests)
 	if err != nil {
@@ -135,14 +142,6 @@ func parsePatch(patch string) ([]*gitdiff.File, error) {
 	return files, nil
 }
 
-func languageOf(t sdk.Task) string {
-	switch strings.ToLower(t.Language) {
-	case "go", "golang":
-		return "go"
-	}
-	return "python"
-}
-
 // planner builds an oracle's steps.
 type planner struct {
 	ctx   context.Context
@@ -150,34 +149,58 @@ type planner struct {
 	task  sdk.Task
 	rate  float64
 	rng   *rand.Rand
-	lang  string
+	lang  *language.Language
 	steps []step
 	// recovering is set after a mistake, so the next step says so.
 	recovering bool
 }
 
-func (p *planner) ext() string {
-	if p.lang == "go" {
-		return "*.go"
+// sourceGlobs are the language's source file globs ("*" when it names
+// none).
+func (p *planner) sourceGlobs() []string {
+	if globs := p.lang.Spec.SourceFiles; len(globs) > 0 {
+		return globs
 	}
-	return "*.py"
+	return []string{"*"}
+}
+
+// findSources is a find expression matching the language's source files.
+func (p *planner) findSources() string {
+	var names []string
+	for _, g := range p.sourceGlobs() {
+		names = append(names, "-name "+shellQuote(g))
+	}
+	if len(names) == 1 {
+		return names[0]
+	}
+	return `\( ` + strings.Join(names, " -o ") + ` \)`
+}
+
+// grepIncludes are grep options limiting a search to the language's
+// source files.
+func (p *planner) grepIncludes() string {
+	var inc []string
+	for _, g := range p.sourceGlobs() {
+		inc = append(inc, "--include="+shellQuote(g))
+	}
+	return strings.Join(inc, " ")
 }
 
 func (p *planner) plan(fix, tests []*gitdiff.File) ([]step, error) {
 	if len(fix) == 0 {
 		return nil, errors.New("the patch changes no file")
 	}
-	symbol := symbolOf(fix, p.lang)
+	symbol := symbolOf(fix)
 	p.add(p.pick("Let me start by getting an overview of the repository's source files.",
 		"First I'll look at how the repository is laid out."),
-		"execute_bash", map[string]any{"command": fmt.Sprintf("find %s -type f -name '%s' -not -path '*/.git/*' | sort | head -50", RepoDir, p.ext())})
+		"execute_bash", map[string]any{"command": fmt.Sprintf("find %s -type f %s -not -path '*/.git/*' | sort | head -50", RepoDir, p.findSources())})
 	if symbol != "" {
 		p.mistake(func() step {
 			return step{"Let me search for the code the issue mentions.", "execute_bash",
-				map[string]any{"command": fmt.Sprintf("grpe -rn '%s' %s --include='%s'", symbol, RepoDir, p.ext())}}
+				map[string]any{"command": fmt.Sprintf("grpe -rn '%s' %s %s", symbol, RepoDir, p.grepIncludes())}}
 		})
 		p.add(fmt.Sprintf("The issue points at %s; let me find where it is defined and used.", symbol),
-			"execute_bash", map[string]any{"command": fmt.Sprintf("grep -rn '%s' %s --include='%s' | head -30", symbol, RepoDir, p.ext())})
+			"execute_bash", map[string]any{"command": fmt.Sprintf("grep -rn '%s' %s %s | head -30", symbol, RepoDir, p.grepIncludes())})
 	}
 	contents := map[string]string{}
 	for _, f := range fix {
@@ -201,10 +224,8 @@ func (p *planner) plan(fix, tests []*gitdiff.File) ([]step, error) {
 		p.add(p.pick(fmt.Sprintf("Let me read %s.", f.OldName), fmt.Sprintf("Now I'll look at the code in %s.", f.OldName)),
 			"str_replace_editor", view)
 	}
-	if p.lang == "python" {
-		p.add("Let me think about what I found before changing anything.", "think", map[string]any{
-			"thought": fmt.Sprintf("The behaviour described in the issue comes from %s. I will first reproduce it with a test, then make the smallest change to the source, then rerun the tests.", strings.Join(names(fix), ", "))})
-	}
+	p.add("Let me think about what I found before changing anything.", "think", map[string]any{
+		"thought": fmt.Sprintf("The behaviour described in the issue comes from %s. I will first reproduce it with a test, then make the smallest change to the source, then rerun the tests.", strings.Join(names(fix), ", "))})
 
 	// Reproduce: write the task's tests with the editor, then run them.
 	for _, f := range tests {
@@ -212,7 +233,14 @@ func (p *planner) plan(fix, tests []*gitdiff.File) ([]step, error) {
 			return nil, err
 		}
 	}
-	testCmd := p.testCommand()
+	testCmd, err := p.testCommand(p.task.FailToPass)
+	if err != nil {
+		return nil, err
+	}
+	wide, err := p.testCommand(append(append([]string{}, p.task.FailToPass...), p.task.PassToPass...))
+	if err != nil {
+		return nil, err
+	}
 	p.mistake(func() step {
 		return step{"Let me run the tests that exercise the issue.", "execute_bash", map[string]any{"command": typo(testCmd)}}
 	})
@@ -227,7 +255,7 @@ func (p *planner) plan(fix, tests []*gitdiff.File) ([]step, error) {
 	}
 	p.add(p.pick("Let me run the same tests again to confirm the fix.", "The change is in place; rerunning the tests."),
 		"execute_bash", map[string]any{"command": testCmd})
-	if wide := p.suiteCommand(); wide != testCmd {
+	if wide != testCmd {
 		p.add("And the wider test suite, to check nothing else broke.", "execute_bash", map[string]any{"command": wide})
 	}
 	p.add("The fix is done.", "finish", map[string]any{
@@ -378,76 +406,31 @@ func insertAt(s string, line int, text string) string {
 	return strings.Join(lines[:line], "") + text + strings.Join(lines[line:], "")
 }
 
-// testCommand runs the task's FAIL_TO_PASS tests.
-func (p *planner) testCommand() string {
-	ids := p.task.FailToPass
-	if p.lang == "go" {
-		names := map[string]bool{}
-		for _, id := range ids {
-			name, _, _ := strings.Cut(id, "/")
-			if i := strings.LastIndex(name, " "); i >= 0 { // "pkg TestX" ids
-				name = name[i+1:]
-			}
-			names[name] = true
-		}
-		if len(names) == 0 {
-			return fmt.Sprintf("cd %s && go test ./...", RepoDir)
-		}
-		return fmt.Sprintf("cd %s && go test ./... -run '^(%s)$'", RepoDir, strings.Join(sortedKeys(names), "|"))
+// testCommand is the command a person runs for tests (the language's
+// sdk.PurposeShow command on the task's test command), in the repository.
+func (p *planner) testCommand(tests []string) (string, error) {
+	tc, err := p.lang.TestCommand(p.ctx, sdk.TestCommandRequest{Purpose: sdk.PurposeShow, Base: p.task.TestCmd, Tests: tests})
+	if err != nil {
+		return "", err
 	}
-	if len(ids) == 0 {
-		return fmt.Sprintf("cd %s && python3 -m pytest -q", RepoDir)
-	}
-	quoted := make([]string, len(ids))
-	for i, id := range ids {
-		quoted[i] = shellQuote(id)
-	}
-	return fmt.Sprintf("cd %s && python3 -m pytest -q %s", RepoDir, strings.Join(quoted, " "))
-}
-
-// suiteCommand runs the test files of the task's tests, or the package's
-// whole suite.
-func (p *planner) suiteCommand() string {
-	if p.lang == "go" {
-		return fmt.Sprintf("cd %s && go test ./...", RepoDir)
-	}
-	files := map[string]bool{}
-	for _, id := range append(append([]string{}, p.task.FailToPass...), p.task.PassToPass...) {
-		f, _, _ := strings.Cut(id, "::")
-		if strings.HasSuffix(f, ".py") {
-			files[f] = true
-		}
-	}
-	if len(files) == 0 {
-		return fmt.Sprintf("cd %s && python3 -m pytest -q", RepoDir)
-	}
-	list := sortedKeys(files)
-	for i := range list {
-		list[i] = shellQuote(list[i])
-	}
-	return fmt.Sprintf("cd %s && python3 -m pytest -q %s", RepoDir, strings.Join(list, " "))
+	return fmt.Sprintf("cd %s && %s", RepoDir, strings.TrimSpace(tc.Command)), nil
 }
 
 var (
-	pyDef   = regexp.MustCompile(`\b(?:def|class)\s+([A-Za-z_][A-Za-z0-9_]*)`)
-	goFunc  = regexp.MustCompile(`\bfunc\s+(?:\([^)]*\)\s*)?([A-Za-z_][A-Za-z0-9_]*)`)
-	goType  = regexp.MustCompile(`\btype\s+([A-Za-z_][A-Za-z0-9_]*)`)
-	pyIdent = regexp.MustCompile(`[A-Za-z_][A-Za-z0-9_]{3,}`)
+	ident     = regexp.MustCompile(`[A-Za-z_][A-Za-z0-9_]*`)
+	called    = regexp.MustCompile(`([A-Za-z_][A-Za-z0-9_]*)\s*\(`)
+	longIdent = regexp.MustCompile(`[A-Za-z_][A-Za-z0-9_]{3,}`)
 )
 
-// symbolOf is the function or class a fix changes, from its hunk headers,
-// or a longish identifier of a changed line.
-func symbolOf(files []*gitdiff.File, lang string) string {
-	res := []*regexp.Regexp{pyDef}
-	if lang == "go" {
-		res = []*regexp.Regexp{goFunc, goType}
-	}
+// symbolOf is the function, class or type a fix changes, read from the
+// function context git writes after a hunk's @@ (whatever the language:
+// its diff driver or the default of a line starting with a letter), or
+// else a longish identifier of a removed line.
+func symbolOf(files []*gitdiff.File) string {
 	for _, f := range files {
 		for _, frag := range f.TextFragments {
-			for _, re := range res {
-				if m := re.FindStringSubmatch(frag.Comment); m != nil {
-					return m[1]
-				}
+			if s := declared(frag.Comment); s != "" {
+				return s
 			}
 		}
 	}
@@ -455,7 +438,7 @@ func symbolOf(files []*gitdiff.File, lang string) string {
 		for _, frag := range f.TextFragments {
 			for _, l := range frag.Lines {
 				if l.Op == gitdiff.OpDelete {
-					for _, id := range pyIdent.FindAllString(l.Line, -1) {
+					for _, id := range longIdent.FindAllString(l.Line, -1) {
 						if !keywords[id] {
 							return id
 						}
@@ -463,6 +446,26 @@ func symbolOf(files []*gitdiff.File, lang string) string {
 				}
 			}
 		}
+	}
+	return ""
+}
+
+// declared is the name a declaration line gives: the first name called
+// like a function after the line's first word (the keyword: "def f(",
+// "func (r T) F(", "fn f(", "function f("), else its second word ("class
+// C:", "type T struct"). A line of one word declares nothing.
+func declared(line string) string {
+	line = strings.TrimSpace(line)
+	words := ident.FindAllStringIndex(line, -1)
+	if len(words) < 2 {
+		return ""
+	}
+	rest := line[words[0][1]:]
+	if m := called.FindStringSubmatch(rest); m != nil && !keywords[m[1]] {
+		return m[1]
+	}
+	if w := line[words[1][0]:words[1][1]]; !keywords[w] {
+		return w
 	}
 	return ""
 }
@@ -495,14 +498,31 @@ func sortedKeys(m map[string]bool) []string {
 func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
 
 // typo misspells a command's program, as a hurried engineer would: the
-// shell cannot run it (exit 127).
+// first word of the command after its `cd DIR &&`, its first two letters
+// swapped, so the shell cannot run it (exit 127).
 func typo(cmd string) string {
-	for _, w := range [][2]string{{"python3", "pyhton3"}, {"go test", "og test"}} {
-		if strings.Contains(cmd, w[0]) {
-			return strings.Replace(cmd, w[0], w[1], 1)
-		}
+	prefix := ""
+	if i := strings.Index(cmd, "&& "); i >= 0 {
+		prefix, cmd = cmd[:i+3], cmd[i+3:]
 	}
-	return "sl " + RepoDir
+	first, rest, _ := strings.Cut(cmd, " ")
+	// An assignment (PYTHONPATH=src) is not the program: the word after it is.
+	for strings.Contains(first, "=") && rest != "" {
+		var w string
+		w, rest, _ = strings.Cut(rest, " ")
+		prefix += first + " "
+		first = w
+	}
+	r := []rune(first)
+	if len(r) < 2 || r[0] == r[1] || strings.ContainsAny(first, "=/'\"$") {
+		return "sl " + RepoDir
+	}
+	r[0], r[1] = r[1], r[0]
+	out := prefix + string(r)
+	if rest != "" {
+		out += " " + rest
+	}
+	return out
 }
 
 // stale is an old_str the file does not hold: its first line re-indented.

@@ -14,6 +14,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/swelego/swelego/core/language"
+	"github.com/swelego/swelego/plugins/golang"
+	"github.com/swelego/swelego/plugins/python"
 	"github.com/swelego/swelego/sdk"
 )
 
@@ -161,7 +164,7 @@ func TestOracleReplaysFix(t *testing.T) {
 		for _, rate := range []float64{0, 0.3, 1} {
 			t.Run(fmt.Sprintf("%s/error_rate=%g", task.InstanceID, rate), func(t *testing.T) {
 				dir := checkout(t, bundles[task.Repo], task.BaseCommit)
-				o, err := NewOracle(context.Background(), dirSandbox{dir}, task, OracleOptions{ErrorRate: rate, Seed: 7})
+				o, err := NewOracle(context.Background(), dirSandbox{dir}, task, OracleOptions{ErrorRate: rate, Seed: 7, Language: testLanguage(t, task.Language)})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -221,7 +224,7 @@ func TestOracleDeterministic(t *testing.T) {
 	task := bundledTasks(t)[0]
 	dir := checkout(t, "../../examples/repos/textkit.bundle", task.BaseCommit)
 	plan := func(seed int64, attempt int) string {
-		o, err := NewOracle(context.Background(), dirSandbox{dir}, task, OracleOptions{ErrorRate: 0.5, Seed: seed, Attempt: attempt})
+		o, err := NewOracle(context.Background(), dirSandbox{dir}, task, OracleOptions{ErrorRate: 0.5, Seed: seed, Attempt: attempt, Language: testLanguage(t, task.Language)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -241,13 +244,59 @@ func TestOracleDeterministic(t *testing.T) {
 }
 
 func TestOracleRefuses(t *testing.T) {
+	if _, err := NewOracle(context.Background(), dirSandbox{t.TempDir()}, sdk.Task{InstanceID: "d", Patch: srcDiff}, OracleOptions{}); !errors.Is(err, ErrOracleTask) {
+		t.Errorf("no language: err = %v, want ErrOracleTask", err)
+	}
 	for name, task := range map[string]sdk.Task{
 		"no patch":   {InstanceID: "a"},
 		"introduces": {InstanceID: "b", Patch: srcDiff, PatchDirection: sdk.PatchIntroduces},
 		"binary":     {InstanceID: "c", Patch: "diff --git a/x.bin b/x.bin\nindex 1111111..2222222 100644\nBinary files a/x.bin and b/x.bin differ\n"},
 	} {
-		if _, err := NewOracle(context.Background(), dirSandbox{t.TempDir()}, task, OracleOptions{}); !errors.Is(err, ErrOracleTask) {
+		if _, err := NewOracle(context.Background(), dirSandbox{t.TempDir()}, task, OracleOptions{Language: testLanguage(t, "python")}); !errors.Is(err, ErrOracleTask) {
 			t.Errorf("%s: err = %v, want ErrOracleTask", name, err)
+		}
+	}
+}
+
+// testLanguage is the reference language of core's tests name names.
+func testLanguage(t testing.TB, name string) *language.Language {
+	t.Helper()
+	l, err := language.NewSet(language.Static(python.Language{}, golang.Language{})).Get(context.Background(), name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+func TestSymbolOf(t *testing.T) {
+	for header, want := range map[string]string{
+		"def parse_version(text):":                  "parse_version",
+		"class Version(object):":                    "Version",
+		"class Version:":                            "Version",
+		"func (v Version) Compare(o Version) int {": "Compare",
+		"func Parse(s string) (Version, error) {":   "Parse",
+		"type Version struct {":                     "Version",
+		"fn bump(&mut self) {":                      "bump",
+		"export function slugify(s) {":              "slugify",
+		"":                                          "",
+		"main":                                      "",
+	} {
+		if got := declared(header); got != want {
+			t.Errorf("declared(%q) = %q, want %q", header, got, want)
+		}
+	}
+}
+
+func TestTypo(t *testing.T) {
+	for cmd, want := range map[string]string{
+		"cd /testbed && python3 -m pytest -q 'a.py'":      "cd /testbed && ypthon3 -m pytest -q 'a.py'",
+		"cd /testbed && go test ./...":                    "cd /testbed && og test ./...",
+		"cd /testbed && PYTHONPATH=src python3 -m pytest": "cd /testbed && PYTHONPATH=src ypthon3 -m pytest",
+		"cd /testbed && cargo test":                       "cd /testbed && acrgo test",
+		"cd /testbed && ./run-tests":                      "sl /testbed",
+	} {
+		if got := typo(cmd); got != want {
+			t.Errorf("typo(%q) = %q, want %q", cmd, got, want)
 		}
 	}
 }

@@ -14,8 +14,11 @@ import (
 
 	"github.com/swelego/swelego/core/agent"
 	"github.com/swelego/swelego/core/harness"
+	"github.com/swelego/swelego/core/language"
 	"github.com/swelego/swelego/core/sandbox"
 	"github.com/swelego/swelego/core/taskenv"
+	"github.com/swelego/swelego/plugins/golang"
+	"github.com/swelego/swelego/plugins/python"
 	"github.com/swelego/swelego/plugins/swetools"
 	"github.com/swelego/swelego/sdk"
 	"github.com/swelego/swelego/sdk/jsonl"
@@ -58,7 +61,8 @@ func managers(t testing.TB) map[string]*taskenv.Manager {
 		if c, ok := b.(interface{ Close() error }); ok {
 			t.Cleanup(func() { c.Close() })
 		}
-		out[name] = taskenv.New(taskenv.Options{Store: testCache, Backend: b, RepoDirs: []string{"../../examples/repos"}})
+		out[name] = taskenv.New(taskenv.Options{Store: testCache, Backend: b, RepoDirs: []string{"../../examples/repos"},
+			Languages: language.NewSet(language.Static(python.Language{}, golang.Language{})), DefaultLanguage: "python"})
 	}
 	return out
 }
@@ -92,7 +96,11 @@ func TestOracleEpisodeResolves(t *testing.T) {
 					t.Fatal(err)
 				}
 				defer sb.Close(ctx)
-				oracle, err := agent.NewOracle(ctx, sb, task, agent.OracleOptions{ErrorRate: 0.5, Seed: 11})
+				lang, err := m.Language(ctx, task)
+				if err != nil {
+					t.Fatal(err)
+				}
+				oracle, err := agent.NewOracle(ctx, sb, task, agent.OracleOptions{ErrorRate: 0.5, Seed: 11, Language: lang})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -113,7 +121,7 @@ func TestOracleEpisodeResolves(t *testing.T) {
 					t.Errorf("error_rate 0.5 gave no error turn\n%s", transcript(tr))
 				}
 				open := func(ctx context.Context, t sdk.Task) (harness.Sandbox, error) { return m.Open(ctx, t) }
-				r := harness.Evaluate(ctx, open, task, tr.FinalPatch, harness.Options{})
+				r := harness.Evaluate(ctx, open, task, tr.FinalPatch, harness.Options{Language: lang})
 				if !r.Resolved() {
 					t.Fatalf("final patch: %s (%s)\n%s\n%s", r.Status, r.Error, tr.FinalPatch, transcript(tr))
 				}

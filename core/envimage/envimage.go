@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/swelego/swelego/core/sandbox"
+	"github.com/swelego/swelego/sdk"
 )
 
 // recipeVersion changes whenever the steps below change what an image
@@ -33,15 +34,23 @@ const (
 type BaseSpec struct {
 	// Release is the Debian release (DefaultRelease if empty).
 	Release string
-	// Packages are Debian packages to install besides the language's.
+	// Packages are Debian packages to install besides Image's.
 	Packages []string
-	// Language names a preset of packages and environment: "python"
-	// (python3, python3-pytest, git, patch), "go" (git, patch,
-	// ca-certificates and Go 1.23 from the release's backports, on PATH as
-	// go and gofmt), or "" for none (git only).
-	Language string
+	// Name names the image, swelego/base-<Name>:<hash>: the language whose
+	// Image it holds ("" names it debian).
+	Name string
+	// Image is what the language adds to the base: Debian packages (git is
+	// always installed), packages from the release's backports, symbolic
+	// links and environment variables. Its other fields concern
+	// environment images and are not read here.
+	Image sdk.ImageSpec
 	// Mirror is the Debian mirror (DefaultMirror if empty).
 	Mirror string
+}
+
+// LanguageBase is the base image of a language as its plugin describes it.
+func LanguageBase(spec sdk.LanguageSpec) BaseSpec {
+	return BaseSpec{Name: spec.Name, Image: spec.Image}
 }
 
 // EnvSpec says what environment image to build for a repository.
@@ -60,55 +69,22 @@ type EnvSpec struct {
 	// Setup are shell commands run in /testbed as the sandbox user with
 	// network allowed, e.g. `go mod download` or `pip install --user -e .`.
 	Setup []string
+	// Warm are shell commands run like Setup after it, whose failure is
+	// ignored: they fill caches every sandbox starts from (a language's
+	// ImageSpec.Warm).
+	Warm []string
 	// Env are KEY=VALUE pairs added to the image's environment.
 	Env []string
 }
 
-// preset is what a Language adds to a base image.
-type preset struct {
-	packages  []string
-	backports []string          // packages from <release>-backports
-	links     map[string]string // symbolic link → target
-	env       []string
-}
-
-var presets = map[string]preset{
-	"": {packages: []string{"git"}},
-	"python": {
-		packages: []string{"python3", "python3-pytest", "git", "patch"},
-		env:      []string{"PYTHONDONTWRITEBYTECODE=1"},
-	},
-	"go": {
-		packages:  []string{"git", "patch", "ca-certificates"},
-		backports: []string{"golang-1.23-go"},
-		links: map[string]string{
-			"/usr/local/bin/go":    "/usr/lib/go-1.23/bin/go",
-			"/usr/local/bin/gofmt": "/usr/lib/go-1.23/bin/gofmt",
-		},
-		// The build cache goes to /tmp: the rest of a bwrap sandbox's root
-		// file system, home included, is read-only. Go never fetches
-		// another toolchain.
-		env: []string{"GOTOOLCHAIN=local", "GOCACHE=/tmp/.cache/go-build"},
-	},
-}
+// basePackages are installed in every base image.
+var basePackages = []string{"git"}
 
 // baseEnv is the environment every image starts with.
 var baseEnv = []string{
 	"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
 	"LANG=C.UTF-8",
 	"HOME=/home/swelego",
-}
-
-// Languages lists the presets BaseSpec.Language accepts.
-func Languages() []string {
-	var out []string
-	for k := range presets {
-		if k != "" {
-			out = append(out, k)
-		}
-	}
-	slices.Sort(out)
-	return out
 }
 
 // meta is stored beside each root file system as <hash>.json.
@@ -122,18 +98,15 @@ type meta struct {
 // BuildBase builds (or finds in store) the base image spec describes: a
 // minbase Debian with the packages of spec, a user swelego (uid 1000) and
 // a /testbed it owns. The root file system goes to store/rootfs/<hash>; the
-// Docker image, named swelego/base-<language>:<hash12>, is imported when a
+// Docker image, named swelego/base-<name>:<hash12>, is imported when a
 // Docker Engine answers (a later call imports it if it was missing). It
 // needs root and debootstrap.
 func BuildBase(ctx context.Context, spec BaseSpec, store string) (sandbox.Image, error) {
-	p, ok := presets[spec.Language]
-	if !ok {
-		return sandbox.Image{}, fmt.Errorf("build base image: unknown language %q (known: %s)", spec.Language, strings.Join(Languages(), ", "))
-	}
 	release, mirror := cmp.Or(spec.Release, DefaultRelease), cmp.Or(spec.Mirror, DefaultMirror)
-	pkgs := sortedUnique(append(slices.Clone(p.packages), spec.Packages...))
-	env := append(slices.Clone(baseEnv), p.env...)
 	name, hash, inputs := planBase(spec)
+	pkgs := inputs["packages"].([]string)
+	env := inputs["env"].([]string)
+	backports := spec.Image.Backports
 	store, err := filepath.Abs(store)
 	if err != nil {
 		return sandbox.Image{}, err
@@ -143,12 +116,12 @@ func BuildBase(ctx context.Context, spec BaseSpec, store string) (sandbox.Image,
 		if err := debootstrap(ctx, store, dir, release, mirror, pkgs, log); err != nil {
 			return err
 		}
-		if len(p.backports) > 0 {
-			if err := installBackports(ctx, dir, release, mirror, p.backports, log); err != nil {
+		if len(backports) > 0 {
+			if err := installBackports(ctx, dir, release, mirror, backports, log); err != nil {
 				return err
 			}
 		}
-		for link, target := range p.links {
+		for link, target := range spec.Image.Links {
 			if err := os.Symlink(target, filepath.Join(dir, link)); err != nil {
 				return err
 			}
@@ -183,6 +156,9 @@ func BuildEnv(ctx context.Context, spec EnvSpec, store string) (sandbox.Image, e
 	}
 	inputs := map[string]any{"base": spec.Base.Name, "base_rootfs": filepath.Base(spec.Base.RootFS),
 		"repo": repoKey, "root_setup": spec.RootSetup, "setup": spec.Setup, "env": spec.Env}
+	if len(spec.Warm) > 0 {
+		inputs["warm"] = spec.Warm
+	}
 	hash := hashOf(recipeVersion, "env", inputs)
 	name := fmt.Sprintf("swelego/env-%s:%s", imageName(spec.Name), hash[:12])
 	store, err = filepath.Abs(store)
@@ -217,6 +193,11 @@ func BuildEnv(ctx context.Context, spec EnvSpec, store string) (sandbox.Image, e
 				return err
 			}
 		}
+		for _, c := range spec.Warm {
+			if err := setup(ctx, dir, c, false, log); err != nil {
+				fmt.Fprintf(log, "warming failed, ignored: %v\n", err)
+			}
+		}
 		return emptyDir(testbed)
 	}
 	err = ensure(ctx, store, hash, img, meta{Name: name, Kind: "env", Inputs: inputs}, build)
@@ -226,20 +207,31 @@ func BuildEnv(ctx context.Context, spec EnvSpec, store string) (sandbox.Image, e
 	return img, nil
 }
 
-// planBase names the base image of spec and hashes its inputs.
+// planBase names the base image of spec and hashes its inputs. The inputs
+// are those of the presets core once held, so that images built before
+// languages became plugins keep their hashes when a plugin describes the
+// same packages, links and environment.
 func planBase(spec BaseSpec) (name, hash string, inputs map[string]any) {
-	p := presets[spec.Language]
+	pkgs := slices.Concat(basePackages, spec.Image.Packages, spec.Packages)
+	var backports []string
+	if len(spec.Image.Backports) > 0 {
+		backports = sortedUnique(slices.Clone(spec.Image.Backports))
+	}
+	var links map[string]string
+	if len(spec.Image.Links) > 0 {
+		links = spec.Image.Links
+	}
 	inputs = map[string]any{
 		"release":   cmp.Or(spec.Release, DefaultRelease),
 		"mirror":    cmp.Or(spec.Mirror, DefaultMirror),
-		"packages":  sortedUnique(append(slices.Clone(p.packages), spec.Packages...)),
-		"backports": p.backports,
-		"links":     p.links,
-		"env":       append(slices.Clone(baseEnv), p.env...),
-		"language":  spec.Language,
+		"packages":  sortedUnique(pkgs),
+		"backports": backports,
+		"links":     links,
+		"env":       append(slices.Clone(baseEnv), spec.Image.Env...),
+		"language":  spec.Name,
 	}
 	hash = hashOf(recipeVersion, "base", inputs)
-	return fmt.Sprintf("swelego/base-%s:%s", cmp.Or(spec.Language, "debian"), hash[:12]), hash, inputs
+	return fmt.Sprintf("swelego/base-%s:%s", imageName(cmp.Or(spec.Name, "debian")), hash[:12]), hash, inputs
 }
 
 // ensure makes img exist: the root file system (built by build into a

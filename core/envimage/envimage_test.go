@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -15,6 +16,9 @@ import (
 	"github.com/docker/docker/api/types/image"
 
 	"github.com/swelego/swelego/core/sandbox"
+	"github.com/swelego/swelego/plugins/golang"
+	"github.com/swelego/swelego/plugins/python"
+	"github.com/swelego/swelego/sdk"
 )
 
 // The tests build real images (debootstrap, bwrap, the Docker Engine),
@@ -43,7 +47,7 @@ func TestBuildBase(t *testing.T) {
 	needBuild(t)
 	ctx := testCtx(t)
 	start := time.Now()
-	img, err := BuildBase(ctx, BaseSpec{Language: "python"}, store)
+	img, err := BuildBase(ctx, pythonBase(), store)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,7 +57,7 @@ func TestBuildBase(t *testing.T) {
 	}
 	// Built once: the same inputs are a no-op, in any order.
 	start = time.Now()
-	again, err := BuildBase(ctx, BaseSpec{Language: "python", Release: DefaultRelease, Packages: []string{"git"}}, store)
+	again, err := BuildBase(ctx, withBase(pythonBase(), BaseSpec{Release: DefaultRelease, Packages: []string{"git"}}), store)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,7 +121,7 @@ func TestBuildEnvGo(t *testing.T) {
 	needBuild(t)
 	ctx := testCtx(t)
 	start := time.Now()
-	base, err := BuildBase(ctx, BaseSpec{Language: "go"}, store)
+	base, err := BuildBase(ctx, goBase(), store)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -179,7 +183,7 @@ func TestBuildEnvGo(t *testing.T) {
 func TestBuildEnvFailureLeavesNothing(t *testing.T) {
 	needBuild(t)
 	ctx := testCtx(t)
-	base, err := BuildBase(ctx, BaseSpec{Language: "python"}, store)
+	base, err := BuildBase(ctx, pythonBase(), store)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -261,24 +265,29 @@ func TestPrune(t *testing.T) {
 		}
 	}
 	// Images of other stores are not touched: the shared test store's.
-	if base, err := BuildBase(ctx, BaseSpec{Language: "python"}, store); err != nil || !imported(ctx, cli, base.Name) {
+	if base, err := BuildBase(ctx, pythonBase(), store); err != nil || !imported(ctx, cli, base.Name) {
 		t.Errorf("the test store's image: %v", err)
 	}
 }
 
 func TestPlanBase(t *testing.T) {
-	name, _, _ := planBase(BaseSpec{Language: "python"})
+	name, _, _ := planBase(pythonBase())
 	cases := []struct {
 		name string
 		spec BaseSpec
 		same bool
 	}{
-		{"defaults spelt out", BaseSpec{Language: "python", Release: DefaultRelease, Mirror: DefaultMirror}, true},
-		{"a preset package again, in another order", BaseSpec{Language: "python", Packages: []string{"patch", "git"}}, true},
-		{"another package", BaseSpec{Language: "python", Packages: []string{"curl"}}, false},
-		{"another release", BaseSpec{Language: "python", Release: "trixie"}, false},
-		{"another mirror", BaseSpec{Language: "python", Mirror: "http://example.invalid/debian"}, false},
-		{"another language", BaseSpec{Language: "go"}, false},
+		{"defaults spelt out", withBase(pythonBase(), BaseSpec{Release: DefaultRelease, Mirror: DefaultMirror}), true},
+		{"a preset package again, in another order", withBase(pythonBase(), BaseSpec{Packages: []string{"patch", "git"}}), true},
+		{"another package", withBase(pythonBase(), BaseSpec{Packages: []string{"curl"}}), false},
+		{"another release", withBase(pythonBase(), BaseSpec{Release: "trixie"}), false},
+		{"another mirror", withBase(pythonBase(), BaseSpec{Mirror: "http://example.invalid/debian"}), false},
+		{"another language", goBase(), false},
+		{"a language package more", func() BaseSpec {
+			b := pythonBase()
+			b.Image.Packages = append(b.Image.Packages, "python3-venv")
+			return b
+		}(), false},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -288,9 +297,46 @@ func TestPlanBase(t *testing.T) {
 			}
 		})
 	}
-	if _, err := BuildBase(context.Background(), BaseSpec{Language: "cobol"}, t.TempDir()); err == nil || !strings.Contains(err.Error(), "python") {
-		t.Errorf("unknown language: %v", err)
+}
+
+// TestPlanBaseKeepsPresetHashes: a language plugin that describes what
+// core's presets held gets the image those presets built, so stores
+// filled before languages became plugins stay valid.
+func TestPlanBaseKeepsPresetHashes(t *testing.T) {
+	presets := map[string]map[string]any{
+		"python": {"packages": []string{"git", "patch", "python3", "python3-pytest"}, "backports": nil, "links": nil,
+			"env": append(slices.Clone(baseEnv), "PYTHONDONTWRITEBYTECODE=1")},
+		"go": {"packages": []string{"ca-certificates", "git", "patch"}, "backports": []string{"golang-1.23-go"},
+			"links": map[string]string{"/usr/local/bin/go": "/usr/lib/go-1.23/bin/go", "/usr/local/bin/gofmt": "/usr/lib/go-1.23/bin/gofmt"},
+			"env":   append(slices.Clone(baseEnv), "GOTOOLCHAIN=local", "GOCACHE=/tmp/.cache/go-build")},
 	}
+	for lang, spec := range map[string]BaseSpec{"python": pythonBase(), "go": goBase()} {
+		inputs := presets[lang]
+		inputs["release"], inputs["mirror"], inputs["language"] = DefaultRelease, DefaultMirror, lang
+		want := hashOf(recipeVersion, "base", inputs)
+		if _, got, _ := planBase(spec); got != want {
+			t.Errorf("%s: hash %s, the preset's was %s", lang, got, want)
+		}
+	}
+}
+
+// pythonBase and goBase are base images as the reference languages of
+// core's tests describe them.
+func pythonBase() BaseSpec { return baseOf(python.Language{}) }
+func goBase() BaseSpec     { return baseOf(golang.Language{}) }
+
+func baseOf(l sdk.Language) BaseSpec {
+	spec, err := l.Describe(context.Background(), nil)
+	if err != nil {
+		panic(err)
+	}
+	return LanguageBase(spec)
+}
+
+// withBase is base with the release, mirror and packages of extra.
+func withBase(base, extra BaseSpec) BaseSpec {
+	base.Release, base.Mirror, base.Packages = extra.Release, extra.Mirror, extra.Packages
+	return base
 }
 
 func TestImageName(t *testing.T) {

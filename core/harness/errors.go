@@ -18,17 +18,18 @@ var (
 	ErrApply = errors.New("patch does not apply")
 	// ErrNoResults: the test run left no trustworthy results: the
 	// harness's markers are missing (the run was cut short) or the run was
-	// not made by TestCommand with the same nonce.
+	// not made by WrapCommand with the same nonce.
 	ErrNoResults = errors.New("test run produced no results")
 	// ErrInvalidRun: the test run as a whole cannot be trusted (see
-	// RunStatuses.Invalid); Evaluate grades such a run unresolved, Validate
+	// sdk.TestReport.Invalid); Evaluate grades such a run unresolved, Validate
 	// refuses a fixed tree that gives one.
 	ErrInvalidRun = errors.New("the test run cannot be graded")
 	// ErrTimeout: the test command ran past Options.Timeout (SWE-bench's
 	// TESTS_TIMEOUT); the result is final.
 	ErrTimeout = errors.New("tests timed out")
-	// ErrUnknownParser: no log parser is registered under the name.
-	ErrUnknownParser = errors.New("unknown log parser")
+	// ErrNoLanguage: Options name no language to run and read the tests
+	// with.
+	ErrNoLanguage = errors.New("no language")
 	// ErrNoFailToPass: validation found no test that fails on the broken
 	// tree and passes on the fixed one, so the task cannot be kept.
 	ErrNoFailToPass = errors.New("no FAIL_TO_PASS test")

@@ -13,6 +13,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/swelego/swelego/core/language"
 	"github.com/swelego/swelego/core/sandbox"
 	"github.com/swelego/swelego/sdk"
 )
@@ -44,32 +45,21 @@ type Options struct {
 	// whose status differs between runs are dropped as flaky. Below 1
 	// means 1. Evaluate runs once.
 	Reruns int
-	// Kind names the log parser: "pytest", "gotest" or a registered name.
-	// Empty means "gotest" for tasks whose language is Go, else "pytest".
-	Kind string
-	// Parser, when set, reads the marked test output instead of Kind's
-	// parser (a language plugin's parser); Kind still chooses how the test
-	// command is wrapped.
+	// Language runs and reads the tests: it gives the test command and
+	// parses what the command printed and wrote. Required.
+	Language *language.Language
+	// Parser, when set, reads the marked test output instead of Language
+	// (a log_parser plugin an environment names); Language still gives the
+	// command.
 	Parser Parser
 	// Command is the test command for tasks without test_cmd; empty means
-	// the kind's default (DefaultPytestCommand, DefaultGoTestCommand).
+	// the language's default.
 	Command string
 	// MaxLogBytes caps Result.Log; 0 means DefaultMaxLogBytes, negative
 	// keeps no log.
 	MaxLogBytes int
 	// Rules are the grading rules (the zero value is swelego's default).
 	Rules Rules
-}
-
-func (o Options) kind(t sdk.Task) string {
-	if o.Kind != "" {
-		return o.Kind
-	}
-	switch strings.ToLower(t.Language) {
-	case "go", "golang":
-		return KindGoTest
-	}
-	return KindPytest
 }
 
 func (o Options) timeout() time.Duration {
@@ -95,16 +85,18 @@ func (o Options) maxLog() int {
 
 // Evaluate grades modelPatch on task t as SWE-bench's run_instance does: an
 // empty patch is empty_patch without opening a sandbox; otherwise a fresh
-// sandbox is opened, the model patch applied (ApplyPatch), for pytest the
-// files of the model patch that change how pytest runs rather than what
-// the code does (conftest.py, pytest.ini, sitecustomize.py: see
-// pytestHarnessFiles) put back as the base has them (Result.Discarded), the
+// sandbox is opened, the model patch applied (ApplyPatch), the files of
+// the model patch that change how the test runner runs rather than what
+// the code does (the language's HarnessFiles: see harnessFilesIn) put back
+// as the base has them (Result.Discarded), the
 // files the task's test_patch touches reset to the base commit and the
 // test_patch applied, the task's tests run once (its test_cmd, or the
-// files of its FAIL_TO_PASS and PASS_TO_PASS ids) under Options.Timeout,
-// parsed with the spoofing guards of ParseRun and graded with
-// Options.Rules. A run ParseRun finds invalid grades every expected test
-// as failed (Result.Invalid says why). A patch that does not apply, a
+// language's command for its FAIL_TO_PASS and PASS_TO_PASS ids) under
+// Options.Timeout,
+// read by the language (its ParseTestRun, which must refuse a run whose
+// result channels disagree) with the harness's exit-code rule, and graded
+// with Options.Rules. A run found invalid grades every expected test as
+// failed (Result.Invalid says why). A patch that does not apply, a
 // timeout, a run without results and a sandbox failure give status "error"
 // with Error set (Result.Infra when the infrastructure failed). For a task whose patch introduces the bug
 // (patch_direction "introduce") on a clean base, the bug is applied first.
@@ -123,6 +115,9 @@ func Evaluate(ctx context.Context, open Opener, t sdk.Task, modelPatch string, o
 	}
 	if _, err := CheckPatch(modelPatch); err != nil {
 		return fail("model patch: %w", err)
+	}
+	if opts.Language == nil {
+		return fail("%w: the task's tests cannot be run", ErrNoLanguage)
 	}
 	start := time.Now()
 	defer func() { r.Duration = time.Since(start) }()
@@ -148,44 +143,41 @@ func Evaluate(ctx context.Context, open Opener, t sdk.Task, modelPatch string, o
 		return fail("model patch: %w", err)
 	}
 	r.PatchApplied = true
-	kind := opts.kind(t)
-	if kind == KindPytest {
-		if files := harnessFilesIn(modelPatch); len(files) > 0 {
-			if err := resetToBase(ctx, sb, files); err != nil {
-				return fail("undo the model patch's pytest files: %w", err)
-			}
-			r.Discarded = files
+	if files := harnessFilesIn(modelPatch, opts.Language.Spec.HarnessFiles); len(files) > 0 {
+		if err := resetToBase(ctx, sb, files); err != nil {
+			return fail("undo the model patch's test harness files: %w", err)
 		}
+		r.Discarded = files
 	}
 	if err := applyTestPatch(ctx, sb, t.TestPatch); err != nil {
 		return fail("test patch: %w", err)
 	}
 
-	base, tests := evalTargets(kind, t, opts)
-	run, err := runTests(ctx, sb, kind, opts.Parser, base, tests, opts.timeout())
-	r.ExitCode, r.TimedOut = run.exitCode, run.timedOut
+	run, err := runTests(ctx, sb, opts.Language, opts.Parser, gradeRequest(t, opts), opts.timeout())
+	r.ExitCode, r.TimedOut = run.ExitCode, run.TimedOut
 	if limit := opts.maxLog(); limit > 0 {
-		r.Log = truncateLog(run.output, limit)
+		r.Log = truncateLog(run.Output, limit)
 	}
 	if err != nil {
 		return fail("run tests: %w", err)
 	}
-	if len(run.statuses) == 0 && run.invalid == "" {
-		return fail("run tests: %w: no test reported a status (exit status %d)", ErrNoResults, run.exitCode)
+	statuses := run.Report.Statuses
+	if len(statuses) == 0 && run.Report.Invalid == "" {
+		return fail("run tests: %w: no test reported a status (exit status %d)", ErrNoResults, run.ExitCode)
 	}
 
-	resolution, ts := opts.Rules.Grade(t.FailToPass, t.PassToPass, run.statuses)
-	if run.invalid != "" {
+	resolution, ts := opts.Rules.Grade(t.FailToPass, t.PassToPass, statuses)
+	if run.Report.Invalid != "" {
 		// Nothing the run reported can be trusted: every expected test
 		// fails, as SWE-bench grades a log it does not accept.
 		resolution, ts = opts.Rules.Grade(t.FailToPass, t.PassToPass, nil)
-		r.Invalid = run.invalid
+		r.Invalid = run.Report.Invalid
 	}
 	r.Resolution = resolution
 	r.Status = StatusOf(resolution)
 	r.TestsStatus = &ts
-	r.FailToPass = observed(t.FailToPass, run.statuses)
-	r.PassToPass = observed(t.PassToPass, run.statuses)
+	r.FailToPass = observed(t.FailToPass, statuses)
+	r.PassToPass = observed(t.PassToPass, statuses)
 	return r
 }
 
@@ -208,10 +200,10 @@ func Evaluate(ctx context.Context, open Opener, t sdk.Task, modelPatch string, o
 // broken tree is base + test_patch and the fixed one is base with the patch
 // applied in reverse + test_patch.
 //
-// The tests run are the task's test_cmd, else the test files of its
-// test_patch and of any FAIL_TO_PASS / PASS_TO_PASS ids it already has,
-// else the whole suite. A run that times out or leaves no results fails
-// validation with a *ValidationError that keeps its log; a fixed tree on
+// The tests run are the task's test_cmd, else its FAIL_TO_PASS and
+// PASS_TO_PASS ids and the test files its test_patch changes (see
+// testPatchFiles), else the language's whole suite. A run that times out
+// or leaves no results fails validation with a *ValidationError that keeps its log; a fixed tree on
 // which no test passes fails it with ErrTestsDoNotRun (the test command
 // does not work in the environment, whatever the bug). When no test is
 // fail→pass, f2p is empty and the error wraps ErrNoFailToPass (p2p is
@@ -223,8 +215,13 @@ func Validate(ctx context.Context, open Opener, t sdk.Task, opts Options) (f2p, 
 	if _, err := CheckPatch(t.Patch); err != nil {
 		return nil, nil, fmt.Errorf("validate %s: task patch: %w", t.InstanceID, err)
 	}
-	kind := opts.kind(t)
-	base, tests := validateTargets(kind, t, opts)
+	if opts.Language == nil {
+		return nil, nil, fmt.Errorf("validate %s: %w: the task's tests cannot be run", t.InstanceID, ErrNoLanguage)
+	}
+	req := gradeRequest(t, opts)
+	if t.TestCmd == "" {
+		req.Tests = append(req.Tests, testPatchFiles(t.TestPatch)...)
+	}
 	n := opts.reruns()
 
 	type step struct {
@@ -237,7 +234,7 @@ func Validate(ctx context.Context, open Opener, t sdk.Task, opts Options) (f2p, 
 	fixPatch := step{what: "task patch", patch: t.Patch}
 	var broken, fixed []step
 
-	var lastFixed testRun
+	var lastFixed TestRun
 	runSide := func(side string, setup func(Sandbox) error) ([]map[string]Status, error) {
 		sb, err := open(ctx, t)
 		if err != nil {
@@ -249,16 +246,16 @@ func Validate(ctx context.Context, open Opener, t sdk.Task, opts Options) (f2p, 
 		}
 		var runs []map[string]Status
 		for i := 0; i < n; i++ {
-			run, err := runTests(ctx, sb, kind, opts.Parser, base, tests, opts.timeout())
+			run, err := runTests(ctx, sb, opts.Language, opts.Parser, req, opts.timeout())
 			if err != nil {
-				return nil, &ValidationError{Side: side, ExitCode: run.exitCode, Log: cutLog(run.output, opts.maxLog()),
+				return nil, &ValidationError{Side: side, ExitCode: run.ExitCode, Log: cutLog(run.Output, opts.maxLog()),
 					Err: fmt.Errorf("run %d: %w", i+1, err)}
 			}
-			if side == "fixed" && run.invalid != "" {
-				return nil, &ValidationError{Side: side, ExitCode: run.exitCode, Log: cutLog(run.output, opts.maxLog()),
-					Err: fmt.Errorf("run %d: %w: %s", i+1, ErrInvalidRun, run.invalid)}
+			if side == "fixed" && run.Report.Invalid != "" {
+				return nil, &ValidationError{Side: side, ExitCode: run.ExitCode, Log: cutLog(run.Output, opts.maxLog()),
+					Err: fmt.Errorf("run %d: %w: %s", i+1, ErrInvalidRun, run.Report.Invalid)}
 			}
-			runs = append(runs, run.statuses)
+			runs = append(runs, run.Report.Statuses)
 			if side == "fixed" {
 				lastFixed = run
 			}
@@ -324,8 +321,8 @@ func Validate(ctx context.Context, open Opener, t sdk.Task, opts Options) (f2p, 
 		if len(fixedSM)+len(flakyF) > 0 {
 			why = fmt.Sprintf("none of the %d tests it reported passes", len(fixedSM)+len(flakyF))
 		}
-		return nil, nil, fmt.Errorf("validate %s: %w", t.InstanceID, &ValidationError{Side: "fixed", ExitCode: lastFixed.exitCode,
-			Log: cutLog(lastFixed.output, opts.maxLog()), Err: fmt.Errorf("%w: %s", ErrTestsDoNotRun, why)})
+		return nil, nil, fmt.Errorf("validate %s: %w", t.InstanceID, &ValidationError{Side: "fixed", ExitCode: lastFixed.ExitCode,
+			Log: cutLog(lastFixed.Output, opts.maxLog()), Err: fmt.Errorf("%w: %s", ErrTestsDoNotRun, why)})
 	}
 	for id, st := range fixedSM {
 		if st != StatusPassed || flakyB[id] {
@@ -377,59 +374,6 @@ func stableStatuses(runs []map[string]Status) (map[string]Status, map[string]boo
 		}
 	}
 	return stable, flaky
-}
-
-// testRun is the outcome of one wrapped test command.
-type testRun struct {
-	statuses map[string]Status
-	invalid  string // RunStatuses.Invalid
-	output   string
-	exitCode int
-	timedOut bool
-}
-
-// runTests runs the tests once with a fresh nonce and parses the results.
-func runTests(ctx context.Context, sb Sandbox, kind string, parser Parser, base string, tests []string, timeout time.Duration) (testRun, error) {
-	nonce := NewNonce()
-	cmd := TestCommand(kind, base, tests, nonce)
-	run := testRun{exitCode: -1}
-	res, err := sb.Exec(ctx, cmd, timeout)
-	run.output = res.Output
-	if err != nil {
-		return run, fmt.Errorf("sandbox: %w", err)
-	}
-	run.exitCode, run.timedOut = res.ExitCode, res.TimedOut
-	// The kept copy is whole even when Exec's output was capped.
-	if data, err := sb.ReadFile(ctx, OutputPath(nonce)); err == nil && len(data) > 0 {
-		run.output = string(data)
-	}
-	var junit []byte
-	if kind == KindPytest {
-		if data, err := sb.ReadFile(ctx, JUnitPath(nonce)); err == nil {
-			junit = data
-		}
-	}
-	// The two files stay: their names are fresh for every run, and the
-	// sandbox is closed after the last (one Exec less per run).
-	if res.TimedOut {
-		return run, fmt.Errorf("%w after %s", ErrTimeout, timeout)
-	}
-	if parser != nil {
-		section, err := markedSection(run.output, nonce)
-		if err != nil {
-			return run, err
-		}
-		rs := RunStatuses{Statuses: parser.Parse(section)}
-		if rs.Statuses == nil {
-			rs.Statuses = map[string]Status{}
-		}
-		checkExitCode(&rs, run.exitCode)
-		run.statuses, run.invalid = rs.Statuses, rs.Invalid
-		return run, nil
-	}
-	rs, err := ParseRun(kind, run.output, nonce, junit, run.exitCode)
-	run.statuses, run.invalid = rs.Statuses, rs.Invalid
-	return run, err
 }
 
 // isInfra reports whether err is the infrastructure's failure (a sandbox
@@ -495,24 +439,25 @@ func applyTestPatch(ctx context.Context, sb Sandbox, testPatch string) error {
 	return err
 }
 
-// pytestHarnessFiles are the files through which code changes how pytest
+// harnessFilesIn returns the paths of patch whose base names are among
+// names: the files through which code changes how the test runner
 // collects, runs and reports tests rather than what the code under test
-// does: a model patch's changes to them are undone before the tests run.
-// SWE-bench's split of a pull request puts them in the test_patch (their
-// paths contain "test"), so a gold patch never needs them; a patch that
-// adds a conftest.py to skip tests, rewrite reports or print results of
-// its own is left without effect.
-var pytestHarnessFiles = []string{"conftest.py", "pytest.ini", ".pytest.ini", "sitecustomize.py", "usercustomize.py"}
-
-// harnessFilesIn returns the paths of patch that pytestHarnessFiles names.
-func harnessFilesIn(patch string) []string {
+// does (a language's HarnessFiles, pytest's conftest.py say). A model
+// patch's changes to them are undone before the tests run. SWE-bench's
+// split of a pull request puts them in the test_patch, so a gold patch
+// never needs them; a patch that adds one to skip tests, rewrite reports
+// or print results of its own is left without effect.
+func harnessFilesIn(patch string, names []string) []string {
+	if len(names) == 0 {
+		return nil
+	}
 	paths, err := CheckPatch(patch)
 	if err != nil {
 		return nil
 	}
 	var out []string
 	for _, p := range paths {
-		if slices.Contains(pytestHarnessFiles, path.Base(p)) {
+		if slices.Contains(names, path.Base(p)) {
 			out = append(out, p)
 		}
 	}
@@ -553,76 +498,48 @@ done < "$L"
 	return nil
 }
 
+// gradeRequest asks the language for the tests Evaluate and Validate
+// run: the task's test_cmd as it is, else the options' command (or the
+// language's default) on the task's FAIL_TO_PASS and PASS_TO_PASS ids
+// (none: the whole suite).
+func gradeRequest(t sdk.Task, opts Options) sdk.TestCommandRequest {
+	req := sdk.TestCommandRequest{Purpose: sdk.PurposeGrade}
+	if t.TestCmd != "" {
+		req.Base = t.TestCmd
+		return req
+	}
+	req.Base = opts.Command
+	seen := map[string]bool{}
+	for _, id := range append(append([]string{}, t.FailToPass...), t.PassToPass...) {
+		if !seen[id] {
+			seen[id] = true
+			req.Tests = append(req.Tests, id)
+		}
+	}
+	return req
+}
+
 // nonTestExts are SWE-bench's NON_TEST_EXTS: files of a test_patch that are
 // not passed to the test command.
 var nonTestExts = []string{".json", ".png", "csv", ".txt", ".md", ".jpg", ".jpeg", ".pkl", ".yml", ".yaml", ".toml"}
 
-// evalTargets returns the test command base and its arguments for Evaluate.
-func evalTargets(kind string, t sdk.Task, opts Options) (string, []string) {
-	if t.TestCmd != "" {
-		return t.TestCmd, nil
-	}
-	ids := append(append([]string{}, t.FailToPass...), t.PassToPass...)
-	if kind == KindPytest {
-		return opts.Command, pytestFiles(ids)
-	}
-	return opts.Command, ids
-}
-
-// validateTargets returns the test command base and its arguments for
-// Validate.
-func validateTargets(kind string, t sdk.Task, opts Options) (string, []string) {
-	if t.TestCmd != "" {
-		return t.TestCmd, nil
-	}
-	ids := append(append([]string{}, t.FailToPass...), t.PassToPass...)
-	if kind != KindPytest {
-		return opts.Command, ids
-	}
-	files := pytestFiles(ids)
-	if t.TestPatch != "" {
-		if paths, err := CheckPatch(t.TestPatch); err == nil {
-			for _, p := range paths {
-				skip := false
-				for _, ext := range nonTestExts {
-					if strings.HasSuffix(p, ext) {
-						skip = true
-					}
-				}
-				if !skip {
-					files = append(files, p)
-				}
-			}
-		}
-	}
-	return opts.Command, uniqueSorted(files)
-}
-
-// pytestFiles returns the test files of pytest node ids.
-func pytestFiles(ids []string) []string {
-	var files []string
-	for _, id := range ids {
-		file, _, found := strings.Cut(id, "::")
-		if !found && !strings.HasSuffix(id, ".py") && !strings.Contains(id, "/") {
-			continue // not a pytest node id
-		}
-		if file == "" || strings.ContainsAny(file, " []") || path.IsAbs(file) {
-			continue
-		}
-		files = append(files, file)
-	}
-	return uniqueSorted(files)
-}
-
-func uniqueSorted(s []string) []string {
-	if len(s) == 0 {
+// testPatchFiles are the files of a test_patch that validation asks the
+// language to run besides the task's test ids, as SWE-bench's test
+// directives are: every changed path but SWE-bench's NON_TEST_EXTS. A
+// language whose runner selects tests by file runs those files (a pytest
+// node id may be a file); one that does not ignores paths it cannot run.
+func testPatchFiles(testPatch string) []string {
+	if testPatch == "" {
 		return nil
 	}
-	sort.Strings(s)
-	out := s[:1]
-	for _, x := range s[1:] {
-		if x != out[len(out)-1] {
-			out = append(out, x)
+	paths, err := CheckPatch(testPatch)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, p := range paths {
+		if !slices.ContainsFunc(nonTestExts, func(ext string) bool { return strings.HasSuffix(p, ext) }) {
+			out = append(out, p)
 		}
 	}
 	return out
@@ -638,7 +555,7 @@ func cutLog(s string, limit int) string {
 }
 
 // truncateLog keeps the first quarter and the last three quarters of limit
-// bytes of s (pytest's summary is at the end), cut at rune boundaries.
+// bytes of s (a runner's summary is at the end), cut at rune boundaries.
 func truncateLog(s string, limit int) string {
 	if len(s) <= limit {
 		return s

@@ -150,7 +150,7 @@ func TestEvaluate(t *testing.T) {
 			}},
 		{name: "tests report nothing", patch: p.patches["gold"], edit: func(tk *sdk.Task) { tk.TestCmd = "true" },
 			want: ResultUnresolved, resolution: ResolvedNo, invalid: "no JUnit report", exitCode: 0},
-		{name: "a go test run reports nothing", patch: p.patches["gold"], opts: Options{Kind: KindGoTest}, edit: func(tk *sdk.Task) { tk.TestCmd = "true" },
+		{name: "a go test run reports nothing", patch: p.patches["gold"], opts: Options{Language: langOf(t, KindGoTest)}, edit: func(tk *sdk.Task) { tk.TestCmd = "true" },
 			want: ResultError, errHas: "no test reported", exitCode: 0},
 	}
 	for _, c := range cases {
@@ -166,6 +166,9 @@ func TestEvaluate(t *testing.T) {
 			}
 			opts := c.opts
 			opts.Command = cmd
+			if opts.Language == nil {
+				opts.Language = langOf(t, KindPytest)
+			}
 			r := Evaluate(ctx, open, task, c.patch, opts)
 			if r.Status != c.want || r.Resolution != c.resolution {
 				t.Fatalf("status %q (%q), want %q (%q); error %q\n%s", r.Status, r.Resolution, c.want, c.resolution, r.Error, r.Log)
@@ -219,14 +222,14 @@ func TestEvaluate(t *testing.T) {
 func TestEvaluateLogIsCut(t *testing.T) {
 	cmd := pytestCommand(t)
 	p := newPyTask(t, nil)
-	r := Evaluate(context.Background(), cloneOpener(t, p.dir, nil), p.task(), p.patches["gold"], Options{Command: cmd, MaxLogBytes: 400})
+	r := Evaluate(context.Background(), cloneOpener(t, p.dir, nil), p.task(), p.patches["gold"], Options{Language: langOf(t, KindPytest), Command: cmd, MaxLogBytes: 400})
 	if r.Status != ResultResolved {
 		t.Fatalf("%+v", r)
 	}
 	if len(r.Log) > 480 || !strings.Contains(r.Log, "bytes cut") || !strings.Contains(r.Log, "swelego test output end") {
 		t.Errorf("log not cut to size (%d bytes):\n%s", len(r.Log), r.Log)
 	}
-	r = Evaluate(context.Background(), cloneOpener(t, p.dir, nil), p.task(), p.patches["gold"], Options{Command: cmd, MaxLogBytes: -1})
+	r = Evaluate(context.Background(), cloneOpener(t, p.dir, nil), p.task(), p.patches["gold"], Options{Language: langOf(t, KindPytest), Command: cmd, MaxLogBytes: -1})
 	if r.Log != "" {
 		t.Error("MaxLogBytes < 0 kept a log")
 	}
@@ -242,11 +245,11 @@ func TestEvaluateIntroducedBug(t *testing.T) {
 			task.PatchDirection = sdk.PatchIntroduces
 			task.Patch = p.patches["bug"]
 			task.TestPatch = ""
-			r := Evaluate(context.Background(), cloneOpener(t, p.dir, nil), task, p.patches["gold"], Options{Command: cmd})
+			r := Evaluate(context.Background(), cloneOpener(t, p.dir, nil), task, p.patches["gold"], Options{Language: langOf(t, KindPytest), Command: cmd})
 			if r.Status != ResultResolved {
 				t.Errorf("gold fix: %s %s\n%s", r.Status, r.Error, r.Log)
 			}
-			r = Evaluate(context.Background(), cloneOpener(t, p.dir, nil), task, "--- a/README\n+++ b/README\n@@ -0,0 +1 @@\n+hi\n", Options{Command: cmd})
+			r = Evaluate(context.Background(), cloneOpener(t, p.dir, nil), task, "--- a/README\n+++ b/README\n@@ -0,0 +1 @@\n+hi\n", Options{Language: langOf(t, KindPytest), Command: cmd})
 			if r.Status != ResultUnresolved {
 				t.Errorf("no fix: %s %s\n%s", r.Status, r.Error, r.Log)
 			}
@@ -312,7 +315,7 @@ def test_flaky():
 				c.edit(&task)
 			}
 			var opened atomic.Int32
-			opts := Options{Command: cmd, Reruns: c.reruns, Timeout: 20 * time.Second}
+			opts := Options{Language: langOf(t, KindPytest), Command: cmd, Reruns: c.reruns, Timeout: 20 * time.Second}
 			if c.name == "a timeout fails validation" {
 				opts.Timeout = time.Second
 			}

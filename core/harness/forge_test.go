@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/swelego/swelego/core/harness"
+	"github.com/swelego/swelego/core/language"
 	"github.com/swelego/swelego/core/sandbox"
 	"github.com/swelego/swelego/core/taskenv"
 	"github.com/swelego/swelego/sdk"
@@ -111,7 +112,7 @@ func forgeOpeners(t *testing.T, env taskenv.Environment) map[string]harness.Open
 		if c, ok := b.(interface{ Close() error }); ok {
 			t.Cleanup(func() { c.Close() })
 		}
-		m := taskenv.New(taskenv.Options{Store: forgeCache, Backend: b, Environments: []taskenv.Environment{env}})
+		m := taskenv.New(taskenv.Options{Store: forgeCache, Backend: b, Environments: []taskenv.Environment{env}, Languages: language.NewSet(harness.TestLanguages)})
 		out[name] = func(ctx context.Context, task sdk.Task) (harness.Sandbox, error) { return m.Open(ctx, task) }
 	}
 	return out
@@ -137,6 +138,10 @@ type gradeCase struct {
 func runGradeCases(t *testing.T, openers map[string]harness.Opener, base sdk.Task, cases []gradeCase) {
 	t.Helper()
 	ctx := context.Background()
+	lang, err := language.NewSet(harness.TestLanguages).Get(ctx, base.Language)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for backend, open := range openers {
 		for _, c := range cases {
 			t.Run(backend+"/"+c.name, func(t *testing.T) {
@@ -146,7 +151,7 @@ func runGradeCases(t *testing.T, openers map[string]harness.Opener, base sdk.Tas
 				if c.edit != nil {
 					c.edit(&task)
 				}
-				r := harness.Evaluate(ctx, open, task, c.patch, harness.Options{Timeout: 3 * time.Minute})
+				r := harness.Evaluate(ctx, open, task, c.patch, harness.Options{Language: lang, Timeout: 3 * time.Minute})
 				if r.Status != c.want || (c.want != harness.ResultResolved) == r.Resolved() {
 					t.Fatalf("status %q, want %q; invalid %q; error %q\nF2P %v\nP2P %v\nlog:\n%s", r.Status, c.want, r.Invalid, r.Error, r.FailToPass, r.PassToPass, r.Log)
 				}

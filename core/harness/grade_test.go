@@ -189,3 +189,46 @@ func TestReadPredictions(t *testing.T) {
 		t.Error("missing file read")
 	}
 }
+
+// TestResolveTruncated follows SWE-bench v5's _resolve_case: only ids cut
+// inside their brackets fall back to prefixes, and only when the matches
+// agree on pass or fail.
+func TestResolveTruncated(t *testing.T) {
+	parsed := map[string]Status{
+		"tests/t.py::test_x[a b-1]":         StatusPassed,
+		"tests/t.py::test_long_name_cut...": StatusPassed,
+		"tests/t.py::test_y[p q]":           StatusPassed,
+		"tests/t.py::test_y[p r]":           StatusFailed,
+		"tests/t.py::test_z[one two]":       StatusPassed,
+		"tests/t.py::test_z[one three]":     StatusXFail,
+		"tests/t.py::test_w[k 1]":           StatusFailed,
+		"tests/t.py::test_w[k 2]":           StatusSkipped,
+		"tests/...":                         StatusPassed,
+	}
+	cases := []struct {
+		id     string
+		want   Status
+		found  bool
+		reason string
+	}{
+		{"tests/t.py::test_x[a b-1]", StatusPassed, true, "exact"},
+		{"tests/t.py::test_x[a", StatusPassed, true, "cut inside its brackets, one match"},
+		{"tests/t.py::test_long_name_cut_by_a_tool", "", false, "a reported id ending in ... is not a wildcard"},
+		{"tests/t.py::test_anything", "", false, "nor is tests/..."},
+		{"tests/t.py::test_y[p", "", false, "matches disagree on pass or fail"},
+		{"tests/t.py::test_z[one", StatusXFail, true, "PASSED and XFAIL agree (first in sorted order)"},
+		{"tests/t.py::test_w[k", StatusFailed, true, "FAILED and SKIPPED both fail"},
+		{"tests/t.py::test_x", "", false, "balanced brackets: exact match only"},
+		{"tests/t.py::test_x[a b-1", StatusPassed, true, "one bracket open"},
+		{"handles foo] gracefully", "", false, "a surplus ] is no truncation"},
+	}
+	for _, c := range cases {
+		st, ok := ResolveTruncated(c.id, parsed)
+		if ok != c.found || st != c.want {
+			t.Errorf("%s: %q: got %q %v, want %q %v", c.reason, c.id, st, ok, c.want, c.found)
+		}
+	}
+	if len(parsed) != 9 {
+		t.Error("ResolveTruncated modified its input")
+	}
+}

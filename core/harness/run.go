@@ -1,29 +1,19 @@
 package harness
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"regexp"
-	"sort"
 	"strings"
+	"time"
+
+	"github.com/swelego/swelego/core/language"
+	"github.com/swelego/swelego/sdk"
 )
 
-// Default test commands per parser kind. The pytest one is SWE-bench's
-// test_cmd for most Python repositories; TestCommand adds -rA and the JUnit
-// report itself.
-const (
-	DefaultPytestCommand = "pytest --no-header -rA --tb=no -p no:cacheprovider"
-	DefaultGoTestCommand = "go test -json ./..."
-
-	// GoCacheSeed is where an environment image may keep a Go build cache
-	// warmed when the image was built. A go test run copies it to an empty
-	// GOCACHE first, so only the packages the patches changed compile.
-	GoCacheSeed = "/opt/swelego/go-build-seed"
-)
-
-// NewNonce returns a fresh random nonce for TestCommand and ParseRun.
+// NewNonce returns a fresh random nonce for WrapCommand and Section.
 func NewNonce() string {
 	var b [16]byte
 	if _, err := rand.Read(b[:]); err != nil {
@@ -35,16 +25,17 @@ func NewNonce() string {
 func startMarker(nonce string) string { return ">>>>> swelego test output start " + nonce }
 func endMarker(nonce string) string   { return ">>>>> swelego test output end " + nonce }
 
-// JUnitPath is where the wrapped pytest command writes its JUnit XML report:
-// outside the repository, named by a hash of the nonce, so that the test
-// process, which sees the path in its environment, still does not learn the
+// ReportDir is the directory a grading test command may have its runner
+// write structured reports to (sdk.TestCommandRequest.ReportDir): outside
+// the repository, named by a hash of the nonce, so that the test process,
+// which can see the path in its environment, still does not learn the
 // nonce that guards the output markers.
-func JUnitPath(nonce string) string { return hashedPath("junit", nonce, ".xml") }
+func ReportDir(nonce string) string { return hashedPath("reports", nonce, "") }
 
 // OutputPath is where the wrapped command also keeps its whole output, so
 // that the results survive a sandbox that caps what Exec returns (the
-// backends keep the first 8 MiB; pytest's summary is at the end). Like
-// JUnitPath it does not reveal the nonce.
+// backends keep the first 8 MiB; a runner's summary is often at the end).
+// Like ReportDir it does not reveal the nonce.
 func OutputPath(nonce string) string { return hashedPath("output", nonce, ".log") }
 
 func hashedPath(what, nonce, ext string) string {
@@ -52,91 +43,32 @@ func hashedPath(what, nonce, ext string) string {
 	return "/tmp/swelego-" + hex.EncodeToString(sum[:12]) + ext
 }
 
-// TestCommand builds the shell command that runs the tests and brackets
-// their output with markers only the harness can print, because only it
+// WrapCommand brackets the output of a test command (a bash script a
+// language gave) with markers only the harness can print, because only it
 // knows nonce:
 //
+//	mkdir -p REPORTDIR
 //	{
 //	printf '%s\n' '>>>>> swelego test output start NONCE'
-//	( BASE TESTS… ) </dev/null 2>&1
+//	( CMD
+//	) </dev/null 2>&1
 //	rc=$?
 //	printf '\n%s exit=%s\n' '>>>>> swelego test output end NONCE' "$rc"
 //	exit $rc
 //	} 2>&1 | tee OutputPath(NONCE)
 //	exit ${PIPESTATUS[0]}
 //
-// so the command's exit status is the test command's, and its whole output
-// is also kept in OutputPath(nonce) for ParseRun. base is the test command
-// without test ids ("" for the kind's default); tests are appended
-// shell-quoted. For kind "pytest" the command also gets
-// `-rA --junitxml=JUnitPath(nonce) -o junit_family=xunit1` through
-// PYTEST_ADDOPTS (so wrappers that call pytest still honour them); for
-// "gotest", -json is added when base lacks it and tests become one
-// `-run '^(TestA|TestB)$'` of their top-level names (subtests run with
-// their parent). The command needs bash.
-func TestCommand(kind string, base string, tests []string, nonce string) string {
-	base = strings.TrimSpace(base)
-	var cmd strings.Builder
-	switch kind {
-	case KindPytest:
-		if base == "" {
-			base = DefaultPytestCommand
-		}
-		opts := "-rA --junitxml=" + JUnitPath(nonce) + " -o junit_family=xunit1"
-		fmt.Fprintf(&cmd, "export PYTEST_ADDOPTS=\"${PYTEST_ADDOPTS:+$PYTEST_ADDOPTS }\"%s\n", shellQuote(opts))
-		cmd.WriteString("( " + base)
-		for _, t := range tests {
-			cmd.WriteString(" " + shellQuote(t))
-		}
-	case KindGoTest:
-		if base == "" {
-			base = DefaultGoTestCommand
-		}
-		if !strings.Contains(base, "-json") {
-			base = strings.Replace(base, "go test", "go test -json", 1)
-		}
-		cmd.WriteString(seedGoCache)
-		cmd.WriteString("( " + base)
-		if re := goRunPattern(tests); re != "" {
-			cmd.WriteString(" -run " + shellQuote(re))
-		}
-	default:
-		cmd.WriteString("( " + base)
-		for _, t := range tests {
-			cmd.WriteString(" " + shellQuote(t))
-		}
+// so the wrapped command's exit status is the test command's, and its
+// whole output is also kept in OutputPath(nonce). reportDir, when not
+// empty, is created first. The command needs bash.
+func WrapCommand(cmd, nonce, reportDir string) string {
+	var b strings.Builder
+	if reportDir != "" {
+		fmt.Fprintf(&b, "mkdir -p -- %s\n", shellQuote(reportDir))
 	}
-	cmd.WriteString("\n) </dev/null 2>&1\n")
-	return fmt.Sprintf("{\nprintf '%%s\\n' %s\n%sswelego_rc=$?\nprintf '\\n%%s exit=%%s\\n' %s \"$swelego_rc\"\nexit $swelego_rc\n} 2>&1 | tee -- %s\nexit \"${PIPESTATUS[0]}\"\n",
-		shellQuote(startMarker(nonce)), cmd.String(), shellQuote(endMarker(nonce)), shellQuote(OutputPath(nonce)))
-}
-
-// SeedGoCache is a shell script that copies GoCacheSeed into an empty
-// GOCACHE, silently: a sandbox's first go command then starts warm.
-const SeedGoCache = seedGoCache
-
-// seedGoCache copies GoCacheSeed into an empty GOCACHE, silently.
-const seedGoCache = `if [ -d ` + GoCacheSeed + ` ]; then swelego_gc=$(go env GOCACHE 2>/dev/null); ` +
-	`if [ -n "$swelego_gc" ] && [ ! -e "$swelego_gc" ]; then mkdir -p "$swelego_gc" && cp -R ` + GoCacheSeed + `/. "$swelego_gc"/ 2>/dev/null; fi; fi
-`
-
-// goRunPattern is the -run regexp selecting the top-level tests of ids.
-func goRunPattern(ids []string) string {
-	seen := map[string]bool{}
-	var names []string
-	for _, id := range ids {
-		top, _, _ := strings.Cut(id, "/")
-		if top == "" || seen[top] {
-			continue
-		}
-		seen[top] = true
-		names = append(names, regexp.QuoteMeta(top))
-	}
-	if len(names) == 0 {
-		return ""
-	}
-	sort.Strings(names)
-	return "^(" + strings.Join(names, "|") + ")$"
+	fmt.Fprintf(&b, "{\nprintf '%%s\\n' %s\n( %s\n) </dev/null 2>&1\nswelego_rc=$?\nprintf '\\n%%s exit=%%s\\n' %s \"$swelego_rc\"\nexit $swelego_rc\n} 2>&1 | tee -- %s\nexit \"${PIPESTATUS[0]}\"\n",
+		shellQuote(startMarker(nonce)), strings.TrimRight(cmd, "\n"), shellQuote(endMarker(nonce)), shellQuote(OutputPath(nonce)))
+	return b.String()
 }
 
 // shellQuote quotes s for POSIX sh.
@@ -144,8 +76,9 @@ func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
-// markedSection returns the output between the nonce markers.
-func markedSection(output, nonce string) (string, error) {
+// Section returns the output a command wrapped with nonce printed between
+// its markers. It fails with ErrNoResults when either marker is missing.
+func Section(output, nonce string) (string, error) {
 	if nonce == "" {
 		return "", fmt.Errorf("%w: empty nonce", ErrNoResults)
 	}
@@ -162,85 +95,112 @@ func markedSection(output, nonce string) (string, error) {
 	return body[:j], nil
 }
 
-// RunStatuses is what one run of TestCommand reported.
-type RunStatuses struct {
-	// Statuses maps test ids to their status.
-	Statuses map[string]Status
-	// Invalid says why the run as a whole cannot be graded, whatever its
-	// statuses say ("" when it can): the JUnit report is missing or broken,
-	// a go test package failed without a failing test, or the command
-	// exited non-zero while no test failed. Statuses then still holds what
-	// the run reported, for the record.
-	Invalid string
-}
-
-// ParseRun reads one run of TestCommand(kind, …, nonce), whose test
-// command exited with exitCode (-1 when unknown). Only the output between
-// the nonce markers counts, so text printed before or after by anything
-// else is ignored, and within it:
-//
-//   - pytest: ReconcilePytest of the JUnit report (junit, read from
-//     JUnitPath(nonce)) and the "short test summary info" sections
-//     (ParsePytestSummary): a pass must be in both. A missing or broken
-//     report makes the run invalid; the statuses are then the summary's
-//     failures only;
-//   - gotest: GoTestRun (test2json events, or go test -v text); a package
-//     that failed with no failing test makes the run invalid;
-//   - any other kind: the registered parser on the marked section.
-//
-// For every kind, as SWE-bench v5's get_logs_eval does, a command that
-// exited non-zero while no test is FAILED or ERROR makes the run invalid:
-// the log does not describe the run that happened.
-//
-// It fails with ErrNoResults when the markers are missing and with
-// ErrUnknownParser for an unknown kind. Empty statuses with a nil error
-// mean the run completed but reported no tests.
-func ParseRun(kind, output, nonce string, junit []byte, exitCode int) (RunStatuses, error) {
-	section, err := markedSection(output, nonce)
-	if err != nil {
-		return RunStatuses{}, err
-	}
-	var run RunStatuses
-	switch kind {
-	case KindPytest:
-		summary := ParsePytestSummary(section)
-		run.Statuses, err = ReconcilePytest(junit, summary)
-		if err != nil {
-			run.Invalid = err.Error()
-			run.Statuses = make(map[string]Status)
-			for id, st := range summary {
-				if !Passed(st) {
-					run.Statuses[id] = st
-				}
-			}
-		}
-	case KindGoTest:
-		g := GoTestRun(section)
-		run.Statuses, run.Invalid = g.Statuses, g.Invalid
-	default:
-		p, err := LookupParser(kind)
-		if err != nil {
-			return RunStatuses{}, err
-		}
-		run.Statuses = p.Parse(section)
-	}
-	if run.Statuses == nil {
-		run.Statuses = map[string]Status{}
-	}
-	checkExitCode(&run, exitCode)
-	return run, nil
-}
-
 // checkExitCode applies SWE-bench v5's rule: a command that exited
 // non-zero while no reported test failed is not described by its log.
-func checkExitCode(run *RunStatuses, exitCode int) {
-	if run.Invalid != "" || exitCode <= 0 || len(run.Statuses) == 0 {
+func checkExitCode(rep *sdk.TestReport, exitCode int) {
+	if rep.Invalid != "" || exitCode <= 0 || len(rep.Statuses) == 0 {
 		return
 	}
-	for _, st := range run.Statuses {
+	for _, st := range rep.Statuses {
 		if st == StatusFailed || st == StatusError {
 			return
 		}
 	}
-	run.Invalid = fmt.Sprintf("the test command exited with status %d but no test failed", exitCode)
+	rep.Invalid = fmt.Sprintf("the test command exited with status %d but no test failed", exitCode)
+}
+
+// TestRun is what one run of a language's test command left, read back.
+type TestRun struct {
+	// Report is the run as the language (or Options.Parser) read it, with
+	// the exit-code rule applied: Invalid is set when the command exited
+	// non-zero while no reported test failed.
+	Report sdk.TestReport
+	// Output is the command's whole output, markers included.
+	Output string
+	// Marked is the part of Output between the markers: what the test
+	// command printed.
+	Marked   string
+	ExitCode int // -1 when the command did not run
+	TimedOut bool
+}
+
+// RunTests runs the tests req asks for once in sb, with the command lang
+// gives for req, wrapped by WrapCommand with a fresh nonce (and, for
+// sdk.PurposeGrade, a fresh ReportDir), and has lang read the output
+// between the markers and the files the command names. It fails with
+// ErrTimeout when the command ran past timeout, with ErrNoResults when a
+// marker is missing, and with the language's or the sandbox's error.
+func RunTests(ctx context.Context, sb sdk.Sandbox, lang *language.Language, req sdk.TestCommandRequest, timeout time.Duration) (TestRun, error) {
+	return runTests(ctx, sb, lang, nil, req, timeout)
+}
+
+// runTests is RunTests where parser, when set, reads the marked output
+// instead of the language.
+func runTests(ctx context.Context, sb sdk.Sandbox, lang *language.Language, parser Parser, req sdk.TestCommandRequest, timeout time.Duration) (TestRun, error) {
+	run := TestRun{ExitCode: -1}
+	if lang == nil {
+		return run, fmt.Errorf("%w to run the tests with", ErrNoLanguage)
+	}
+	nonce := NewNonce()
+	req.ReportDir = ""
+	if req.Purpose == sdk.PurposeGrade {
+		req.ReportDir = ReportDir(nonce)
+	}
+	tc, err := lang.TestCommand(ctx, req)
+	if err != nil {
+		return run, err
+	}
+	res, err := sb.Exec(ctx, WrapCommand(tc.Command, nonce, req.ReportDir), timeout)
+	run.Output = res.Output
+	if err != nil {
+		return run, fmt.Errorf("sandbox: %w", err)
+	}
+	run.ExitCode, run.TimedOut = res.ExitCode, res.TimedOut
+	// The kept copy is whole even when Exec's output was capped.
+	if data, err := sb.ReadFile(ctx, OutputPath(nonce)); err == nil && len(data) > 0 {
+		run.Output = string(data)
+	}
+	// The files stay: their names are fresh for every run, and the
+	// sandbox is closed after the last (one Exec less per run).
+	if res.TimedOut {
+		return run, fmt.Errorf("%w after %s", ErrTimeout, timeout)
+	}
+	files := map[string]string{}
+	if parser == nil {
+		for _, p := range tc.ReadFiles {
+			// A file the run did not leave is handed over as missing.
+			if data, err := sb.ReadFile(ctx, p); err == nil {
+				files[p] = string(data)
+			}
+		}
+	}
+	run.Marked, _ = Section(run.Output, nonce)
+	run.Report, err = readRun(ctx, lang, parser, sdk.TestRun{Tests: req.Tests, Output: run.Output, ExitCode: run.ExitCode, Files: files}, nonce)
+	return run, err
+}
+
+// readRun reads a run of a command wrapped with nonce: run.Output is the
+// whole output, of which only the part between the markers goes to the
+// parser (or the language), and the exit-code rule is applied to what it
+// reads.
+func readRun(ctx context.Context, lang *language.Language, parser Parser, run sdk.TestRun, nonce string) (sdk.TestReport, error) {
+	section, err := Section(run.Output, nonce)
+	if err != nil {
+		return sdk.TestReport{}, err
+	}
+	var rep sdk.TestReport
+	if parser != nil {
+		rep.Statuses = parser.Parse(section)
+	} else {
+		run.Output = section
+		rep, err = lang.ParseTestRun(ctx, run)
+		if err != nil {
+			return sdk.TestReport{}, err
+		}
+	}
+	if rep.Statuses == nil {
+		rep.Statuses = map[string]Status{}
+	}
+	checkExitCode(&rep, run.ExitCode)
+	return rep, nil
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -13,42 +12,6 @@ import (
 
 	"github.com/swelego/swelego/sdk"
 )
-
-func TestTestCommand(t *testing.T) {
-	const nonce = "0123456789abcdef"
-	cases := []struct {
-		name, kind, base string
-		tests            []string
-		want, wantNot    []string
-	}{
-		{"pytest default", KindPytest, "", []string{"tests/t.py", "tests/it's.py"},
-			[]string{DefaultPytestCommand + " 'tests/t.py' 'tests/it'\\''s.py'", "PYTEST_ADDOPTS=", "--junitxml=" + JUnitPath(nonce), "junit_family=xunit1", "-rA"},
-			nil},
-		{"pytest task command", KindPytest, "tox -e py -- -x", nil, []string{"( tox -e py -- -x\n)"}, nil},
-		{"gotest selects top-level tests", KindGoTest, "", []string{"TestB/sub case", "TestA", "TestB"},
-			[]string{"go test -json ./... -run '^(TestA|TestB)$'"}, nil},
-		{"gotest adds -json", KindGoTest, "go test ./pkg/...", nil, []string{"go test -json ./pkg/..."}, []string{"-run"}},
-		{"other kind", "cargo", "cargo test", []string{"a::b"}, []string{"cargo test 'a::b'"}, []string{"PYTEST_ADDOPTS", "-json"}},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			cmd := TestCommand(c.kind, c.base, c.tests, nonce)
-			for _, w := range append(c.want, startMarker(nonce), endMarker(nonce), "exit $swelego_rc", "| tee -- "+shellQuote(OutputPath(nonce))) {
-				if !strings.Contains(cmd, w) {
-					t.Errorf("command lacks %q:\n%s", w, cmd)
-				}
-			}
-			for _, w := range c.wantNot {
-				if strings.Contains(cmd, w) {
-					t.Errorf("command has %q:\n%s", w, cmd)
-				}
-			}
-			if strings.Contains(JUnitPath(nonce), nonce) || strings.Contains(OutputPath(nonce), nonce) {
-				t.Error("a kept file's path reveals the nonce")
-			}
-		})
-	}
-}
 
 func TestParseRunMarkers(t *testing.T) {
 	nonce := NewNonce()
@@ -72,7 +35,7 @@ func TestParseRunMarkers(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			// Without a JUnit report the run cannot be graded: it is
 			// invalid, and keeps only the summary's failures.
-			got, err := ParseRun(KindPytest, c.output, nonce, nil, 1)
+			got, err := ParseRun(KindPytest, c.output, nonce, 1)
 			if !errors.Is(err, c.wantErr) {
 				t.Fatalf("err = %v, want %v", err, c.wantErr)
 			}
@@ -86,44 +49,6 @@ func TestParseRunMarkers(t *testing.T) {
 				t.Errorf("invalid = %q", got.Invalid)
 			}
 		})
-	}
-	if _, err := ParseRun("nope", startMarker(nonce)+"\n"+endMarker(nonce), nonce, nil, 0); !errors.Is(err, ErrUnknownParser) {
-		t.Errorf("unknown kind: %v", err)
-	}
-}
-
-func TestParseRunJUnit(t *testing.T) {
-	nonce := NewNonce()
-	out := startMarker(nonce) + "\n=== short test summary info ===\nPASSED t.py::a\nXPASS t.py::x\nFAILED t.py::f\n=== done in 1s ===\n" + endMarker(nonce) + " exit=1\n"
-	junit := `<?xml version="1.0"?><testsuites><testsuite>
-<testcase classname="t" name="a" file="t.py"/>
-<testcase classname="t" name="x" file="t.py"/>
-<testcase classname="t" name="f" file="t.py"/>
-<testcase classname="t.TestC" name="m[1 2]" file="t.py"><skipped type="pytest.xfail" message="no"/></testcase>
-<testcase classname="" name="sub.test_mod" file="sub/test_mod.py"><error message="collection failure"/></testcase>
-</testsuite></testsuites>`
-	got, err := ParseRun(KindPytest, out, nonce, []byte(junit), 1)
-	if err != nil || got.Invalid != "" {
-		t.Fatal(err, got.Invalid)
-	}
-	want := map[string]Status{
-		"t.py::a":         StatusPassed,
-		"t.py::x":         StatusXPass,  // from the summary
-		"t.py::f":         StatusFailed, // the report says it passed: it was rewritten
-		"sub/test_mod.py": StatusError,  // the report alone, but not a pass
-		// t.py::TestC::m[1 2] is XFAIL in the report alone: a pass nobody
-		// corroborates is missing.
-	}
-	if !reflect.DeepEqual(got.Statuses, want) {
-		t.Errorf("got %v\nwant %v", got.Statuses, want)
-	}
-	// A report without file attributes (xunit2), broken XML, or none at all
-	// make the run invalid, whatever the summary says; its failures stay.
-	for _, bad := range []string{`<testsuite><testcase classname="t" name="a"/></testsuite>`, `<testsuite><testcase`, "", "  \n"} {
-		got, err := ParseRun(KindPytest, out, nonce, []byte(bad), 1)
-		if err != nil || got.Invalid == "" || !reflect.DeepEqual(got.Statuses, map[string]Status{"t.py::f": StatusFailed, "t.py::x": StatusXPass}) {
-			t.Errorf("report %q: %v %q %v", bad, got.Statuses, got.Invalid, err)
-		}
 	}
 }
 
@@ -185,18 +110,18 @@ func TestRunRealPytest(t *testing.T) {
 		}
 		t.Run(name, func(t *testing.T) {
 			sb := sandboxIn(t, files)
-			run, err := runTests(ctx, sb, KindPytest, nil, cmd, []string{"test_sample.py"}, time.Minute)
+			run, err := runRef(ctx, sb, KindPytest, cmd, []string{"test_sample.py"}, time.Minute)
 			if err != nil {
-				t.Fatalf("%v\n%s", err, run.output)
+				t.Fatalf("%v\n%s", err, run.Output)
 			}
-			if run.exitCode != 1 {
-				t.Errorf("exit code %d, want 1 (tests failed)", run.exitCode)
+			if run.ExitCode != 1 {
+				t.Errorf("exit code %d, want 1 (tests failed)", run.ExitCode)
 			}
-			if !reflect.DeepEqual(run.statuses, want) {
-				t.Errorf("got %v\nwant %v\n%s", run.statuses, want, run.output)
+			if !reflect.DeepEqual(run.Report.Statuses, want) {
+				t.Errorf("got %v\nwant %v\n%s", run.Report.Statuses, want, run.Output)
 			}
-			if spoof && !strings.Contains(run.output, "9 passed") {
-				t.Errorf("the spoofing conftest did not run:\n%s", run.output)
+			if spoof && !strings.Contains(run.Output, "9 passed") {
+				t.Errorf("the spoofing conftest did not run:\n%s", run.Output)
 			}
 		})
 	}
@@ -208,9 +133,9 @@ func TestRunRealGoTest(t *testing.T) {
 		t.Skip("builds a Go module")
 	}
 	sb := sandboxIn(t, readTree(t, "testdata/gosample"))
-	run, err := runTests(context.Background(), sb, KindGoTest, nil, "", []string{"TestPass", "TestFail", "TestSub/ok", "TestBroken", "TestPanics"}, 5*time.Minute)
+	run, err := runRef(context.Background(), sb, KindGoTest, "", []string{"TestPass", "TestFail", "TestSub/ok", "TestBroken", "TestPanics"}, 5*time.Minute)
 	if err != nil {
-		t.Fatalf("%v\n%s", err, run.output)
+		t.Fatalf("%v\n%s", err, run.Output)
 	}
 	want := map[string]Status{
 		"TestPass":         StatusPassed,
@@ -223,18 +148,18 @@ func TestRunRealGoTest(t *testing.T) {
 		"TestSub/nested/deep": StatusPassed,
 		"TestPanics":          StatusFailed,
 	}
-	if !reflect.DeepEqual(run.statuses, want) {
-		t.Errorf("got %v\nwant %v\n%s", run.statuses, want, run.output)
+	if !reflect.DeepEqual(run.Report.Statuses, want) {
+		t.Errorf("got %v\nwant %v\n%s", run.Report.Statuses, want, run.Output)
 	}
-	if run.exitCode == 0 {
+	if run.ExitCode == 0 {
 		t.Error("exit code 0 for failing tests")
 	}
 }
 
 func TestRunTimeout(t *testing.T) {
 	sb := sandboxIn(t, map[string]string{"README": "x"})
-	run, err := runTests(context.Background(), sb, "gotest", nil, "sleep 30; go test", nil, 300*time.Millisecond)
-	if err == nil || !run.timedOut || !strings.Contains(err.Error(), "timed out") {
+	run, err := runRef(context.Background(), sb, KindGoTest, "sleep 30; go test", nil, 300*time.Millisecond)
+	if err == nil || !run.TimedOut || !strings.Contains(err.Error(), "timed out") {
 		t.Errorf("timeout: %v %+v", err, run)
 	}
 }
@@ -260,49 +185,73 @@ func TestRunCappedOutput(t *testing.T) {
 	cmd := pytestCommand(t)
 	files := readTree(t, "testdata/pylog")
 	sb := cappedSandbox{sandboxIn(t, files), 300}
-	run, err := runTests(context.Background(), sb, KindPytest, nil, cmd, []string{"test_sample.py"}, time.Minute)
+	run, err := runRef(context.Background(), sb, KindPytest, cmd, []string{"test_sample.py"}, time.Minute)
 	if err != nil {
-		t.Fatalf("%v\n%s", err, run.output)
+		t.Fatalf("%v\n%s", err, run.Output)
 	}
-	if run.statuses["test_sample.py::test_fail"] != StatusFailed || len(run.statuses) != 12 {
-		t.Errorf("statuses: %v", run.statuses)
+	if run.Report.Statuses["test_sample.py::test_fail"] != StatusFailed || len(run.Report.Statuses) != 12 {
+		t.Errorf("statuses: %v", run.Report.Statuses)
 	}
 }
 
-// TestGoCacheSeed runs the go test command's seeding step in a shell: an
-// empty GOCACHE is filled from the seed, a populated one is left alone.
-func TestGoCacheSeed(t *testing.T) {
-	if !strings.Contains(TestCommand(KindGoTest, "", nil, "n"), GoCacheSeed) {
-		t.Fatal("the go test command does not seed GOCACHE")
+// TestParserOverride: a log parser an environment names reads the output
+// between the markers in place of the language, and the exit-code rule
+// still applies.
+func TestParserOverride(t *testing.T) {
+	RegisterParser("upper-test", ParserFunc(func(log string) map[string]Status {
+		out := map[string]Status{}
+		for _, l := range strings.Split(log, "\n") {
+			if name, ok := strings.CutPrefix(l, "OK "); ok {
+				out[name] = StatusPassed
+			}
+		}
+		return out
+	}))
+	nonce := NewNonce()
+	out := "OK fake\n" + startMarker(nonce) + "\nOK real\n" + endMarker(nonce) + " exit=0\nOK late\n"
+	got, err := ParseRun("upper-test", out, nonce, 0)
+	if err != nil || got.Invalid != "" || !reflect.DeepEqual(got.Statuses, map[string]Status{"real": StatusPassed}) {
+		t.Errorf("parser: %v %v", got, err)
 	}
-	if strings.Contains(TestCommand(KindPytest, "", nil, "n"), GoCacheSeed) {
-		t.Fatal("the pytest command seeds a Go cache")
+	got, err = ParseRun("upper-test", out, nonce, 2)
+	if err != nil || !strings.Contains(got.Invalid, "exited with status 2 but no test failed") {
+		t.Errorf("exit-code rule: %v %v", got, err)
+	}
+}
+
+// TestWrapCommand: the wrapped command brackets the language's command
+// with markers that carry the nonce, keeps the exit status and a copy of
+// the output in OutputPath, and creates the report directory; no file name
+// reveals the nonce.
+func TestWrapCommand(t *testing.T) {
+	const nonce = "0123456789abcdef"
+	cmd := WrapCommand("make check TESTS='a b'\n", nonce, ReportDir(nonce))
+	for _, w := range []string{"mkdir -p -- " + shellQuote(ReportDir(nonce)), startMarker(nonce), "( make check TESTS='a b'\n) </dev/null 2>&1",
+		endMarker(nonce), "exit $swelego_rc", "| tee -- " + shellQuote(OutputPath(nonce)), `exit "${PIPESTATUS[0]}"`} {
+		if !strings.Contains(cmd, w) {
+			t.Errorf("command lacks %q:\n%s", w, cmd)
+		}
+	}
+	if strings.Contains(ReportDir(nonce), nonce) || strings.Contains(OutputPath(nonce), nonce) {
+		t.Error("a kept file's path reveals the nonce")
+	}
+	if ReportDir(nonce) == ReportDir(NewNonce()) {
+		t.Error("two nonces share a report directory")
 	}
 	dir := t.TempDir()
-	seed := filepath.Join(dir, "seed")
-	os.MkdirAll(filepath.Join(seed, "ab"), 0o755)
-	os.WriteFile(filepath.Join(seed, "ab", "entry-a"), []byte("x"), 0o644)
-	script := strings.ReplaceAll(seedGoCache, GoCacheSeed, seed)
-	for _, c := range []struct {
-		name    string
-		prepare func(cache string)
-		want    bool // entry copied
-	}{
-		{"empty cache is seeded", func(string) {}, true},
-		{"existing cache is kept", func(cache string) { os.MkdirAll(cache, 0o755) }, false},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			cache := filepath.Join(t.TempDir(), "gocache")
-			c.prepare(cache)
-			cmd := exec.Command("bash", "-c", "go() { echo \"$GOCACHE\"; }\n"+script)
-			cmd.Env = append(os.Environ(), "GOCACHE="+cache)
-			if out, err := cmd.CombinedOutput(); err != nil {
-				t.Fatalf("%v: %s", err, out)
-			}
-			_, err := os.Stat(filepath.Join(cache, "ab", "entry-a"))
-			if (err == nil) != c.want {
-				t.Errorf("entry copied = %v, want %v", err == nil, c.want)
-			}
-		})
+	out, err := exec.Command("bash", "-c", strings.ReplaceAll(WrapCommand("echo hi; exit 3", nonce, dir+"/r"), OutputPath(nonce), dir+"/out.log")).CombinedOutput()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 3 {
+		t.Fatalf("exit: %v\n%s", err, out)
+	}
+	section, err := Section(string(out), nonce)
+	if err != nil || section != "hi\n\n" { // the end marker starts on a line of its own
+		t.Errorf("section %q, %v", section, err)
+	}
+	if _, err := os.Stat(dir + "/r"); err != nil {
+		t.Errorf("report directory: %v", err)
+	}
+	if kept, _ := os.ReadFile(dir + "/out.log"); string(kept) != string(out) {
+		t.Errorf("kept output %q, want %q", kept, out)
 	}
 }

@@ -9,8 +9,11 @@ import (
 	"testing"
 
 	"github.com/swelego/swelego/core/engine"
+	"github.com/swelego/swelego/core/language"
 	"github.com/swelego/swelego/core/sandbox"
 	"github.com/swelego/swelego/core/taskenv"
+	"github.com/swelego/swelego/plugins/golang"
+	"github.com/swelego/swelego/plugins/python"
 	"github.com/swelego/swelego/sdk"
 	"github.com/swelego/swelego/sdk/jsonl"
 )
@@ -47,7 +50,7 @@ func BenchmarkEvalBundled(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		envs := taskenv.New(taskenv.Options{Store: store, Backend: backend, RepoDirs: []string{"../../examples/repos"}})
+		envs := taskenv.New(taskenv.Options{Store: store, Languages: language.NewSet(language.Static(python.Language{}, golang.Language{})), DefaultLanguage: "python", Backend: backend, RepoDirs: []string{"../../examples/repos"}})
 		for _, t := range tasks {
 			if _, err := envs.Image(ctx, t); err != nil {
 				b.Fatal(err)

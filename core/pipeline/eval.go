@@ -54,8 +54,9 @@ type Evaluator struct {
 	Harness harness.Options
 	Workers int
 	Logger  *slog.Logger
-	// LogParsers finds a plugin serving log_parser, for environments whose
-	// parser is not one of the harness's own; nil allows only those.
+	// LogParsers finds a plugin serving log_parser, for environments that
+	// name a parser in place of their language's own reading of the test
+	// output; nil allows none.
 	LogParsers func(ctx context.Context, name string) (sdk.LogParser, error)
 	// LogDir, when set, receives a folder per instance (see LogsDir).
 	LogDir string
@@ -92,20 +93,22 @@ func (e *NotGradedError) Error() string {
 	return b.String()
 }
 
-// harnessOptions are the harness options for t: the environment's parser,
-// when it names one.
+// harnessOptions are the harness options for t: the language of its
+// environment, and the environment's parser when it names one.
 func (e *Evaluator) harnessOptions(ctx context.Context, t sdk.Task) (harness.Options, error) {
 	opts := e.Harness
 	env, err := e.Envs.Environment(t)
-	if err != nil || env.Parser == "" {
+	if err != nil {
 		return opts, err
 	}
-	if _, err := harness.LookupParser(env.Parser); err == nil {
-		opts.Kind = env.Parser
+	if opts.Language, err = e.Envs.Language(ctx, t); err != nil {
+		return opts, err
+	}
+	if env.Parser == "" {
 		return opts, nil
 	}
 	if e.LogParsers == nil {
-		return opts, fmt.Errorf("environment %q: no log parser %q (the harness has %v)", env.Name, env.Parser, harness.ParserNames())
+		return opts, fmt.Errorf("environment %q: no log parser plugin %q: no plugins are available", env.Name, env.Parser)
 	}
 	p, err := e.LogParsers(ctx, env.Parser)
 	if err != nil {
@@ -607,7 +610,8 @@ func (s *stageBase) environments(ctx context.Context, sc *engine.StageContext, b
 	}
 	envs := taskenv.New(taskenv.Options{
 		Backend: b, Environments: EnvironmentsOf(s.recipe), RunID: sc.Run.ID(), Logger: sc.Logger,
-		RepoDirs: []string{s.recipe.Dir, filepath.Join(s.recipe.Dir, "repos")},
+		RepoDirs:  []string{s.recipe.Dir, filepath.Join(s.recipe.Dir, "repos")},
+		Languages: s.languages, DefaultLanguage: s.defaultLanguage,
 	})
 	return envs, closeFn, nil
 }

@@ -14,7 +14,10 @@ import (
 
 	"github.com/swelego/swelego/core/engine"
 	"github.com/swelego/swelego/core/harness"
+	"github.com/swelego/swelego/core/language"
 	"github.com/swelego/swelego/core/taskenv"
+	"github.com/swelego/swelego/plugins/golang"
+	"github.com/swelego/swelego/plugins/python"
 	"github.com/swelego/swelego/sdk"
 	"github.com/swelego/swelego/sdk/jsonl"
 )
@@ -95,7 +98,7 @@ func TestEvalGrade(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer run.Close()
-	envs := taskenv.New(taskenv.Options{Store: t.TempDir(), RepoDirs: []string{repos}})
+	envs := taskenv.New(taskenv.Options{Store: t.TempDir(), Languages: language.NewSet(language.Static(python.Language{}, golang.Language{})), DefaultLanguage: "python", RepoDirs: []string{repos}})
 	pred := func(id, patch string) sdk.Prediction {
 		return sdk.Prediction{InstanceID: id, ModelNameOrPath: "m", ModelPatch: patch}
 	}
@@ -284,7 +287,7 @@ func TestEvalFingerprint(t *testing.T) {
 		{name: "sandbox memory", src: recipe("", "sandbox {\n  memory = \"1g\"\n}\n")},
 	}
 	fp := func(src string) string {
-		stages, err := Stages(loadRecipe(t, src), nil)
+		stages, err := Stages(loadRecipe(t, src), nil, testLanguages)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -333,7 +336,7 @@ eval "e" {
 }
 `)
 	earlier := map[string]string{"source.swebench.a": "40f96912cfc6af9d", "rollout.r": "3535aede92a2662b", "eval.e": "5c49e28fe65c7615"}
-	stages, err := Stages(rec, nil)
+	stages, err := Stages(rec, nil, testLanguages)
 	if err != nil {
 		t.Fatal(err)
 	}

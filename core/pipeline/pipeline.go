@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -15,8 +16,10 @@ import (
 	ctyjson "github.com/zclconf/go-cty/cty/json"
 
 	"github.com/swelego/swelego/core/engine"
+	"github.com/swelego/swelego/core/language"
 	"github.com/swelego/swelego/core/pluginhost"
 	"github.com/swelego/swelego/hcl"
+	"github.com/swelego/swelego/sdk"
 )
 
 // StageAliases maps the pipeline's stage names, as `--stage` accepts them,
@@ -34,7 +37,40 @@ var StageAliases = map[string]string{
 type Option func(*options)
 
 type options struct {
-	retryErrors bool
+	retryErrors     bool
+	languages       *language.Set
+	defaultLanguage string
+}
+
+// WithLanguages resolves the languages tasks and environments name through
+// lookup instead of the plugin host Stages is given (HostLanguages), and
+// makes defaultLanguage the language of those that name none (empty: they
+// are errors). Without languages no stage can build an environment or run
+// a test.
+func WithLanguages(lookup language.Lookup, defaultLanguage string) Option {
+	return func(o *options) { o.languages, o.defaultLanguage = language.NewSet(lookup), defaultLanguage }
+}
+
+// WithDefaultLanguage makes name the language of tasks and environments
+// that name none; without it they are errors (core knows no language: the
+// caller that knows which plugins it ships picks one).
+func WithDefaultLanguage(name string) Option {
+	return func(o *options) { o.defaultLanguage = name }
+}
+
+// HostLanguages is a language.Lookup over the languages the plugins of h
+// serve, built-in and discovered alike.
+func HostLanguages(h *pluginhost.Host) language.Lookup {
+	return func(ctx context.Context, name string) (sdk.Language, error) {
+		l, err := h.FindLanguage(ctx, name)
+		if errors.Is(err, pluginhost.ErrUnknownLanguage) {
+			return nil, language.Unknown(err)
+		}
+		if err != nil {
+			return nil, err
+		}
+		return l.Language, nil
+	}
 }
 
 // WithRetryErrors makes eval stages grade again the instances whose stored
@@ -47,9 +83,12 @@ func Stages(rec *hcl.Recipe, host *pluginhost.Host, opts ...Option) ([]engine.St
 	for _, opt := range opts {
 		opt(&o)
 	}
+	if o.languages == nil && host != nil {
+		o.languages = language.NewSet(HostLanguages(host))
+	}
 	var out []engine.Stage
 	for _, b := range rec.Stages {
-		base := stageBase{block: b, recipe: rec, host: host}
+		base := stageBase{block: b, recipe: rec, host: host, languages: o.languages, defaultLanguage: o.defaultLanguage}
 		switch b.Type {
 		case "source":
 			if b.Plugin == "" && len(b.Labels) > 0 && b.Labels[0] == "synthetic" {
@@ -116,11 +155,14 @@ func exampleAddress(rec *hcl.Recipe) string {
 	return "source.swebench.NAME"
 }
 
-// stageBase is what every stage has: its block and the recipe.
+// stageBase is what every stage has: its block, the recipe, the plugins
+// and the languages.
 type stageBase struct {
-	block  *hcl.Block
-	recipe *hcl.Recipe
-	host   *pluginhost.Host
+	block           *hcl.Block
+	recipe          *hcl.Recipe
+	host            *pluginhost.Host
+	languages       *language.Set
+	defaultLanguage string
 }
 
 func (s *stageBase) Address() string { return s.block.Address }

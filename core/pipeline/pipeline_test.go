@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"github.com/swelego/swelego/core/harness"
+	"github.com/swelego/swelego/core/language"
 	"github.com/swelego/swelego/core/taskenv"
+	"github.com/swelego/swelego/plugins/golang"
+	"github.com/swelego/swelego/plugins/python"
 	"github.com/swelego/swelego/sdk"
 	"log/slog"
 	"os"
@@ -91,8 +94,8 @@ func TestReadCandidates(t *testing.T) {
 func TestFingerprintChangesWithConfig(t *testing.T) {
 	a := loadRecipe(t, "source \"swebench\" \"a\" {}\n")
 	b := loadRecipe(t, "source \"swebench\" \"a\" {}\nsource \"swebench\" \"b\" {}\n")
-	sa, _ := Stages(a, nil)
-	sb, _ := Stages(b, nil)
+	sa, _ := Stages(a, nil, testLanguages)
+	sb, _ := Stages(b, nil, testLanguages)
 	if sa[0].Fingerprint() != sb[0].Fingerprint() {
 		t.Error("the same block got two fingerprints")
 	}
@@ -116,11 +119,13 @@ func (tapParser) ParseLog(_ context.Context, _ sdk.Config, log string) (map[stri
 }
 
 func TestEnvironmentParser(t *testing.T) {
-	envs := taskenv.New(taskenv.Options{Store: t.TempDir(), Environments: []taskenv.Environment{
-		{Name: "builtin", Git: "/nowhere", Parser: "gotest"},
-		{Name: "plugin", Git: "/nowhere", Parser: "tap"},
-		{Name: "none", Git: "/nowhere"},
-	}})
+	envs := taskenv.New(taskenv.Options{Store: t.TempDir(), Languages: language.NewSet(language.Static(python.Language{}, golang.Language{})), DefaultLanguage: "python",
+		Environments: []taskenv.Environment{
+			{Name: "go", Git: "/nowhere", Language: "golang"},
+			{Name: "plugin", Git: "/nowhere", Parser: "tap"},
+			{Name: "none", Git: "/nowhere"},
+			{Name: "cobol", Git: "/nowhere", Language: "cobol"},
+		}})
 	ev := &Evaluator{Envs: envs, Logger: discardLogger(), LogParsers: func(_ context.Context, name string) (sdk.LogParser, error) {
 		if name != "tap" {
 			return nil, errors.New("no such plugin")
@@ -128,22 +133,25 @@ func TestEnvironmentParser(t *testing.T) {
 		return tapParser{}, nil
 	}}
 	ctx := context.Background()
-	opts, err := ev.harnessOptions(ctx, sdk.Task{Environment: "builtin"})
-	if err != nil || opts.Kind != "gotest" || opts.Parser != nil {
-		t.Errorf("builtin parser: %+v, %v", opts, err)
+	opts, err := ev.harnessOptions(ctx, sdk.Task{Environment: "go"})
+	if err != nil || opts.Language == nil || opts.Language.Name() != "go" || opts.Parser != nil {
+		t.Errorf("the language's own parser: %+v, %v", opts, err)
 	}
 	opts, err = ev.harnessOptions(ctx, sdk.Task{Environment: "plugin"})
-	if err != nil || opts.Parser == nil {
+	if err != nil || opts.Parser == nil || opts.Language == nil || opts.Language.Name() != "python" {
 		t.Fatalf("plugin parser: %+v, %v", opts, err)
 	}
 	if got := opts.Parser.Parse("ok a\nnot ok b\n"); len(got) != 1 || got["a"] != harness.StatusPassed {
 		t.Errorf("plugin parser parsed %v", got)
 	}
-	if opts, err := ev.harnessOptions(ctx, sdk.Task{Environment: "none"}); err != nil || opts.Kind != "" || opts.Parser != nil {
-		t.Errorf("no parser: %+v, %v", opts, err)
+	if opts, err := ev.harnessOptions(ctx, sdk.Task{Environment: "none"}); err != nil || opts.Language.Name() != "python" || opts.Parser != nil {
+		t.Errorf("no parser, the default language: %+v, %v", opts, err)
+	}
+	if _, err := ev.harnessOptions(ctx, sdk.Task{Environment: "cobol"}); !errors.Is(err, language.ErrUnknown) {
+		t.Errorf("a language no plugin serves: %v", err)
 	}
 	ev.LogParsers = nil
-	if _, err := ev.harnessOptions(ctx, sdk.Task{Environment: "plugin"}); err == nil || !strings.Contains(err.Error(), `no log parser "tap"`) {
+	if _, err := ev.harnessOptions(ctx, sdk.Task{Environment: "plugin"}); err == nil || !strings.Contains(err.Error(), `no log parser plugin "tap"`) {
 		t.Errorf("unknown parser without plugins: %v", err)
 	}
 }
@@ -168,7 +176,7 @@ rollout "r" {
 `
 	}
 	fp := func(src string) string {
-		stages, err := Stages(loadRecipe(t, src), nil)
+		stages, err := Stages(loadRecipe(t, src), nil, testLanguages)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -210,4 +218,18 @@ func TestTouchesGoldFiles(t *testing.T) {
 			t.Errorf("%s: got %v, want %v", tc.name, got, tc.want)
 		}
 	}
+}
+
+// testLanguages gives stages the reference languages of core's tests,
+// python by default.
+var testLanguages = WithLanguages(language.Static(python.Language{}, golang.Language{}), "python")
+
+// refLanguage is the reference language name names.
+func refLanguage(t testing.TB, name string) *language.Language {
+	t.Helper()
+	l, err := language.NewSet(language.Static(python.Language{}, golang.Language{})).Get(context.Background(), name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/swelego/swelego/core/agent"
 	"github.com/swelego/swelego/core/engine"
 	"github.com/swelego/swelego/core/harness"
+	"github.com/swelego/swelego/core/language"
 	"github.com/swelego/swelego/core/taskenv"
 	"github.com/swelego/swelego/hcl"
 	"github.com/swelego/swelego/sdk"
@@ -241,6 +242,11 @@ func (s *rolloutStage) attempt(ctx context.Context, envs *taskenv.Manager, ev *E
 	if err != nil {
 		return infraFail("prepare: %v", err)
 	}
+	lang, err := envs.Language(ctx, t)
+	if err != nil {
+		return infraFail("prepare: %v", err)
+	}
+	opts.HarnessFiles = lang.Spec.HarnessFiles
 	sb, err := envs.Open(ctx, t)
 	if err != nil {
 		return infraFail("open sandbox: %v", err)
@@ -253,7 +259,7 @@ func (s *rolloutStage) attempt(ctx context.Context, envs *taskenv.Manager, ev *E
 		}
 	}
 	defer closeSB()
-	m, name, seed, err := s.openModel(ctx, model, shared, sb, t, k.attempt)
+	m, name, seed, err := s.openModel(ctx, model, shared, sb, t, lang, k.attempt)
 	if err != nil {
 		return fail("model: %v", err)
 	}
@@ -302,11 +308,11 @@ type sharedModel struct {
 
 // openModel makes the model of one attempt: the oracle test teacher is made
 // per task; endpoints (shared, when given) serve every attempt.
-func (s *rolloutStage) openModel(ctx context.Context, b *hcl.Block, shared *sharedModel, sb sdk.Sandbox, t sdk.Task, attempt int) (sdk.Model, string, int64, error) {
+func (s *rolloutStage) openModel(ctx context.Context, b *hcl.Block, shared *sharedModel, sb sdk.Sandbox, t sdk.Task, lang *language.Language, attempt int) (sdk.Model, string, int64, error) {
 	seed := int64(b.Int("seed", 0))
 	switch b.String("provider") {
 	case "oracle":
-		o, err := agent.NewOracle(ctx, sb, t, agent.OracleOptions{ErrorRate: b.Float("error_rate", 0), Seed: seed, Attempt: attempt})
+		o, err := agent.NewOracle(ctx, sb, t, agent.OracleOptions{ErrorRate: b.Float("error_rate", 0), Seed: seed, Attempt: attempt, Language: lang})
 		if err != nil {
 			return nil, "", 0, err
 		}

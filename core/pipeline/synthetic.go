@@ -352,8 +352,8 @@ func (s *syntheticStage) openModel(ctx context.Context) (sdk.Model, error) {
 	return m, err
 }
 
-// harnessOptions are the validation options: reruns, timeout and the
-// environment's log parser (a harness parser or a log_parser plugin).
+// harnessOptions are the validation options: reruns, timeout, the
+// environment's language and its log parser plugin, if it names one.
 func (s *syntheticStage) harnessOptions(ctx context.Context, sc *engine.StageContext, envs *taskenv.Manager, env taskenv.Environment) (harness.Options, error) {
 	// The logs validation keeps are the rejections' (Rejection.Log).
 	hopts := harness.Options{Reruns: s.block.Int("reruns", 2), MaxLogBytes: rejectionLogBytes}
@@ -784,7 +784,7 @@ func (r *synthRun) checkBase(notTried int) error {
 }
 
 // testCommand is the command validation runs the tests with: the
-// environment's test_cmd, else the default of its runner.
+// environment's test_cmd, else its language's default.
 func (r *synthRun) testCommand() string {
 	if t, err := r.envs.Prepare(sdk.Task{Repo: r.env.Repo, Environment: r.env.Name}); err == nil && t.TestCmd != "" {
 		return t.TestCmd
@@ -792,13 +792,10 @@ func (r *synthRun) testCommand() string {
 	if r.hopts.Command != "" {
 		return r.hopts.Command
 	}
-	switch r.kind() {
-	case harness.KindPytest:
-		return harness.DefaultPytestCommand
-	case harness.KindGoTest:
-		return harness.DefaultGoTestCommand
+	if l := r.hopts.Language; l != nil && l.Spec.DefaultTestCommand != "" {
+		return l.Spec.DefaultTestCommand
 	}
-	return "the " + r.kind() + " runner's default"
+	return "the language's default"
 }
 
 // report writes the yield report and logs it.

@@ -19,36 +19,6 @@ const (
 	exitNotApplied = 90
 )
 
-// compileCommand returns the shell command that checks the files a
-// mutation changed compile, for the environment's language, or "" when the
-// language has no check (every candidate passes).
-//
-//   - python: python3 -m py_compile on the changed .py files, byte code
-//     written outside the repository;
-//   - go: go build of every package (-o /dev/null), starting from the
-//     environment's build-cache seed as the harness's test runs do, so only
-//     the mutated package and its dependents compile.
-func compileCommand(language string, files []string) string {
-	switch strings.ToLower(language) {
-	case "python":
-		var py []string
-		for _, f := range files {
-			if strings.HasSuffix(f, ".py") {
-				py = append(py, synthQuote(f))
-			}
-		}
-		if len(py) == 0 {
-			return ""
-		}
-		return "PYTHONPYCACHEPREFIX=/tmp/swelego-pycache python3 -m py_compile " + strings.Join(py, " ")
-	case "go", "golang":
-		// Sandboxes of Go environments open with a warm build cache
-		// (taskenv); the seed script is a no-op then.
-		return harness.SeedGoCache + "go build -o /dev/null ./..."
-	}
-	return ""
-}
-
 // diffFiles lists the files a unified diff changes (its +++ b/ names).
 func diffFiles(diff string) []string {
 	var out []string
@@ -63,7 +33,7 @@ func diffFiles(diff string) []string {
 func synthQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
 
 // compileCheck applies each candidate in a sandbox at the source's commit,
-// runs the language's compile command and undoes it: one sandbox per
+// runs the language's compile check (CheckCommand) and undoes it: one sandbox per
 // worker for all its candidates, so a Go build cache warms once. It
 // rejects the candidates that do not apply or compile and returns the
 // others, in their order.
@@ -107,7 +77,10 @@ func (r *synthRun) compileWorker(ctx context.Context, cands []synthCandidate, w,
 	}()
 	for i := w; i < len(cands); i += n {
 		c := cands[i]
-		cmd := compileCommand(r.env.Language, diffFiles(c.Diff))
+		cmd, err := r.hopts.Language.CheckCommand(ctx, diffFiles(c.Diff))
+		if err != nil {
+			return fmt.Errorf("compile check of %s: %w", c.id, err)
+		}
 		if cmd == "" {
 			passed[i] = true
 			r.count(c.modifier(), func(y *Yield) { y.Compiled++ })

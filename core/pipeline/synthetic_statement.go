@@ -2,7 +2,6 @@ package pipeline
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"regexp"
 	"strconv"
@@ -11,6 +10,7 @@ import (
 	"unicode"
 
 	"github.com/swelego/swelego/core/harness"
+	"github.com/swelego/swelego/core/language"
 	"github.com/swelego/swelego/sdk"
 )
 
@@ -47,7 +47,11 @@ func (r *synthRun) writeStatement(ctx context.Context, t *sdk.Task, mutations []
 	if err != nil {
 		prepared = *t
 	}
-	req := statementPrompt(*t, ch.scrub(out), reproduction(prepared, r.kind()))
+	repro, err := reproduction(ctx, r.hopts.Language, prepared)
+	if err != nil {
+		r.sc.Logger.Warn("problem statement: no reproduction command", "instance_id", t.InstanceID, "error", err)
+	}
+	req := statementPrompt(*t, ch.scrub(out), repro)
 	cctx, cancel := context.WithTimeout(ctx, statementTimeout)
 	defer cancel()
 	resp, err := r.model.Chat(cctx, req)
@@ -64,35 +68,16 @@ func (r *synthRun) writeStatement(ctx context.Context, t *sdk.Task, mutations []
 	return StatementModel
 }
 
-// kind is the harness kind of the environment's tests.
-func (r *synthRun) kind() string {
-	if r.hopts.Kind != "" {
-		return r.hopts.Kind
-	}
-	switch strings.ToLower(r.env.Language) {
-	case "go", "golang":
-		return harness.KindGoTest
-	}
-	return harness.KindPytest
-}
-
 // failureOutput runs the task's FAIL_TO_PASS tests once on the buggy tree
-// and returns what a user would see: pytest's failure report (short
-// tracebacks and assertion messages), or the output go test printed for
-// those tests.
+// as a user would (the language's PurposeShow command) and returns what
+// they would see: the failures as the language reads them from the
+// output, or the whole output when it cannot tell.
 func (r *synthRun) failureOutput(ctx context.Context, t sdk.Task) (string, error) {
-	kind := r.kind()
 	// The environment's test command, as validation ran it.
 	prepared, err := r.envs.Prepare(t)
 	if err != nil {
 		return "", err
 	}
-	base := prepared.TestCmd
-	if kind == harness.KindPytest && base == "" {
-		base = "pytest --no-header -rA --tb=short -p no:cacheprovider"
-	}
-	nonce := harness.NewNonce()
-	cmd := harness.TestCommand(kind, base, t.FailToPass, nonce)
 	sb, err := r.open(ctx, t)
 	if err != nil {
 		return "", err
@@ -102,15 +87,14 @@ func (r *synthRun) failureOutput(ctx context.Context, t sdk.Task) (string, error
 	if timeout <= 0 {
 		timeout = 10 * time.Minute
 	}
-	res, err := sb.Exec(ctx, cmd, timeout)
+	run, err := harness.RunTests(ctx, sb, r.hopts.Language,
+		sdk.TestCommandRequest{Purpose: sdk.PurposeShow, Base: prepared.TestCmd, Tests: t.FailToPass}, timeout)
 	if err != nil {
 		return "", err
 	}
-	out := markedOutput(res.Output, nonce)
-	if kind == harness.KindGoTest {
-		out = goTestText(out, t.FailToPass)
-	} else if i := strings.Index(out, "= FAILURES ="); i >= 0 {
-		out = out[strings.LastIndexByte(out[:i], '\n')+1:]
+	out := run.Report.Failures
+	if strings.TrimSpace(out) == "" {
+		out = run.Marked
 	}
 	if len(out) > failureOutputBytes {
 		out = out[:failureOutputBytes] + "\n[… output cut …]\n"
@@ -118,58 +102,19 @@ func (r *synthRun) failureOutput(ctx context.Context, t sdk.Task) (string, error
 	return out, nil
 }
 
-// markedOutput returns the test command's own output: what lies between
-// the start and end lines harness.TestCommand prints around it.
-func markedOutput(output, nonce string) string {
-	start := ">>>>> swelego test output start " + nonce + "\n"
-	if i := strings.Index(output, start); i >= 0 {
-		output = output[i+len(start):]
+// reproduction is the command a user would run to see the failure: the
+// language's command for people (PurposeShow) running the task's test
+// command (the environment's, which may set up the path) on its first
+// FAIL_TO_PASS test.
+func reproduction(ctx context.Context, lang *language.Language, t sdk.Task) (string, error) {
+	if len(t.FailToPass) == 0 || lang == nil {
+		return "", nil
 	}
-	if j := strings.LastIndex(output, ">>>>> swelego test output end "+nonce); j >= 0 {
-		output = output[:j]
+	tc, err := lang.TestCommand(ctx, sdk.TestCommandRequest{Purpose: sdk.PurposeShow, Base: t.TestCmd, Tests: t.FailToPass[:1]})
+	if err != nil {
+		return "", err
 	}
-	return output
-}
-
-// goTestText turns go test -json events into the text go test prints for
-// the given tests (and their subtests), plus output that belongs to no
-// test (a build failure, a panic).
-func goTestText(events string, tests []string) string {
-	want := map[string]bool{}
-	for _, t := range tests {
-		top, _, _ := strings.Cut(t, "/")
-		want[top] = true
-	}
-	var b strings.Builder
-	for _, line := range strings.Split(events, "\n") {
-		var ev struct{ Action, Test, Output string }
-		if !strings.HasPrefix(line, "{") || json.Unmarshal([]byte(line), &ev) != nil || ev.Action != "output" {
-			continue
-		}
-		top, _, _ := strings.Cut(ev.Test, "/")
-		if ev.Test == "" || want[top] {
-			b.WriteString(ev.Output)
-		}
-	}
-	return b.String()
-}
-
-// reproduction is the command a user would run to see the failure: for
-// pytest, the task's test command (the environment's, which may set up the
-// path) on its first FAIL_TO_PASS test.
-func reproduction(t sdk.Task, kind string) string {
-	if len(t.FailToPass) == 0 {
-		return ""
-	}
-	if kind == harness.KindGoTest {
-		top, _, _ := strings.Cut(t.FailToPass[0], "/")
-		return fmt.Sprintf("go test -run '^%s$' ./...", top)
-	}
-	base := strings.TrimSpace(t.TestCmd)
-	if base == "" {
-		base = "python -m pytest"
-	}
-	return base + " " + synthQuote(t.FailToPass[0])
+	return strings.TrimSpace(tc.Command), nil
 }
 
 // statementPrompt asks for an issue written from the failure a user saw.

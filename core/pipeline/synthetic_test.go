@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -157,61 +158,38 @@ func TestStatementChecks(t *testing.T) {
 }
 
 func TestStatementPrompt(t *testing.T) {
+	ctx := context.Background()
+	py, gol := refLanguage(t, "python"), refLanguage(t, "go")
 	task := sdk.Task{Repo: "o/r", FailToPass: []string{"tests/t.py::test_a"}, PassToPass: []string{"x", "y"}}
-	req := statementPrompt(task, "E   assert 1 == 2\n", reproduction(task, "pytest"))
+	repro, err := reproduction(ctx, py, task)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := statementPrompt(task, "E   assert 1 == 2\n", repro)
 	user := req.Messages[len(req.Messages)-1].Content
-	for _, want := range []string{"tests/t.py::test_a", "2 other tests", "assert 1 == 2", "python -m pytest 'tests/t.py::test_a'", "do not propose a fix"} {
+	for _, want := range []string{"tests/t.py::test_a", "2 other tests", "assert 1 == 2", "python3 -m pytest -q --tb=short 'tests/t.py::test_a'", "do not propose a fix"} {
 		if !strings.Contains(user, want) {
 			t.Errorf("prompt lacks %q:\n%s", want, user)
 		}
 	}
-	if got := reproduction(sdk.Task{FailToPass: []string{"TestA/sub"}}, "gotest"); got != "go test -run '^TestA$' ./..." {
+	// The command is the language's, for the first test only, on the
+	// environment's test command when it has one.
+	if got, _ := reproduction(ctx, gol, sdk.Task{FailToPass: []string{"TestA/sub", "TestB"}}); got != "go test ./... -run '^(TestA)$'" {
 		t.Errorf("go reproduction = %q", got)
 	}
 	srcLayout := sdk.Task{FailToPass: []string{"tests/t.py::test_a"}, TestCmd: "PYTHONPATH=src python3 -m pytest"}
-	if got := reproduction(srcLayout, "pytest"); got != "PYTHONPATH=src python3 -m pytest 'tests/t.py::test_a'" {
+	if got, _ := reproduction(ctx, py, srcLayout); got != "PYTHONPATH=src python3 -m pytest 'tests/t.py::test_a'" {
 		t.Errorf("reproduction with the environment's test command = %q", got)
 	}
-}
-
-func TestGoTestText(t *testing.T) {
-	events := `{"Action":"run","Test":"TestA"}
-{"Action":"output","Test":"TestA","Output":"=== RUN   TestA\n"}
-{"Action":"output","Test":"TestA/x","Output":"    a_test.go:9: got 1, want 2\n"}
-{"Action":"output","Test":"TestB","Output":"=== RUN   TestB\n"}
-{"Action":"output","Output":"FAIL\n"}
-not json
-`
-	if got := goTestText(events, []string{"TestA"}); got != "=== RUN   TestA\n    a_test.go:9: got 1, want 2\nFAIL\n" {
-		t.Errorf("goTestText =\n%s", got)
-	}
-	if got := markedOutput("junk\n>>>>> swelego test output start N\nbody\n>>>>> swelego test output end N exit=1\n", "N"); got != "body\n" {
-		t.Errorf("markedOutput = %q", got)
+	if got, err := reproduction(ctx, py, sdk.Task{}); got != "" || err != nil {
+		t.Errorf("reproduction without a failing test = %q, %v", got, err)
 	}
 }
 
-func TestCompileCommand(t *testing.T) {
+func TestDiffFiles(t *testing.T) {
 	files := diffFiles(fixDiff + "diff --git a/README.md b/README.md\n--- a/README.md\n+++ b/README.md\n")
 	if !reflect.DeepEqual(files, []string{"pkg/calc.py", "README.md"}) {
 		t.Fatalf("diffFiles = %v", files)
-	}
-	cases := []struct {
-		name, language string
-		files          []string
-		want           string
-	}{
-		{"python", "python", files, "python3 -m py_compile 'pkg/calc.py'"},
-		{"python without python files", "python", []string{"README.md"}, ""},
-		{"go", "go", []string{"a.go"}, "go build -o /dev/null ./..."},
-		{"unknown", "rust", files, ""},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			got := compileCommand(c.language, c.files)
-			if c.want == "" && got != "" || !strings.Contains(got, c.want) {
-				t.Errorf("compileCommand = %q, want it to hold %q", got, c.want)
-			}
-		})
 	}
 }
 
@@ -236,66 +214,6 @@ func TestOrigin(t *testing.T) {
 	}
 	if _, ok := Origin(sdk.Task{}); ok {
 		t.Error("a task without origin has one")
-	}
-}
-
-// TestCompileCommandPython runs the python compile check against real
-// python3 on code that parses (ast.parse and tree-sitter accept it) but
-// that CPython's compiler refuses in its symbol-table and code-generation
-// passes, as `python3 -m py_compile` does: the check must reject all of it
-// and accept the same shapes written correctly.
-func TestCompileCommandPython(t *testing.T) {
-	if _, err := exec.LookPath("python3"); err != nil {
-		t.Skip("no python3")
-	}
-	cases := []struct {
-		name, src, want string // want: "" compiles, else a part of the error
-	}{
-		{"nonlocal without binding", "def outer():\n    def inner():\n        nonlocal count\n        count += 1\n        return count\n    return inner\n", "no binding for nonlocal 'count' found"},
-		{"nonlocal with binding", "def outer():\n    count = 0\n    def inner():\n        nonlocal count\n        count += 1\n        return count\n    return inner\n", ""},
-		{"nonlocal at module level", "nonlocal x\n", "nonlocal declaration not allowed at module level"},
-		{"return outside function", "x = 1\nreturn x\n", "'return' outside function"},
-		{"duplicate argument", "def f(a, a):\n    return a\n", "duplicate argument 'a'"},
-		{"await outside async", "def f(x):\n    return await x\n", "'await' outside async function"},
-		{"await inside async", "async def f(x):\n    return await x\n", ""},
-		{"async comprehension outside async", "def f(xs):\n    return [x async for x in xs]\n", "asynchronous comprehension outside of an asynchronous function"},
-		{"break outside loop", "def f():\n    break\n", "'break' outside loop"},
-		{"parameter and global", "def f(a):\n    global a\n    return a\n", "is parameter and global"},
-	}
-	// Every source parses: what refuses them is the compiler.
-	var sources []string
-	for _, c := range cases {
-		sources = append(sources, c.src)
-	}
-	parse := exec.Command("python3", "-c", "import ast, json, sys\nfor s in json.load(sys.stdin): ast.parse(s)")
-	data, _ := json.Marshal(sources)
-	parse.Stdin = strings.NewReader(string(data))
-	if out, err := parse.CombinedOutput(); err != nil {
-		t.Fatalf("ast.parse refuses a case, which then does not test the compiler: %v\n%s", err, out)
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			t.Parallel()
-			dir := t.TempDir()
-			t.Cleanup(func() { os.RemoveAll(filepath.Join("/tmp/swelego-pycache", dir)) })
-			if err := os.MkdirAll(filepath.Join(dir, "pkg"), 0o755); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(filepath.Join(dir, "pkg", "mod.py"), []byte(c.src), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			check := exec.Command("bash", "-c", compileCommand("python", []string{"pkg/mod.py"}))
-			check.Dir = dir
-			out, err := check.CombinedOutput()
-			switch {
-			case c.want == "" && err != nil:
-				t.Errorf("the check rejects valid code: %v\n%s", err, out)
-			case c.want != "" && err == nil:
-				t.Errorf("the check accepts code python3 cannot compile")
-			case c.want != "" && !strings.Contains(string(out), c.want):
-				t.Errorf("the check's output lacks %q:\n%s", c.want, out)
-			}
-		})
 	}
 }
 
@@ -343,7 +261,7 @@ func TestSyntheticFingerprintEnvironment(t *testing.T) {
 	}
 	fingerprint := func(env string) string {
 		t.Helper()
-		stages, err := Stages(loadRecipe(t, recipe(env)), nil)
+		stages, err := Stages(loadRecipe(t, recipe(env)), nil, testLanguages)
 		if err != nil || len(stages) != 1 {
 			t.Fatalf("stages: %v, %v", stages, err)
 		}
@@ -391,7 +309,7 @@ source "synthetic" "s" {
 }
 `)
 	const earlier = "34ed097f293206ec"
-	stages, err := Stages(rec, nil)
+	stages, err := Stages(rec, nil, testLanguages)
 	if err != nil || len(stages) != 1 {
 		t.Fatalf("stages: %v, %v", stages, err)
 	}
@@ -404,5 +322,70 @@ source "synthetic" "s" {
 	}
 	if stages[0].Fingerprint() == earlier {
 		t.Error("the fingerprint does not cover the environment")
+	}
+}
+
+// TestCompileCommandPython runs the compile check the python language
+// plugin gives (CheckCommand, as compileCheck asks for it) against real
+// python3 on code that parses (ast.parse and tree-sitter accept it) but
+// that CPython's compiler refuses in its symbol-table and code-generation
+// passes, as `python3 -m py_compile` does: the check must reject all of it
+// and accept the same shapes written correctly.
+func TestCompileCommandPython(t *testing.T) {
+	if _, err := exec.LookPath("python3"); err != nil {
+		t.Skip("no python3")
+	}
+	check, err := refLanguage(t, "python").CheckCommand(context.Background(), []string{"pkg/mod.py"})
+	if err != nil || check == "" {
+		t.Fatalf("CheckCommand = %q, %v", check, err)
+	}
+	cases := []struct {
+		name, src, want string // want: "" compiles, else a part of the error
+	}{
+		{"nonlocal without binding", "def outer():\n    def inner():\n        nonlocal count\n        count += 1\n        return count\n    return inner\n", "no binding for nonlocal 'count' found"},
+		{"nonlocal with binding", "def outer():\n    count = 0\n    def inner():\n        nonlocal count\n        count += 1\n        return count\n    return inner\n", ""},
+		{"nonlocal at module level", "nonlocal x\n", "nonlocal declaration not allowed at module level"},
+		{"return outside function", "x = 1\nreturn x\n", "'return' outside function"},
+		{"duplicate argument", "def f(a, a):\n    return a\n", "duplicate argument 'a'"},
+		{"await outside async", "def f(x):\n    return await x\n", "'await' outside async function"},
+		{"await inside async", "async def f(x):\n    return await x\n", ""},
+		{"async comprehension outside async", "def f(xs):\n    return [x async for x in xs]\n", "asynchronous comprehension outside of an asynchronous function"},
+		{"break outside loop", "def f():\n    break\n", "'break' outside loop"},
+		{"parameter and global", "def f(a):\n    global a\n    return a\n", "is parameter and global"},
+	}
+	// Every source parses: what refuses them is the compiler.
+	var sources []string
+	for _, c := range cases {
+		sources = append(sources, c.src)
+	}
+	parse := exec.Command("python3", "-c", "import ast, json, sys\nfor s in json.load(sys.stdin): ast.parse(s)")
+	data, _ := json.Marshal(sources)
+	parse.Stdin = strings.NewReader(string(data))
+	if out, err := parse.CombinedOutput(); err != nil {
+		t.Fatalf("ast.parse refuses a case, which then does not test the compiler: %v\n%s", err, out)
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			t.Cleanup(func() { os.RemoveAll(filepath.Join("/tmp/swelego-pycache", dir)) })
+			if err := os.MkdirAll(filepath.Join(dir, "pkg"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(dir, "pkg", "mod.py"), []byte(c.src), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			cmd := exec.Command("bash", "-c", check)
+			cmd.Dir = dir
+			out, err := cmd.CombinedOutput()
+			switch {
+			case c.want == "" && err != nil:
+				t.Errorf("the check rejects valid code: %v\n%s", err, out)
+			case c.want != "" && err == nil:
+				t.Errorf("the check accepts code python3 cannot compile")
+			case c.want != "" && !strings.Contains(string(out), c.want):
+				t.Errorf("the check's output lacks %q:\n%s", c.want, out)
+			}
+		})
 	}
 }

@@ -428,7 +428,7 @@ type candidateSandboxes struct {
 }
 
 func (c *candidateSandboxes) open(ctx context.Context, task sdk.Task) (sandbox.Sandbox, error) {
-	probe := taskenv.New(taskenv.Options{Environments: EnvironmentsOf(c.stage.recipe),
+	probe := taskenv.New(taskenv.Options{Environments: EnvironmentsOf(c.stage.recipe), DefaultLanguage: c.stage.defaultLanguage,
 		RepoDirs: []string{c.stage.recipe.Dir, filepath.Join(c.stage.recipe.Dir, "repos")}})
 	if _, err := probe.Environment(task); err != nil {
 		return nil, nil // no environment known: nothing to lend

@@ -33,7 +33,7 @@ tts "t" {
 	}
 	fingerprint := func(src string) string {
 		rec := loadRecipe(t, src)
-		stages, err := Stages(rec, nil)
+		stages, err := Stages(rec, nil, testLanguages)
 		if err != nil {
 			t.Fatal(err)
 		}

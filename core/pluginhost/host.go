@@ -70,6 +70,9 @@ type Host struct {
 	mu      sync.Mutex
 	plugins map[string]*process
 	closed  bool
+
+	langMu sync.Mutex
+	langs  map[string]Language // languageIndex, built on first use
 }
 
 // New returns a host; no process starts until a plugin is asked for.

@@ -10,11 +10,22 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/swelego/swelego/plugins/golang"
+	"github.com/swelego/swelego/plugins/python"
 	"github.com/swelego/swelego/sdk"
 )
 
 // testBin holds the test plugins, built once for the package's tests.
 var testBin string
+
+// testBuiltins are the built-in plugins the test binary serves by name
+// (see TestMain); any other name serves echo.
+var testBuiltins = map[string]func() *sdk.Plugin{
+	"echo":    echoPlugin,
+	"python":  python.New,
+	"golang":  golang.New,
+	"golang2": golang.New,
+}
 
 // echoPlugin is the built-in plugin the test binary serves when the host
 // re-executes it as `TESTBINARY plugin serve echo`, the way swelego serves
@@ -66,7 +77,11 @@ func TestMain(m *testing.M) {
 		os.Exit(0)
 	}
 	if len(os.Args) == 4 && os.Args[1] == "plugin" && os.Args[2] == "serve" {
-		sdk.Serve(echoPlugin())
+		newPlugin, ok := testBuiltins[os.Args[3]]
+		if !ok {
+			newPlugin = echoPlugin
+		}
+		sdk.Serve(newPlugin())
 		os.Exit(0)
 	}
 	dir, err := os.MkdirTemp("", "swelego-pluginhost-test")

@@ -16,6 +16,8 @@ import (
 	"github.com/swelego/swelego/core/llm"
 	"github.com/swelego/swelego/core/llm/llmtest"
 	"github.com/swelego/swelego/core/sandbox"
+	"github.com/swelego/swelego/plugins/golang"
+	"github.com/swelego/swelego/plugins/python"
 	"github.com/swelego/swelego/sdk"
 )
 
@@ -183,7 +185,11 @@ func TestTestsVerifierInSandbox(t *testing.T) {
 	}
 	for _, fx := range fixtures {
 		t.Run(fx.fixture, func(t *testing.T) {
-			img, err := envimage.BuildBase(ctx, envimage.BaseSpec{Language: fx.language}, filepath.Join(os.TempDir(), "swelego-test-cache", "images"))
+			spec, err := map[string]sdk.Language{"python": python.Language{}, "go": golang.Language{}}[fx.language].Describe(ctx, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			img, err := envimage.BuildBase(ctx, envimage.LanguageBase(spec), filepath.Join(os.TempDir(), "swelego-test-cache", "images"))
 			if err != nil {
 				t.Fatalf("build the %s image: %v", fx.language, err)
 			}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/swelego/swelego/core/envimage"
 	"github.com/swelego/swelego/core/sandbox"
+	"github.com/swelego/swelego/plugins/python"
 )
 
 // The tests run against the real Docker Engine and real bubblewrap, over a
@@ -53,7 +54,12 @@ func testMain(m *testing.M) int {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	defer cancel()
 	start := time.Now()
-	img, err := envimage.BuildBase(ctx, envimage.BaseSpec{Language: "python"}, imageStore())
+	spec, err := python.Language{}.Describe(ctx, nil)
+	if err != nil {
+		fmt.Println("describe the python language:", err)
+		return 1
+	}
+	img, err := envimage.BuildBase(ctx, envimage.LanguageBase(spec), imageStore())
 	if err != nil {
 		fmt.Println("build the python test image:", err)
 		return 1

@@ -63,7 +63,7 @@ func BenchmarkGrading(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		m := New(Options{Store: testCache, Backend: backend, RepoDirs: []string{"../../examples/repos", repos}})
+		m := New(Options{Store: testCache, Languages: testLanguages, DefaultLanguage: "python", Backend: backend, RepoDirs: []string{"../../examples/repos", repos}})
 		clock := &phaseClock{}
 		m.trace = clock.add
 		for _, name := range names {
@@ -73,7 +73,7 @@ func BenchmarkGrading(b *testing.B) {
 					b.Fatal(err)
 				}
 				grade := func() {
-					r := harness.Evaluate(ctx, clock.opener(m), task, task.Patch, harness.Options{})
+					r := harness.Evaluate(ctx, clock.opener(m), task, task.Patch, harness.Options{Language: mustLanguage(b, m, task)})
 					if r.Status != harness.ResultResolved {
 						b.Fatalf("%s grades %s: %s\n%s", task.InstanceID, r.Status, r.Error, r.Log)
 					}

@@ -15,7 +15,7 @@ import (
 
 	"github.com/swelego/swelego/core/envimage"
 	"github.com/swelego/swelego/core/gitsafe"
-	"github.com/swelego/swelego/core/harness"
+	"github.com/swelego/swelego/core/language"
 	"github.com/swelego/swelego/core/repo"
 	"github.com/swelego/swelego/core/sandbox"
 	"github.com/swelego/swelego/sdk"
@@ -26,12 +26,12 @@ type Environment struct {
 	Name     string   // environment name; tasks refer to it by Task.Environment
 	Repo     string   // the repository it serves ("owner/name")
 	Git      string   // where the repository's history comes from (bundle, folder or URL)
-	Language string   // python or go: picks the base image, test runner and log parser
+	Language string   // the language (a plugin serves it): its base image, test runner and log parser
 	Release  string   // Debian release of the base image (default bookworm)
 	Packages []string // extra Debian packages in the base image
 	Setup    []string // commands run in the repository, network allowed, when the image is built
 	TestCmd  string   // test command; empty means the language's runner on the task's tests
-	Parser   string   // log parser: a harness parser (pytest, gotest) or a plugin serving log_parser
+	Parser   string   // a plugin serving log_parser that reads the test output in place of the language; usually empty
 }
 
 // Options configure a Manager.
@@ -45,6 +45,13 @@ type Options struct {
 	// RepoDirs are searched for a repository no environment names a source
 	// for (repo.Locate).
 	RepoDirs []string
+	// Languages resolve the languages environments and tasks name.
+	Languages *language.Set
+	// DefaultLanguage is the language of an environment and task that name
+	// none; empty means such a task is an error (language.ErrNone). Core
+	// knows no language: whoever knows which plugins exist sets it (the
+	// swelego command sets the first-party default).
+	DefaultLanguage string
 	// RunID labels the sandboxes.
 	RunID string
 	// Limits apply to every sandbox.
@@ -130,7 +137,10 @@ func (m *Manager) complete(e Environment, t sdk.Task) (Environment, error) {
 		e.Language = t.Language
 	}
 	if e.Language == "" {
-		e.Language = "python"
+		e.Language = m.opts.DefaultLanguage
+	}
+	if e.Language == "" {
+		return Environment{}, fmt.Errorf("environment %q: %w: neither it nor the task names one, and no default is set", e.Name, language.ErrNone)
 	}
 	if e.Release == "" {
 		e.Release = "bookworm"
@@ -162,6 +172,24 @@ func (m *Manager) Prepare(t sdk.Task) (sdk.Task, error) {
 		t.Environment = e.Name
 	}
 	return t, nil
+}
+
+// Language returns the language of a task's environment, as the plugin
+// serving it describes it.
+func (m *Manager) Language(ctx context.Context, t sdk.Task) (*language.Language, error) {
+	e, err := m.Environment(t)
+	if err != nil {
+		return nil, err
+	}
+	return m.language(ctx, e)
+}
+
+func (m *Manager) language(ctx context.Context, e Environment) (*language.Language, error) {
+	l, err := m.opts.Languages.Get(ctx, e.Language)
+	if err != nil {
+		return nil, fmt.Errorf("environment %q: %w", e.Name, err)
+	}
+	return l, nil
 }
 
 // Image returns the environment image of a task, building it the first
@@ -198,7 +226,12 @@ func (m *Manager) Image(ctx context.Context, t sdk.Task) (sandbox.Image, error) 
 
 func (m *Manager) build(ctx context.Context, e Environment, commit string) (sandbox.Image, error) {
 	m.opts.Logger.Info("preparing environment image", "environment", e.Name, "commit", commit)
-	base, err := envimage.BuildBase(ctx, envimage.BaseSpec{Release: e.Release, Language: e.Language, Packages: e.Packages}, m.imageStore())
+	lang, err := m.language(ctx, e)
+	if err != nil {
+		return sandbox.Image{}, err
+	}
+	img := lang.Spec.Image
+	base, err := envimage.BuildBase(ctx, envimage.BaseSpec{Release: e.Release, Name: lang.Name(), Image: img, Packages: e.Packages}, m.imageStore())
 	if err != nil {
 		return sandbox.Image{}, fmt.Errorf("environment %q: base image: %w", e.Name, err)
 	}
@@ -211,21 +244,21 @@ func (m *Manager) build(ctx context.Context, e Environment, commit string) (sand
 	if err := m.repos.Checkout(ctx, e.Git, commit, checkout); err != nil {
 		return sandbox.Image{}, fmt.Errorf("environment %q: %w", e.Name, err)
 	}
-	spec := envimage.EnvSpec{Name: e.Name, Base: base, Repo: checkout, Setup: e.Setup}
-	if e.Language == "go" {
-		// Warm the module cache while the network is allowed, and a build
-		// cache that every test run starts from (harness.GoCacheSeed).
-		spec.RootSetup = []string{fmt.Sprintf("install -d -o %d -g %d %s", sandbox.UID, sandbox.GID, harness.GoCacheSeed)}
-		if len(spec.Setup) == 0 {
-			spec.Setup = []string{"if [ -f go.mod ]; then go mod download; fi"}
-		}
-		spec.Setup = append(spec.Setup, "GOCACHE="+harness.GoCacheSeed+" go test -count=1 -run '^$' ./... >/dev/null 2>&1 || true")
+	// The language's directories for its caches, its setup when the
+	// environment has none, and its cache warming, all while the network
+	// is allowed.
+	spec := envimage.EnvSpec{Name: e.Name, Base: base, Repo: checkout, Setup: e.Setup, Warm: img.Warm}
+	for _, d := range img.OwnedDirs {
+		spec.RootSetup = append(spec.RootSetup, fmt.Sprintf("install -d -o %d -g %d %s", sandbox.UID, sandbox.GID, shellQuote(d)))
 	}
-	img, err := envimage.BuildEnv(ctx, spec, m.imageStore())
+	if len(spec.Setup) == 0 {
+		spec.Setup = img.Setup
+	}
+	env, err := envimage.BuildEnv(ctx, spec, m.imageStore())
 	if err != nil {
 		return sandbox.Image{}, fmt.Errorf("environment %q: %w", e.Name, err)
 	}
-	return img, nil
+	return env, nil
 }
 
 func (m *Manager) imageStore() string { return filepath.Join(m.opts.Store, "images") }
@@ -300,6 +333,10 @@ func (m *Manager) Open(ctx context.Context, t sdk.Task) (sandbox.Sandbox, error)
 	if err != nil {
 		return nil, err
 	}
+	lang, err := m.language(ctx, e)
+	if err != nil {
+		return nil, err
+	}
 	img, err := m.Image(ctx, t)
 	if err != nil {
 		return nil, err
@@ -318,30 +355,22 @@ func (m *Manager) Open(ctx context.Context, t sdk.Task) (sandbox.Sandbox, error)
 		return nil, fmt.Errorf("%s: %w", t.InstanceID, err)
 	}
 	m.phase("sandbox", start)
-	if e.Language == "go" {
-		// Warm the Go build cache once, so an agent's go commands, like the
-		// harness's test runs, do not rebuild the standard library.
+	if open := lang.Spec.Image.Open; open != "" {
+		// The language readies the sandbox before anyone uses it (a warm
+		// cache put in place), so an agent's commands, like the harness's
+		// test runs, start from it.
 		start = time.Now()
-		seed := harness.SeedGoCache
-		if m.opts.Backend.Name() == "docker" {
-			seed = linkGoCache
-		}
-		if _, err := sb.Exec(ctx, seed, 5*time.Minute); err != nil {
+		if _, err := sb.Exec(ctx, open, 5*time.Minute); err != nil {
 			sb.Close(context.WithoutCancel(ctx))
-			return nil, fmt.Errorf("%s: seed the Go build cache: %w", t.InstanceID, err)
+			return nil, fmt.Errorf("%s: open the %s sandbox: %w", t.InstanceID, lang.Name(), err)
 		}
 		m.phase("seed", start)
 	}
 	return sb, nil
 }
 
-// linkGoCache warms the Go build cache of a docker sandbox without copying
-// it: GOCACHE becomes a link to harness.GoCacheSeed, which the sandbox user
-// owns in the image. What go writes there lands in the container's own
-// layer, so the image and other sandboxes never see it (a bwrap sandbox's
-// root file system is the image's folder, read-only: it copies the seed).
-const linkGoCache = `if [ -d ` + harness.GoCacheSeed + ` ]; then gc=${GOCACHE:-$(go env GOCACHE 2>/dev/null)}; ` +
-	`if [ -n "$gc" ] && [ ! -e "$gc" ]; then mkdir -p "$(dirname "$gc")" && ln -s ` + harness.GoCacheSeed + ` "$gc"; fi; fi`
+// shellQuote quotes s for POSIX sh.
+func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
 
 // prepared returns the shared sanitised checkout of the task's repository
 // at its base commit. A synthetic task's (see SyntheticBase) is keyed by

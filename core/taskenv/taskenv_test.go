@@ -12,8 +12,11 @@ import (
 	"time"
 
 	"github.com/swelego/swelego/core/harness"
+	"github.com/swelego/swelego/core/language"
 	"github.com/swelego/swelego/core/repo"
 	"github.com/swelego/swelego/core/sandbox"
+	"github.com/swelego/swelego/plugins/golang"
+	"github.com/swelego/swelego/plugins/python"
 	"github.com/swelego/swelego/sdk"
 	"github.com/swelego/swelego/sdk/jsonl"
 )
@@ -100,7 +103,7 @@ func TestNoGitHackingInsideSandbox(t *testing.T) {
 	tasks := bundled(t)
 	picked := []sdk.Task{tasks[0], tasks[len(tasks)-1]} // one Python, one Go task
 	for name, backend := range backends(t) {
-		m := New(Options{Store: testCache, Backend: backend, RepoDirs: []string{"../../examples/repos"}})
+		m := New(Options{Store: testCache, Languages: testLanguages, DefaultLanguage: "python", Backend: backend, RepoDirs: []string{"../../examples/repos"}})
 		for _, task := range picked {
 			t.Run(name+"/"+task.InstanceID, func(t *testing.T) {
 				sha, text := fixOf(t, task)
@@ -204,7 +207,7 @@ func TestSyntheticTask(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := New(Options{Store: testCache, Backend: b, RepoDirs: []string{"../../examples/repos"}})
+	m := New(Options{Store: testCache, Languages: testLanguages, DefaultLanguage: "python", Backend: b, RepoDirs: []string{"../../examples/repos"}})
 	sb, err := m.Open(ctx, task)
 	if err != nil {
 		t.Fatal(err)
@@ -216,7 +219,7 @@ func TestSyntheticTask(t *testing.T) {
 	}
 
 	open := func(ctx context.Context, t sdk.Task) (harness.Sandbox, error) { return m.Open(ctx, t) }
-	f2p, p2p, err := harness.Validate(ctx, open, task, harness.Options{Reruns: 2})
+	f2p, p2p, err := harness.Validate(ctx, open, task, harness.Options{Language: mustLanguage(t, m, task), Reruns: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -225,10 +228,10 @@ func TestSyntheticTask(t *testing.T) {
 	}
 	t.Logf("F2P %v, P2P %v", f2p, p2p)
 	task.FailToPass, task.PassToPass = f2p, p2p
-	if r := harness.Evaluate(ctx, open, task, task.Patch, harness.Options{}); r.Status != harness.ResultResolved {
+	if r := harness.Evaluate(ctx, open, task, task.Patch, harness.Options{Language: mustLanguage(t, m, task)}); r.Status != harness.ResultResolved {
 		t.Errorf("the fix grades %s: %s", r.Status, r.Error)
 	}
-	if r := harness.Evaluate(ctx, open, task, "", harness.Options{}); r.Status != harness.ResultEmptyPatch {
+	if r := harness.Evaluate(ctx, open, task, "", harness.Options{Language: mustLanguage(t, m, task)}); r.Status != harness.ResultEmptyPatch {
 		t.Errorf("no fix grades %s", r.Status)
 	}
 
@@ -257,7 +260,7 @@ func TestSharedCheckout(t *testing.T) {
 	}
 	for name, backend := range backends(t) {
 		t.Run(name, func(t *testing.T) {
-			m := New(Options{Store: testCache, Backend: backend, RepoDirs: []string{"../../examples/repos"}})
+			m := New(Options{Store: testCache, Languages: testLanguages, DefaultLanguage: "python", Backend: backend, RepoDirs: []string{"../../examples/repos"}})
 			m.repos = repo.NewCache(t.TempDir()) // checkouts of this test alone
 			entries := func() []os.FileInfo {
 				t.Helper()
@@ -307,7 +310,7 @@ func TestSharedCheckout(t *testing.T) {
 				return sb, nil
 			}
 			for i := range 2 {
-				if r := harness.Evaluate(ctx, clean, task, task.Patch, harness.Options{}); r.Status != harness.ResultResolved {
+				if r := harness.Evaluate(ctx, clean, task, task.Patch, harness.Options{Language: mustLanguage(t, m, task)}); r.Status != harness.ResultResolved {
 					t.Fatalf("grading %d: %s: %s\n%s", i+1, r.Status, r.Error, r.Log)
 				}
 			}
@@ -348,7 +351,7 @@ func TestGoCacheWarm(t *testing.T) {
 	}
 	for name, backend := range backends(t) {
 		t.Run(name, func(t *testing.T) {
-			m := New(Options{Store: testCache, Backend: backend, RepoDirs: []string{"../../examples/repos"}})
+			m := New(Options{Store: testCache, Languages: testLanguages, DefaultLanguage: "python", Backend: backend, RepoDirs: []string{"../../examples/repos"}})
 			run := func(sb sandbox.Sandbox, cmd string) string {
 				t.Helper()
 				res, err := sb.Exec(ctx, cmd, 5*time.Minute)
@@ -373,9 +376,22 @@ func TestGoCacheWarm(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer sb.Close(ctx)
-			if out := run(sb, `ls "$(go env GOCACHE)/swelego-leak" `+harness.GoCacheSeed+`/swelego-leak 2>&1 | grep -v 'No such' || true`); out != "" {
+			if out := run(sb, `ls "$(go env GOCACHE)/swelego-leak" `+golang.CacheSeed+`/swelego-leak 2>&1 | grep -v 'No such' || true`); out != "" {
 				t.Errorf("a new sandbox sees what an earlier one wrote to its build cache:\n%s", out)
 			}
 		})
 	}
+}
+
+// testLanguages are the reference languages of core's tests.
+var testLanguages = language.NewSet(language.Static(python.Language{}, golang.Language{}))
+
+// mustLanguage is the language of task's environment in m.
+func mustLanguage(t testing.TB, m *Manager, task sdk.Task) *language.Language {
+	t.Helper()
+	l, err := m.Language(context.Background(), task)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
 }

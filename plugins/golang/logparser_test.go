@@ -3,6 +3,9 @@ package golang
 import (
 	"context"
 	"maps"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/swelego/swelego/sdk"
@@ -71,6 +74,48 @@ func FuzzParseTestJSON(f *testing.F) {
 			case sdk.TestPassed, sdk.TestFailed, sdk.TestSkipped:
 			default:
 				t.Fatalf("status %q", st)
+			}
+		}
+	})
+}
+
+// FuzzParseTestRun: any output parses without a panic into a report that
+// keeps the kind's contract, and a test passes only with a pass event of
+// its own (or, in plain text, a "--- PASS" line of its own).
+func FuzzParseTestRun(f *testing.F) {
+	for _, name := range []string{"sample.json", "whole.json", "whole-v.txt"} {
+		data, err := os.ReadFile(filepath.Join("testdata", "gotest", name))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(string(data), 1)
+	}
+	f.Add("=== RUN   TestA\n--- PASS: TestA (0.00s)\nok  \tp\t0.1s\n", 0)
+	f.Fuzz(func(t *testing.T, output string, exit int) {
+		rep, err := Language{}.ParseTestRun(context.Background(), nil, sdk.TestRun{Output: output, ExitCode: exit})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := sdk.CheckTestReport(rep); err != nil {
+			t.Fatal(err)
+		}
+		passed := map[string]bool{}
+		for _, ev := range events(output) {
+			if ev.Action == "pass" {
+				passed[ev.Test] = true
+			}
+		}
+		json := TestRunOf(output).JSON
+		var text strings.Builder
+		for _, l := range strings.Split(output, "\n") {
+			text.WriteString(strings.TrimSpace(plainLine(l)) + "\n")
+		}
+		for id, st := range rep.Statuses {
+			if st != sdk.TestPassed {
+				continue
+			}
+			if json && !passed[id] || !json && !strings.Contains(text.String(), "--- PASS: "+id+" (") {
+				t.Fatalf("%s passed without a pass of its own", id)
 			}
 		}
 	})

@@ -68,11 +68,12 @@ func RunPattern(ids []string) string {
 	return "^(" + strings.Join(names, "|") + ")$"
 }
 
-// topLevel is the top-level test of a test id.
+// topLevel is the top-level test of a test id. go test writes subtest
+// names with underscores for spaces, so a space separates a package.
 func topLevel(id string) string {
-	top, _, _ := strings.Cut(id, "/")
-	if i := strings.LastIndexByte(top, ' '); i >= 0 {
-		top = top[i+1:]
+	if i := strings.LastIndexByte(id, ' '); i >= 0 {
+		id = id[i+1:]
 	}
+	top, _, _ := strings.Cut(id, "/")
 	return top
 }

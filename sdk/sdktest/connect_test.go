@@ -2,6 +2,7 @@ package sdktest_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/swelego/swelego/sdk"
@@ -56,5 +57,38 @@ func TestStart(t *testing.T) {
 	stop()
 	if _, err := c.Info(context.Background()); err == nil {
 		t.Error("client still answers after stop")
+	}
+}
+
+// language is the smallest language: one name, an echo for a test run.
+type language struct{}
+
+func (language) Describe(context.Context, sdk.Config) (sdk.LanguageSpec, error) {
+	return sdk.LanguageSpec{Name: "sh"}, nil
+}
+func (language) TestCommand(_ context.Context, _ sdk.Config, req sdk.TestCommandRequest) (sdk.TestCommand, error) {
+	return sdk.TestCommand{Command: "sh " + strings.Join(req.Tests, " ")}, nil
+}
+func (language) ParseTestRun(_ context.Context, _ sdk.Config, run sdk.TestRun) (sdk.TestReport, error) {
+	return sdk.TestReport{Statuses: map[string]sdk.TestStatus{run.Output: sdk.TestPassed}}, nil
+}
+func (language) CheckCommand(context.Context, sdk.Config, sdk.CheckRequest) (string, error) {
+	return "", nil
+}
+
+func TestConnectLanguage(t *testing.T) {
+	c := sdktest.Connect(t, &sdk.Plugin{Name: "sh", Language: language{}})
+	ctx := context.Background()
+	info, err := c.Info(ctx)
+	if err != nil || !info.Serves(sdk.KindLanguage) || len(info.Kinds) != 1 {
+		t.Fatalf("info %+v, %v", info, err)
+	}
+	cmd, err := c.Language().TestCommand(ctx, nil, sdk.TestCommandRequest{Purpose: sdk.PurposeShow, Tests: []string{"a.sh"}})
+	if err != nil || cmd.Command != "sh a.sh" {
+		t.Errorf("command %+v, %v", cmd, err)
+	}
+	rep, err := c.Language().ParseTestRun(ctx, nil, sdk.TestRun{Output: "a.sh"})
+	if err != nil || rep.Statuses["a.sh"] != sdk.TestPassed {
+		t.Errorf("report %+v, %v", rep, err)
 	}
 }
