@@ -61,7 +61,7 @@ func TestNodeRuns(t *testing.T) {
 		t.Skip("no node on PATH")
 	}
 	ctx := context.Background()
-	for _, name := range []string{"basic", "forge", "hooks"} {
+	for _, name := range []string{"basic", "forge", "hooks", "yaml"} {
 		t.Run(name, func(t *testing.T) {
 			var want sdk.TestReport
 			b, err := os.ReadFile(filepath.Join("testdata", "runs", name+".golden"))
