@@ -119,10 +119,12 @@ type tapParser struct {
 	run *fileRun
 	// names[d] is the name of the open subtest at nesting d.
 	names []string
-	// yamlAt is the indentation of the open diagnostic block, -1 none;
-	// yamlOf is the result it belongs to (nil for a suite's).
-	yamlAt int
+	// inYAML is set inside a diagnostic block ("---" … "..."), whose
+	// lines are indented yamlAt; the runner indents every value's lines
+	// deeper, so text a test put in an error message cannot end it.
+	// yamlOf is the result the block belongs to, nil when none.
 	inYAML bool
+	yamlAt int
 	yamlOf *tapResult
 	// done is set once the summary began.
 	done bool
