@@ -54,10 +54,12 @@ deps:
 build:
 	$(GO) build -o $(SWELEGO) ./cmd/swelego
 
-# The example third-party verifier, built from its own module into the
-# rerank example's plugin folder, where discovery finds it.
+# The example third-party plugins, each built from its own module into the
+# plugin folder of the example that uses it, where discovery finds it: the
+# verifier for rerank, the JavaScript language for javascript.
 example-plugin:
 	cd examples/plugins/verifier-example && $(GO) build -o ../../rerank/.swelego/plugins/swelego-plugin-patchsize .
+	cd examples/plugins/javascript && $(GO) build -o ../../javascript/.swelego/plugins/swelego-plugin-javascript .
 
 demo: deps build example-plugin
 	$(SWELEGO) validate examples/quickstart/recipe.hcl
@@ -87,6 +89,7 @@ vet:
 	$(GO) vet ./...
 	cd examples/plugins/verifier-example && $(GO) vet ./...
 	cd examples/plugins/masker-example && $(GO) vet ./...
+	cd examples/plugins/javascript && $(GO) vet ./...
 
 # unit runs every test through gotestsum (a tool dependency in go.mod) and
 # ends with the slowest tests, so drift shows in every run's log.

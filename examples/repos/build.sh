@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # build.sh: rebuild the bundled example repositories and their tasks.
 #
-# Writes textkit.bundle (Python, pytest) and semver.bundle (Go) — git bundles
-# holding each repository's whole history — and ../tasks/bundled.jsonl, one
+# Writes textkit.bundle (Python, pytest), semver.bundle (Go) and
+# urlkit.bundle (JavaScript, node --test) — git bundles holding each
+# repository's whole history — and ../tasks/bundled.jsonl, one
 # SWE-bench task per bug-fix commit: base_commit is the fix's parent, patch the
 # fix's code change, test_patch its test change. Commits have fixed authors and
 # dates, so the ids are the same on every machine. FAIL_TO_PASS / PASS_TO_PASS
 # come from running the tests (python3 -m pytest, go test) before and after.
 #
+# urlkit's history has bug fixes but gives no tasks here: the JavaScript
+# plugin, examples/plugins/javascript, makes synthetic tasks of it.
 # Needs git, python3, pytest (Debian's /usr/bin/pytest-3, or set
 # TEST_PYTEST) and go. The outputs are committed; run this
 # only to change the examples.
@@ -48,6 +51,7 @@ task() {
 
 source "$here/textkit.sh"
 source "$here/semver.sh"
+source "$here/urlkit.sh"
 
 mv "$work/tasks.jsonl" "$tasks"
 echo "wrote $(wc -l < "$tasks") tasks to $tasks"
