@@ -23,13 +23,16 @@ FUZZ      := ./sdk:FuzzTaskJSON ./sdk/jsonl:FuzzDecoder ./hcl:FuzzLoad:5000x ./h
              ./plugins/errormask:FuzzMask ./plugins/curriculum:FuzzStages ./plugins/internal/lmrules:FuzzFindInReply \
              ./core/tokenizer:FuzzLoadHF ./core/tokenizer:FuzzEncode ./core/tokenizer:FuzzQwenSplit \
              ./core/chattemplate:FuzzPyJSON ./core/serve:FuzzParseRequest \
-             ./plugins/verifiers:FuzzFindJudgement ./plugins/verifiers:FuzzAddedFiles ./plugins/verifiers:FuzzParseReports
+             ./plugins/verifiers:FuzzFindJudgement ./plugins/verifiers:FuzzAddedFiles ./plugins/verifiers:FuzzParseReports \
+             ./examples/plugins/javascript:FuzzParseTAP ./examples/plugins/javascript:FuzzMutate
 # Debian packages the sandboxes and tests use: bubblewrap and debootstrap
 # build and run sandboxes, pytest and patch grade on the host side; the
 # PyTorch reference checks checkpoints against the training core and is the
 # peer of its benchmark (with OpenBLAS, not the reference BLAS).
-DEBS      := bubblewrap debootstrap python3-pytest patch git ca-certificates \
+DEBS      := bubblewrap debootstrap python3-pytest patch git ca-certificates nodejs \
              python3-torch python3-numpy libopenblas0-pthread
+# Third-party plugins shipped as examples, each in a Go module of its own.
+EXAMPLE_MODULES := examples/plugins/verifier-example examples/plugins/masker-example examples/plugins/javascript
 SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # go test's -timeout holds for each package's test binary. The slowest
 # package (cmd/swelego) took 11.3 minutes under `make test-slow-machine`;
@@ -87,29 +90,32 @@ test-slow-machine:
 vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { echo "gofmt needed:"; gofmt -l .; exit 1; }
 	$(GO) vet ./...
-	cd examples/plugins/verifier-example && $(GO) vet ./...
-	cd examples/plugins/masker-example && $(GO) vet ./...
-	cd examples/plugins/javascript && $(GO) vet ./...
+	@for m in $(EXAMPLE_MODULES); do echo "go vet ($$m)"; (cd $$m && $(GO) vet ./...) || exit 1; done
 
-# unit runs every test through gotestsum (a tool dependency in go.mod) and
-# ends with the slowest tests, so drift shows in every run's log.
+# unit runs every test of the main module through gotestsum (a tool
+# dependency in go.mod), then the example plugins' modules' tests, and ends
+# with the slowest tests of the main module, so drift shows in every run's
+# log.
 unit:
 	@mkdir -p $(BIN)
 	@rc=0; $(GO) tool gotestsum --format pkgname-and-test-fails --jsonfile $(TEST_JSON) -- \
 		-count=1 -timeout $(TEST_TIMEOUT) ./... || rc=$$?; \
+	for m in $(EXAMPLE_MODULES); do echo "go test ($$m)"; (cd $$m && $(GO) test -count=1 ./...) || rc=$$?; done; \
 	echo; echo "slowest tests (over 10s):"; \
 	$(GO) tool gotestsum tool slowest --jsonfile $(TEST_JSON) --threshold 10s --num 15; \
 	exit $$rc
 
-# fuzz builds each package's fuzzing test binary once (go test -c -fuzz)
-# and runs every target of that package with it, from the package's folder
-# so that testdata/fuzz seeds are found and new crashers are written there.
+# fuzz builds each package's fuzzing test binary once (go test -c -fuzz,
+# in the package's folder, so a package of another module such as an
+# example plugin's builds in its own module) and runs every target of that
+# package with it, from that folder, so that testdata/fuzz seeds are found
+# and new crashers are written there.
 # A target may carry its own count (package:Name:count).
 fuzz:
 	@set -e; mkdir -p $(BIN)/fuzz; cache="$$($(GO) env GOCACHE)/fuzz"; \
 	for pkg in $$(printf '%s\n' $(FUZZ) | cut -d: -f1 | awk '!seen[$$0]++'); do \
 		bin="$(CURDIR)/$(BIN)/fuzz/$$(echo "$$pkg" | tr -c 'a-zA-Z0-9\n' _).test"; \
-		$(GO) test -c -fuzz=. -o "$$bin" "$$pkg"; \
+		(cd "$$pkg" && $(GO) test -c -fuzz=. -o "$$bin" .); \
 		for t in $(FUZZ); do \
 			[ "$${t%%:*}" = "$$pkg" ] || continue; \
 			rest=$${t#*:}; name=$${rest%%:*}; count=$(FUZZTIME); \
