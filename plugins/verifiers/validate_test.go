@@ -1,11 +1,10 @@
 package verifiers
 
 import (
-	"context"
-	"reflect"
 	"testing"
 
 	"github.com/swelego/swelego/sdk"
+	"github.com/swelego/swelego/sdk/sdktest"
 )
 
 // TestValidateConfig checks which diagnostics each verifier's
@@ -30,18 +29,6 @@ func TestValidateConfig(t *testing.T) {
 		{"hybrid, every part checked", hybrid, `{"keep_fraction": 1.5, "keep_at_least": 0, "runner": "jest", "top_logprobs": 0}`, []string{"error top_logprobs: Invalid top_logprobs", "error runner: Unknown test runner", "error keep_fraction: Invalid keep_fraction", "error keep_at_least: Invalid keep_at_least"}},
 	}
 	for _, tt := range cases {
-		t.Run(tt.name, func(t *testing.T) {
-			resp, err := tt.v.ValidateConfig(context.Background(), sdk.ValidateConfigRequest{Kind: sdk.KindVerifier, Config: sdk.Config(tt.cfg)})
-			if err != nil {
-				t.Fatal(err)
-			}
-			var got []string
-			for _, d := range resp.Diagnostics {
-				got = append(got, string(d.Severity)+" "+d.Path.String()+": "+d.Summary)
-			}
-			if !reflect.DeepEqual(got, tt.want) {
-				t.Fatalf("diagnostics %q, want %q", got, tt.want)
-			}
-		})
+		sdktest.CheckValidator(t, tt.v, sdk.KindVerifier, []sdktest.ValidateCase{{Name: tt.name, Config: tt.cfg, Want: tt.want}})
 	}
 }
