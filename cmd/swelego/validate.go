@@ -52,10 +52,19 @@ func checkLanguages(ctx context.Context, l *loaded) hclv2.Diagnostics {
 			diags = append(diags, &hclv2.Diagnostic{
 				Severity: hclv2.DiagError,
 				Summary:  "Unknown language",
-				Detail:   fmt.Sprintf("Environment %q: %s.", b.Labels[0], strings.TrimSuffix(err.Error(), ".")),
+				Detail:   sentence(fmt.Sprintf("Environment %q: %s", b.Labels[0], err)),
 				Subject:  &rng,
 			})
 		}
 	}
 	return diags
+}
+
+// sentence ends s with a full stop unless it ends with one, or with a
+// question mark.
+func sentence(s string) string {
+	if strings.HasSuffix(s, ".") || strings.HasSuffix(s, "?") {
+		return s
+	}
+	return s + "."
 }

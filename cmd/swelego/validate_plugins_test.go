@@ -29,6 +29,7 @@ func TestValidatePluginSettings(t *testing.T) {
 		{name: "curriculum_default", wantCode: 1},
 		{name: "verifier_setting", wantCode: 1},
 		{name: "toolset_warning", wantCode: 0},
+		{name: "unknown_language", wantCode: 1},
 		{name: "third_party_masker", wantCode: 1, env: []string{"SWELEGO_PLUGIN_PATH=" + filepath.Join(bin, "firstturns")}},
 	}
 	src, err := filepath.Abs(filepath.Join("testdata", "validate"))
