@@ -3,16 +3,18 @@ package harness
 import (
 	"errors"
 	"fmt"
+
+	"github.com/swelego/swelego/core/diff"
 )
 
 // Errors a caller may test for with errors.Is.
 var (
 	// ErrNotPatch: the text is not a unified or git diff (no file headers
 	// or hunks, malformed hunks, binary data).
-	ErrNotPatch = errors.New("not a patch")
+	ErrNotPatch = diff.ErrNotPatch
 	// ErrUnsafePatch: the patch touches a path outside the repository (an
 	// absolute path, a ".." component, .git/, a symlink leading out).
-	ErrUnsafePatch = errors.New("unsafe patch")
+	ErrUnsafePatch = diff.ErrUnsafePatch
 	// ErrApply: none of git apply, git apply --reject and patch --fuzz could
 	// apply the patch.
 	ErrApply = errors.New("patch does not apply")
