@@ -6,11 +6,11 @@ import (
 	"encoding/hex"
 	"fmt"
 	"path"
-	"regexp"
 	"slices"
 	"sort"
 	"strings"
 
+	"github.com/swelego/swelego/core/diff"
 	"github.com/swelego/swelego/hcl"
 	"github.com/swelego/swelego/sdk"
 )
@@ -251,53 +251,18 @@ func (r *synthRun) combineOne(ctx context.Context, c combination, id, modifier, 
 	return true, true, r.tasks.Append(ctx, id, t)
 }
 
-var hunkRangesRe = regexp.MustCompile(`(?s)^@@ -(\S+) \+(\S+) @@(.*)$`)
-
 // reversedAll turns fix patches into the mutations that introduce their
 // bugs (each diff with its sides swapped).
 func reversedAll(fixes []string) ([]string, error) {
 	out := make([]string, len(fixes))
 	for i, f := range fixes {
-		m, err := reversePatch(f)
+		m, err := diff.Reverse(f)
 		if err != nil {
 			return nil, fmt.Errorf("part %d: %w", i+1, err)
 		}
 		out[i] = m
 	}
 	return out, nil
-}
-
-// reversePatch swaps the sides of a unified diff of modified text files:
-// - and + lines, the old and new ranges of each hunk, the ---/+++ names.
-func reversePatch(diff string) (string, error) {
-	lines := strings.SplitAfter(diff, "\n")
-	var b strings.Builder
-	for i := 0; i < len(lines); i++ {
-		l := lines[i]
-		switch {
-		case strings.HasPrefix(l, "diff --git "), strings.HasPrefix(l, "index "):
-			b.WriteString(l)
-		case strings.HasPrefix(l, "--- ") && i+1 < len(lines) && strings.HasPrefix(lines[i+1], "+++ "):
-			b.WriteString("--- " + strings.TrimPrefix(lines[i+1], "+++ "))
-			b.WriteString("+++ " + strings.TrimPrefix(l, "--- "))
-			i++
-		case strings.HasPrefix(l, "@@"):
-			m := hunkRangesRe.FindStringSubmatch(l)
-			if m == nil {
-				return "", fmt.Errorf("bad hunk header %q", strings.TrimSpace(l))
-			}
-			b.WriteString("@@ -" + m[2] + " +" + m[1] + " @@" + m[3])
-		case strings.HasPrefix(l, "-"):
-			b.WriteString("+" + l[1:])
-		case strings.HasPrefix(l, "+"):
-			b.WriteString("-" + l[1:])
-		case strings.HasPrefix(l, "new file mode"), strings.HasPrefix(l, "deleted file mode"), strings.HasPrefix(l, "rename "), strings.HasPrefix(l, "Binary files"):
-			return "", fmt.Errorf("cannot reverse %q", strings.TrimSpace(l))
-		default:
-			b.WriteString(l)
-		}
-	}
-	return b.String(), nil
 }
 
 // choose returns up to limit n-subsets of {0..k-1}, in lexicographic order.

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/swelego/swelego/core/diff"
 	"github.com/swelego/swelego/core/harness"
 	"github.com/swelego/swelego/sdk"
 )
@@ -18,17 +19,6 @@ const compileTimeout = 5 * time.Minute
 const (
 	exitNotApplied = 90
 )
-
-// diffFiles lists the files a unified diff changes (its +++ b/ names).
-func diffFiles(diff string) []string {
-	var out []string
-	for _, l := range strings.Split(diff, "\n") {
-		if name, ok := strings.CutPrefix(l, "+++ b/"); ok {
-			out = append(out, strings.TrimRight(name, "\t\r"))
-		}
-	}
-	return out
-}
 
 func synthQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
 
@@ -77,7 +67,7 @@ func (r *synthRun) compileWorker(ctx context.Context, cands []synthCandidate, w,
 	}()
 	for i := w; i < len(cands); i += n {
 		c := cands[i]
-		cmd, err := r.hopts.Language.CheckCommand(ctx, diffFiles(c.Diff))
+		cmd, err := r.hopts.Language.CheckCommand(ctx, diff.ChangedFiles(c.Diff))
 		if err != nil {
 			return fmt.Errorf("compile check of %s: %w", c.id, err)
 		}

@@ -9,6 +9,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/swelego/swelego/core/diff"
 	"github.com/swelego/swelego/core/harness"
 	"github.com/swelego/swelego/core/language"
 	"github.com/swelego/swelego/sdk"
@@ -147,52 +148,23 @@ type changes struct {
 	lines map[string]map[int]bool
 }
 
-var hunkRe = regexp.MustCompile(`^@@ -(\d+)(?:,\d+)? \+(\d+)(?:,\d+)? @@`)
-
 // changedLines reads the removed and added lines of diffs. Lines too short
 // or too common to point at the bug (a lone brace, "return", "else:") are
 // left out of text.
 func changedLines(diffs []string) changes {
 	ch := changes{lines: map[string]map[int]bool{}}
 	for _, d := range diffs {
-		var file string
-		oldN, newN := 0, 0
-		for _, l := range strings.Split(d, "\n") {
-			switch {
-			case strings.HasPrefix(l, "+++ "), strings.HasPrefix(l, "--- "), strings.HasPrefix(l, "diff --git "):
-				if name, ok := strings.CutPrefix(l, "+++ b/"); ok {
-					file = name
-					if ch.lines[file] == nil {
-						ch.lines[file] = map[int]bool{}
-					}
-				}
-				continue
-			}
-			if m := hunkRe.FindStringSubmatch(l); m != nil {
-				oldN, _ = strconv.Atoi(m[1])
-				newN, _ = strconv.Atoi(m[2])
-				continue
-			}
-			if l == "" || file == "" {
-				continue
-			}
-			switch l[0] {
-			case ' ':
-				oldN++
-				newN++
-			case '-':
-				ch.add(file, oldN, l[1:])
-				oldN++
-			case '+':
-				ch.add(file, newN, l[1:])
-				newN++
-			}
+		for _, l := range diff.ChangedLines(d) {
+			ch.add(l.File, l.N, l.Text)
 		}
 	}
 	return ch
 }
 
 func (ch *changes) add(file string, n int, line string) {
+	if ch.lines[file] == nil {
+		ch.lines[file] = map[int]bool{}
+	}
 	ch.lines[file][n] = true
 	// Lines of letters only ("return", "else", "pass") are too common to
 	// point at anything; a line with an operator or a bracket does.
