@@ -13,6 +13,7 @@ import (
 
 	"github.com/bluekeyes/go-gitdiff/gitdiff"
 
+	"github.com/swelego/swelego/core/diff"
 	"github.com/swelego/swelego/core/language"
 	"github.com/swelego/swelego/sdk"
 )
@@ -127,10 +128,7 @@ func (o *Oracle) Chat(ctx context.Context, req sdk.ChatRequest) (sdk.ChatRespons
 }
 
 func parsePatch(patch string) ([]*gitdiff.File, error) {
-	if strings.TrimSpace(patch) == "" {
-		return nil, nil
-	}
-	files, _, err := gitdiff.Parse(strings.NewReader(patch))
+	files, err := diff.Parse(patch)
 	if err != nil {
 		return nil, err
 	}

@@ -7,8 +7,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/bluekeyes/go-gitdiff/gitdiff"
-
+	"github.com/swelego/swelego/core/diff"
 	"github.com/swelego/swelego/sdk"
 )
 
@@ -30,10 +29,10 @@ func FinalPatch(ctx context.Context, sb sdk.Sandbox, drop ...string) (string, er
 // __pycache__ or .pytest_cache) or has a base name among drop (a
 // language's harness files), and binary sections, keeping every other
 // section byte for byte.
-func Submittable(diff string, drop ...string) (string, error) {
+func Submittable(d string, drop ...string) (string, error) {
 	var out strings.Builder
-	for _, sec := range splitSections(diff) {
-		files, _, err := gitdiff.Parse(strings.NewReader(sec))
+	for _, sec := range diff.Sections(d) {
+		files, err := diff.Parse(sec)
 		if err != nil {
 			return "", fmt.Errorf("parse diff: %w", err)
 		}
@@ -46,32 +45,6 @@ func Submittable(diff string, drop ...string) (string, error) {
 		}
 	}
 	return out.String(), nil
-}
-
-// splitSections cuts a diff at each "diff --git" line; text before the
-// first one is dropped.
-func splitSections(diff string) []string {
-	var secs []string
-	start := -1
-	for i := 0; i < len(diff); {
-		end := strings.IndexByte(diff[i:], '\n')
-		if end < 0 {
-			end = len(diff)
-		} else {
-			end += i + 1
-		}
-		if strings.HasPrefix(diff[i:], "diff --git ") {
-			if start >= 0 {
-				secs = append(secs, diff[start:i])
-			}
-			start = i
-		}
-		i = end
-	}
-	if start >= 0 {
-		secs = append(secs, diff[start:])
-	}
-	return secs
 }
 
 func dropped(p string, names []string) bool {
