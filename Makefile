@@ -13,7 +13,7 @@ FUZZTIME  ?= 20000x
 # run a few hundred inputs a second.
 FUZZ      := ./sdk:FuzzTaskJSON ./sdk/jsonl:FuzzDecoder ./hcl:FuzzLoad:5000x ./hcl:FuzzParseSize ./hcl:FuzzPluginDiagnostic ./hcl:FuzzPluginSchema ./core/engine:FuzzOpenWriter:5000x \
              ./core/engine:FuzzReadRecords \
-             ./core/diff:FuzzCheck ./core/harness:FuzzDecodePredictions ./core/sandbox:FuzzRepoRel \
+             ./core/diff:FuzzCheck ./core/diff:FuzzSections ./core/diff:FuzzReverse ./core/diff:FuzzChangedLines ./core/harness:FuzzDecodePredictions ./core/sandbox:FuzzRepoRel \
              ./plugins/golang:FuzzMutate ./plugins/python:FuzzMutate \
              ./core/llm:FuzzParseReply ./core/trajfmt:FuzzDecode \
              ./plugins/swetools:FuzzParseArgs ./plugins/swetools:FuzzShellReport ./plugins/swetools:FuzzEdit \
