@@ -24,11 +24,6 @@ import (
 // import paths are not code).
 var languageWords = regexp.MustCompile(`(?i)python|pytest|golang|py_compile|conftest|junit|gocache|gofmt|gopath|goroot|__pycache__|\bgo (test|build|mod|env|vet|run|install)\b|\.py\b|\*\.go\b|_test\.go\b|\.pyc\b|test2json|pip install|cargo|rustc|nodejs`)
 
-// testSupport are folders of core whose packages only tests import (a
-// check below holds them to it): the PyTorch reference of the benchmarks
-// is run by a python3, which is no task's language.
-var testSupport = map[string]bool{"internal/torchpeer": true}
-
 // TestCoreNamesNoLanguage fails naming file:line for every identifier or
 // string literal of core's non-test code that names a language or test
 // runner.
@@ -39,7 +34,7 @@ func TestCoreNamesNoLanguage(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		if d.IsDir() && (d.Name() == "testdata" || strings.HasPrefix(d.Name(), ".") || testSupport[filepath.ToSlash(p)]) && p != "." {
+		if d.IsDir() && (d.Name() == "testdata" || strings.HasPrefix(d.Name(), ".")) && p != "." {
 			return filepath.SkipDir
 		}
 		if d.IsDir() || !strings.HasSuffix(p, ".go") || strings.HasSuffix(p, "_test.go") {
@@ -150,9 +145,6 @@ func TestCoreImportsNoPlugin(t *testing.T) {
 		for _, imp := range fields[1:] {
 			if strings.HasPrefix(imp, module+"plugins/") || strings.HasPrefix(imp, module+"examples/") || strings.HasPrefix(imp, module+"cmd/") {
 				t.Errorf("%s imports %s: core talks to plugins only through sdk", fields[0], imp)
-			}
-			if testSupport[strings.TrimPrefix(imp, module+"core/")] {
-				t.Errorf("%s imports %s, which only tests may import", fields[0], imp)
 			}
 		}
 	}

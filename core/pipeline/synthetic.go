@@ -64,7 +64,7 @@ type SyntheticOrigin struct {
 // Steps at which a candidate is rejected (Rejection.Step).
 const (
 	StepApply    = "apply"    // the mutation does not apply to the repository
-	StepCompile  = "compile"  // the mutated code does not compile (py_compile, go build)
+	StepCompile  = "compile"  // the mutated code does not compile (the language's CheckCommand)
 	StepValidate = "validate" // validation failed or the tests do not show the bug
 	// StepBase: no test passes on the original tree (the fix applied), or
 	// its run cannot be graded, so the environment's test command does not

@@ -1,7 +1,9 @@
 package torchpeer
 
 import (
+	"bufio"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"runtime"
@@ -19,33 +21,49 @@ const Config124M = `{"hidden_size":768,"num_hidden_layers":12,"num_attention_hea
 "head_dim":64,"intermediate_size":2048,"vocab_size":50304,"rms_norm_eps":1e-6,"rope_theta":10000,
 "max_position_embeddings":1024,"tie_word_embeddings":true}`
 
-// pythons are tried in turn: the one on PATH, then Debian's, where
-// python3-torch installs.
-var pythons = []string{"python3", "/usr/bin/python3"}
-
-// noTorch is the reason Run gives when no python3 imports torch.
-const noTorch = "skipped: no python3 with torch (apt-get install python3-torch)"
-
 var (
-	findOnce sync.Once
-	python   string
-
-	mu   sync.Mutex
-	runs = map[string][]byte{} // script and arguments → what it printed
+	mu    sync.Mutex
+	found = map[string]string{} // interpreter name → the one that imports torch, "" for none
+	runs  = map[string][]byte{} // script and arguments → what it printed
 )
 
-// Python returns a python3 that imports torch, or "" when there is none;
-// it looks once per process.
-func Python() string {
-	findOnce.Do(func() {
-		for _, p := range pythons {
-			if exec.Command(p, "-c", "import torch").Run() == nil {
-				python = p
-				return
-			}
+// Interpreter returns the interpreter of script that imports torch, or ""
+// when there is none: the program its "#!/usr/bin/env NAME" line names,
+// found on PATH, else in /usr/bin, where Debian's torch package installs.
+// It looks once per process and interpreter.
+func Interpreter(script string) (string, error) {
+	name, err := shebang(script)
+	if err != nil {
+		return "", err
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if p, ok := found[name]; ok {
+		return p, nil
+	}
+	found[name] = ""
+	for _, p := range []string{name, "/usr/bin/" + name} {
+		if exec.Command(p, "-c", "import torch").Run() == nil {
+			found[name] = p
+			break
 		}
-	})
-	return python
+	}
+	return found[name], nil
+}
+
+// shebang is the program a script's "#!/usr/bin/env NAME" line names.
+func shebang(script string) (string, error) {
+	f, err := os.Open(script)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	line, _ := bufio.NewReader(f).ReadString('\n')
+	name, ok := strings.CutPrefix(strings.TrimSpace(line), "#!/usr/bin/env ")
+	if !ok || name == "" || strings.ContainsAny(name, " /") {
+		return "", fmt.Errorf("%s: the first line must be #!/usr/bin/env NAME, not %q", script, strings.TrimSpace(line))
+	}
+	return name, nil
 }
 
 // Run runs the reference script (a path, relative to the test's package)
@@ -53,7 +71,7 @@ func Python() string {
 // as swelego, and decodes the JSON it prints into out. A script runs once
 // per process and arguments, though a benchmark function runs once for
 // b.N = 1 and again for the requested count: later calls decode the first
-// run's output. With no python3 that imports torch, Run returns why and
+// run's output. With no interpreter that imports torch, Run returns why and
 // leaves out alone; "" means out holds the figures. A script that fails or
 // prints something else fails tb.
 //
@@ -62,9 +80,12 @@ func Python() string {
 // stderr goes to the test's.
 func Run(tb testing.TB, out any, script string, args ...string) string {
 	tb.Helper()
-	py := Python()
+	py, err := Interpreter(script)
+	if err != nil {
+		tb.Fatal(err)
+	}
 	if py == "" {
-		return noTorch
+		return "skipped: the reference needs torch (make deps installs Debian's)"
 	}
 	args = append([]string{script}, append(args, "--threads", strconv.Itoa(runtime.GOMAXPROCS(0)))...)
 	key := strings.Join(args, "\x00")

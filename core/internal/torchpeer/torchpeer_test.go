@@ -19,8 +19,9 @@ func TestPeerEnv(t *testing.T) {
 // TestRun runs testdata/echo.py: the script gets --threads, runs once per
 // arguments, and OpenBLAS's tuning stays out of its environment.
 func TestRun(t *testing.T) {
-	if Python() == "" {
-		t.Skip(noTorch)
+	script := filepath.Join("testdata", "echo.py")
+	if py, err := Interpreter(script); err != nil || py == "" {
+		t.Skipf("no interpreter with torch for %s (%v)", script, err)
 	}
 	t.Setenv("OPENBLAS_CORETYPE", "Haswell")
 	type echo struct {
@@ -28,7 +29,6 @@ func TestRun(t *testing.T) {
 		PID      int      `json:"pid"`
 		OpenBLAS string   `json:"openblas"`
 	}
-	script := filepath.Join("testdata", "echo.py")
 	var a, again, other echo
 	for _, run := range []struct {
 		out  *echo

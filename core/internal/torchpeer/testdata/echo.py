@@ -1,3 +1,4 @@
+#!/usr/bin/env python3
 """Prints its arguments and process id as JSON: torchpeer's tests run it."""
 import json
 import os
