@@ -3,9 +3,11 @@ package hcl
 import (
 	"fmt"
 	"math/big"
+	"regexp"
 	"strings"
 	"time"
 
+	"github.com/distribution/reference"
 	"github.com/hashicorp/go-version"
 	"github.com/hashicorp/hcl/v2/hcldec"
 	"github.com/swelego/swelego/sdk"
@@ -128,6 +130,10 @@ var blockSchemas = map[string]*blockSchema{
 			str("repo", "The repository (\"owner/name\") the environment serves."),
 			path("git", "Where the repository's history comes from: a git bundle, a folder or a URL (relative paths against the recipe's folder).").url().either(),
 			str("parser", "The log parser of the test output.").defText("the language's"),
+			str("image", "A published task image every task of the environment runs in (repository at /testbed already, nothing built), pulled when missing; a task's own image or image_name wins.").with(imageReference),
+			str("image_naming", "swebench: each task runs in the image SWE-bench publishes for its instance id (sweb.eval.x86_64.ID with \"__\" written \"_1776_\", tag latest), pulled when missing.").oneOf("swebench"),
+			str("image_namespace", "What leads an image name image_naming gives: a namespace such as \"swebench\", optionally after a registry host (\"registry.example:5000/swebench\").").with(imageNamespace),
+			path("image_archive", "A docker save archive loaded when a task's image is missing, before pulling it (air-gapped machines)."),
 		},
 	}},
 	"sandbox": {singleton: true, ref: true, doc: "The sandbox backend and the limits of every sandbox of the run.", body: &coreBody{
@@ -138,6 +144,14 @@ var blockSchemas = map[string]*blockSchema{
 			num("cpus", "CPUs a sandbox may use.").defText("no limit").with(positive),
 			whole("pids", "Processes a sandbox may run; 0: no limit.").def(0).min(0),
 			dur("timeout", "Wall-clock limit of one test run.").defText("the harness's"),
+		},
+	}},
+	"queue": {singleton: true, doc: "A NATS JetStream server that spreads the eval stages' grading over `swelego worker` processes on other machines; without it everything runs here.", body: &coreBody{
+		settings: func() any { return &Queue{} },
+		attrs: []*Attribute{
+			str("url", "The server's URL, such as \"nats://queue:4222\".").required(),
+			dur("ack_wait", "How long a worker may hold an item without a heartbeat before it goes to another worker.").defText("1m"),
+			whole("max_attempts", "Deliveries of an item that may fail before it is parked with its errors; 0: 3.").def(0).min(0),
 		},
 	}},
 	"source": {labels: []string{"type", "name"}, stage: true, ref: true,
@@ -192,7 +206,9 @@ var blockSchemas = map[string]*blockSchema{
 				path("checkpoint", "A Hugging Face model folder to start from.").folder(),
 				num("init_std", "Standard deviation of the random weights.").def(0.02).with(positive),
 			).with(sftModel).required(),
-			str("backend", "The training backend.").oneOf("cpu", "cuda").def("cpu"),
+			str("backend", "The training backend: cpu, or cuda in a swelego built with -tags cuda.").oneOf("cpu", "cuda").def("cpu"),
+			whole("device", "The CUDA device ordinal the cuda backend trains on.").def(0).min(0),
+			str("precision", "The cuda backend's matrix-multiply inputs (fp32 accumulation and master weights in every case).").oneOf("float32", "tf32", "bfloat16").def("float32"),
 			num("epochs", "Passes over the data.").def(4.0).with(positive),
 			whole("global_batch", "Sequences per optimiser step.").def(64).min(1),
 			whole("micro_batch", "Sequences per forward pass.").def(1).min(1),
@@ -281,6 +297,55 @@ var coreSources = map[string]*coreBody{
 		nested: map[string]nestedPlugin{"injector": {kind: sdk.KindBugInjector, required: true, multiple: true,
 			doc: "A bug injector plugin and its configuration; several blocks add up."}},
 	},
+	// git_history: a repository's own history → validated real tasks, for
+	// mirrors without API access (the github plugin's filters on commits).
+	"git_history": {
+		doc:      "Real tasks from a repository's history: merge commits and fix commits whose message names an issue, kept when they change 1–15 files, both tests and code (by the language's test files), and their tests show the fix (≥1 FAIL_TO_PASS).",
+		settings: func() any { return &GitHistory{} },
+		attrs: []*Attribute{
+			str("repo", "The repository (\"owner/name\").").required(),
+			ref("environment", "The environment the candidates are validated in.", "environment").defText("the one serving repo"),
+			path("git", "A clone or bundle of the repository to read the history from (relative to the recipe).").either().defText("the environment's git"),
+			str("rev", "The commit whose history is read.").def("HEAD"),
+			str("issue_pattern", "A regular expression that finds an issue a commit message names; its first group is the issue number.").def(DefaultIssuePattern).with(regex),
+			boolean("require_issue", "Keep only commits whose message names an issue; false: every commit that passes the other filters.").def(true),
+			str("exclude_message", "A regular expression: commits whose message matches are skipped (feature commits, say).").with(regex),
+			path("issues", "A JSON Lines file of issues (number, title, body, comments) the problem statements come from; without it a task's statement is its commit message."),
+			whole("min_issue_chars", "The shortest issue text (title and body) kept when issues are given.").def(0).min(0),
+			str("merged_after", "Keep commits made at or after this time (RFC 3339 or YYYY-MM-DD).").with(date),
+			str("merged_before", "Keep commits made before this time (RFC 3339 or YYYY-MM-DD).").with(date),
+			whole("min_files", "The fewest files a commit changes.").def(1).min(1),
+			whole("max_files", "The most files a commit changes.").def(15).min(1),
+			whole("max_candidates", "Candidates validated at most, newest first; 0: all.").def(0).min(0),
+			whole("workers", "Candidates validated at the same time.").def(1).min(1),
+			whole("reruns", "Extra test runs that drop flaky tests.").def(2).min(0),
+			dur("timeout", "Wall-clock limit of one test run.").defText("the harness's"),
+		},
+	},
+}
+
+// DefaultIssuePattern finds GitHub's closing keywords and an issue number
+// in a commit message ("Fixes #12").
+const DefaultIssuePattern = `(?i)\b(?:close[sd]?|fix(?:e[sd])?|resolve[sd]?):?\s+#(\d+)\b`
+
+// regex accepts a regular expression Go's regexp package compiles.
+func regex(v cty.Value) error {
+	if _, err := regexp.Compile(v.AsString()); err != nil {
+		return fmt.Errorf("%q is not a regular expression: %v", v.AsString(), err)
+	}
+	return nil
+}
+
+// date accepts an RFC 3339 time or a YYYY-MM-DD date.
+func date(v cty.Value) error {
+	s := v.AsString()
+	if _, err := time.Parse(time.RFC3339, s); err == nil {
+		return nil
+	}
+	if _, err := time.Parse(time.DateOnly, s); err == nil {
+		return nil
+	}
+	return fmt.Errorf("%q is neither RFC 3339 nor YYYY-MM-DD", s)
 }
 
 func init() {
@@ -469,6 +534,26 @@ func refTo(path bool, types ...string) func(cty.Value) error {
 func versionConstraint(v cty.Value) error {
 	if _, err := version.NewConstraint(v.AsString()); err != nil {
 		return fmt.Errorf("%q is not a version constraint like \">= 0.1.0\"", v.AsString())
+	}
+	return nil
+}
+
+// imageReference accepts a Docker image reference such as
+// "swebench/sweb.eval.x86_64.django_1776_django-11099:latest".
+func imageReference(v cty.Value) error {
+	if _, err := reference.ParseNormalizedNamed(v.AsString()); err != nil {
+		return fmt.Errorf("%q is not an image reference like \"namespace/name:tag\": %w", v.AsString(), err)
+	}
+	return nil
+}
+
+// imageNamespace accepts what may lead an image name: a reference
+// without tag or digest.
+func imageNamespace(v cty.Value) error {
+	ns := strings.Trim(v.AsString(), "/")
+	named, err := reference.ParseNormalizedNamed(ns + "/x")
+	if err != nil || !reference.IsNameOnly(named) {
+		return fmt.Errorf("%q is not an image namespace like \"swebench\" or \"registry.example:5000/swebench\"", v.AsString())
 	}
 	return nil
 }

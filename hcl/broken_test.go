@@ -21,6 +21,10 @@ func TestBroken(t *testing.T) {
 		opts Options
 	}{
 		{name: "syntax_error"},
+		{name: "unclosed_quote"},
+		{name: "unclosed_brace"},
+		{name: "unclosed_interpolation"},
+		{name: "bad_heredoc"},
 		{name: "unknown_block"},
 		{name: "duplicate_block"},
 		{name: "duplicate_singleton"},
@@ -43,6 +47,7 @@ func TestBroken(t *testing.T) {
 		{name: "plugin_not_found"},
 		{name: "protocol_mismatch"},
 		{name: "function_error"},
+		{name: "unknown_function"},
 		{name: "duplicate_verifier"},
 		{name: "bad_combine"},
 		{name: "missing_injector"},

@@ -2,15 +2,22 @@ package hcl
 
 import (
 	"errors"
+	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
+	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/ext/tryfunc"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/function"
 	"github.com/zclconf/go-cty/cty/function/stdlib"
+
+	"github.com/swelego/swelego/sdk"
 )
 
 // functions returns the functions available in recipe expressions: the
@@ -233,4 +240,24 @@ func environMap(environ []string) map[string]string {
 		}
 	}
 	return m
+}
+
+// suggestFunctions rewrites the detail of each "Call to unknown function"
+// diagnostic to suggest the closest of funcs. HCL suggests one itself, but
+// only from the innermost evaluation context and not always the closest
+// (the first within reach in map order).
+func suggestFunctions(diags hcl.Diagnostics, funcs map[string]function.Function) hcl.Diagnostics {
+	var names []string
+	for _, d := range diags {
+		extra, ok := hcl.DiagnosticExtra[hclsyntax.FunctionCallUnknownDiagExtra](d)
+		if !ok || extra.CalledFunctionNamespace() != "" {
+			continue
+		}
+		if names == nil {
+			names = slices.Sorted(maps.Keys(funcs))
+		}
+		name := extra.CalledFunctionName()
+		d.Detail = fmt.Sprintf("There is no function named %q.%s", name, sdk.DidYouMean(name, names))
+	}
+	return diags
 }

@@ -143,7 +143,7 @@ func load(ctx context.Context, path string, src []byte, opts Options) (*Recipe, 
 	l.evalLocals()
 	l.decodeBodies(ctx)
 	l.order()
-	return l.r, l.diags
+	return l.r, suggestFunctions(l.diags, l.funcs)
 }
 
 func (l *loader) addError(summary, detail string, subject *hcl.Range) {

@@ -200,7 +200,7 @@ func TestLoadFull(t *testing.T) {
 			{"sft.student", &SFT{Trajectories: RefOrPath{Ref: "rollout.teacher"}, Include: []string{"resolved", "semi_resolved"},
 				Tokenizer: filepath.Join(dir, "models", "qwen3-8b"), Template: "qwen3",
 				Model:   SFTModel{Checkpoint: filepath.Join(dir, "models", "qwen3-8b"), InitStd: 0.02},
-				Backend: "cpu", Epochs: 4, GlobalBatch: 64, MicroBatch: 1, LR: 1e-4, WeightDecay: 0.01, WarmupRatio: 0.1, MaxGradNorm: 1,
+				Backend: "cpu", Precision: "float32", Epochs: 4, GlobalBatch: 64, MicroBatch: 1, LR: 1e-4, WeightDecay: 0.01, WarmupRatio: 0.1, MaxGradNorm: 1,
 				MaxSeqLen: 131072, Overflow: "truncate", Seed: 42, DType: "float32"}},
 		}
 		for _, tc := range cases {
@@ -389,6 +389,37 @@ sandbox {}`,
 			wantErr: `"newest" is not a version constraint`,
 		},
 		{
+			name:    "invalid image reference",
+			src:     "environment \"e\" {\n image = \"Not An Image\"\n}",
+			wantErr: `"Not An Image" is not an image reference`,
+		},
+		{
+			name:    "invalid image namespace",
+			src:     "environment \"e\" {\n image_naming = \"swebench\"\n image_namespace = \"swebench:latest\"\n}",
+			wantErr: `"swebench:latest" is not an image namespace`,
+		},
+		{
+			name:    "unknown image naming",
+			src:     "environment \"e\" {\n image_naming = \"swebnech\"\n}",
+			wantErr: `did you mean "swebench"?`,
+		},
+		{
+			name: "published image environment",
+			src:  "environment \"e\" {\n image_naming = \"swebench\"\n image_namespace = \"127.0.0.1:5000/swebench\"\n}\nenvironment \"f\" {\n image = \"swebench/sweb.eval.x86_64.django_1776_django-11099:latest\"\n}",
+			check: func(t *testing.T, r *Recipe) {
+				var got []Environment
+				for _, b := range r.Blocks {
+					if e, ok := b.Settings.(*Environment); ok {
+						got = append(got, *e)
+					}
+				}
+				if len(got) != 2 || got[0].ImageNaming != "swebench" || got[0].ImageNamespace != "127.0.0.1:5000/swebench" ||
+					got[1].Image != "swebench/sweb.eval.x86_64.django_1776_django-11099:latest" {
+					t.Errorf("environments = %+v", got)
+				}
+			},
+		},
+		{
 			name:    "plugin schema that cannot be used",
 			src:     `source "badschema" "x" {}`,
 			wantErr: `Plugin "badschema" serves a task_source schema that swelego cannot use`,
@@ -440,6 +471,24 @@ source "github" "prs" {
 			name:    "unknown block in a core body",
 			src:     "model \"m\" {\n provider = \"oracle\"\n extra {}\n}",
 			wantErr: `Blocks of type "extra" are not expected here`,
+		},
+		{
+			name: "queue block",
+			src:  "queue {\n url = \"nats://q:4222\"\n ack_wait = \"30s\"\n max_attempts = 5\n}",
+			check: func(t *testing.T, r *Recipe) {
+				b := r.Block("queue")
+				if b == nil {
+					t.Fatal("no queue block")
+				}
+				if q, ok := b.Settings.(*Queue); !ok || *q != (Queue{URL: "nats://q:4222", AckWait: 30 * time.Second, MaxAttempts: 5}) {
+					t.Errorf("queue settings %+v", b.Settings)
+				}
+			},
+		},
+		{
+			name:    "queue block without a url",
+			src:     "queue {\n max_attempts = 2\n}",
+			wantErr: `The argument "url" is required`,
 		},
 		{
 			name:    "infinity cannot be sent to a plugin",

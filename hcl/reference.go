@@ -40,7 +40,7 @@ type NestedDoc struct {
 
 // referenceOrder is the order of the reference: settings, where things
 // run, what they use, then the stages in pipeline order.
-var referenceOrder = []string{"swelego", "variable", "locals", "plugin", "environment", "sandbox", "model", "toolset", "source", "rollout", "sft", "tts", "eval"}
+var referenceOrder = []string{"swelego", "variable", "locals", "plugin", "environment", "sandbox", "queue", "model", "toolset", "source", "rollout", "sft", "tts", "eval"}
 
 // Reference describes every block type, in the reference's order; a core
 // source type follows the source block.

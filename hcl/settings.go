@@ -26,6 +26,11 @@ type Environment struct {
 	// Git is a path resolved against the recipe's folder, or a URL.
 	Git    string `hcl:"git"`
 	Parser string `hcl:"parser"`
+	// A published image as the environment.
+	Image          string `hcl:"image"`
+	ImageNaming    string `hcl:"image_naming"`
+	ImageNamespace string `hcl:"image_namespace"`
+	ImageArchive   string `hcl:"image_archive"` // a path resolved against the recipe's folder
 }
 
 // Sandbox is the sandbox block. Zero limits mean none.
@@ -35,6 +40,14 @@ type Sandbox struct {
 	CPUs    float64       `hcl:"cpus"`
 	Pids    int           `hcl:"pids"`
 	Timeout time.Duration `hcl:"timeout"`
+}
+
+// Queue is the queue block: the NATS JetStream server the eval stages
+// grade through.
+type Queue struct {
+	URL         string        `hcl:"url"`
+	AckWait     time.Duration `hcl:"ack_wait"`
+	MaxAttempts int           `hcl:"max_attempts"`
 }
 
 // Model is a model block.
@@ -123,6 +136,8 @@ type SFT struct {
 	Template        string   `hcl:"template"`
 	Model           SFTModel `hcl:"model"`
 	Backend         string   `hcl:"backend"`
+	Device          int      `hcl:"device"`
+	Precision       string   `hcl:"precision"`
 	Epochs          float64  `hcl:"epochs"`
 	GlobalBatch     int      `hcl:"global_batch"`
 	MicroBatch      int      `hcl:"micro_batch"`
@@ -164,6 +179,27 @@ type Synthetic struct {
 	Combine       *Combine      `hcl:"combine"` // nil without a combine block
 	// Injectors are the injector blocks in file order.
 	Injectors []*PluginBody
+}
+
+// GitHistory is a source "git_history" block.
+type GitHistory struct {
+	Repo           string        `hcl:"repo"`
+	Environment    string        `hcl:"environment"` // an environment block's address
+	Git            string        `hcl:"git"`
+	Rev            string        `hcl:"rev"`
+	IssuePattern   string        `hcl:"issue_pattern"`
+	RequireIssue   bool          `hcl:"require_issue"`
+	ExcludeMessage string        `hcl:"exclude_message"`
+	Issues         string        `hcl:"issues"`
+	MinIssueChars  int           `hcl:"min_issue_chars"`
+	MergedAfter    string        `hcl:"merged_after"`
+	MergedBefore   string        `hcl:"merged_before"`
+	MinFiles       int           `hcl:"min_files"`
+	MaxFiles       int           `hcl:"max_files"`
+	MaxCandidates  int           `hcl:"max_candidates"`
+	Workers        int           `hcl:"workers"`
+	Reruns         int           `hcl:"reruns"`
+	Timeout        time.Duration `hcl:"timeout"`
 }
 
 // Combine is a synthetic source's combine block. MaxBugs is 0 when unset

@@ -56,6 +56,10 @@ type LanguageSpec struct {
 	// patch touched back as the base commit has it, and records that it
 	// did.
 	HarnessFiles []string `json:"harness_files,omitempty"`
+	// TestFiles are globs of the repository's test files, as
+	// MatchTestFile reads them ("test_*.py", "tests/**"): a pull request's
+	// changes to them become a real task's test_patch, the rest its patch.
+	TestFiles []string `json:"test_files,omitempty"`
 }
 
 // ImageSpec is what a language adds to a Debian base image and to the
@@ -116,6 +120,25 @@ type TestCommandRequest struct {
 	// run, but the tests under run can see it (in the environment), so
 	// ParseTestRun must check a report against the output.
 	ReportDir string `json:"report_dir,omitempty"`
+	// Task is the task whose tests run, for languages whose commands
+	// depend on the repository and its version (SWE-bench's test command
+	// per repository and version); nil when the run serves no task.
+	Task *TestTask `json:"task,omitempty"`
+}
+
+// TestTask is what a language may need to know of the task whose tests
+// run: which repository at which version, and which test files its
+// test_patch changes (SWE-bench runs those files, its "test directives").
+type TestTask struct {
+	InstanceID string `json:"instance_id"`
+	Repo       string `json:"repo,omitempty"`
+	Version    string `json:"version,omitempty"`
+	// Image is the task's published image (SWE-smith's image_name), ""
+	// when it has none.
+	Image string `json:"image,omitempty"`
+	// TestFiles are the paths the task's test_patch changes, without
+	// SWE-bench's NON_TEST_EXTS (data files), in the patch's order.
+	TestFiles []string `json:"test_files,omitempty"`
 }
 
 // TestCommand is a command that runs tests.
@@ -140,6 +163,9 @@ type TestRun struct {
 	// Files holds the contents of the TestCommand's ReadFiles that
 	// existed after the run, by path.
 	Files map[string]string `json:"files,omitempty"`
+	// Task is the TestCommandRequest's Task: the parser may depend on the
+	// repository (SWE-bench's log parser per repository).
+	Task *TestTask `json:"task,omitempty"`
 }
 
 // TestReport is a parsed test run.

@@ -77,11 +77,13 @@ func (t Task) MarshalJSON() ([]byte, error) {
 
 // StringList is a list of strings that decodes from a JSON array or from a
 // JSON string holding an encoded array (SWE-bench stores FAIL_TO_PASS and
-// PASS_TO_PASS both ways). It always encodes as an array; null, "", [] and
+// PASS_TO_PASS both ways) or a Python list literal (SWE-smith's
+// "['a', 'b']", see ParsePythonList). It always encodes as an array; null, "", [] and
 // "[]" all decode to the empty list, nil.
 type StringList []string
 
-// UnmarshalJSON accepts ["a","b"], "[\"a\",\"b\"]", "" and null.
+// UnmarshalJSON accepts ["a","b"], "[\"a\",\"b\"]", "['a', 'b']", "" and
+// null.
 func (l *StringList) UnmarshalJSON(data []byte) error {
 	data = bytes.TrimSpace(data)
 	if len(data) == 0 || bytes.Equal(data, []byte("null")) {
@@ -105,7 +107,12 @@ func (l *StringList) UnmarshalJSON(data []byte) error {
 	}
 	var out []string
 	if err := json.Unmarshal(data, &out); err != nil {
-		return fmt.Errorf("string list: %w", err)
+		// SWE-smith writes the lists as Python literals: "['a', 'b']".
+		py, pyErr := ParsePythonList(string(data))
+		if data[0] != '[' || pyErr != nil {
+			return fmt.Errorf("string list: %w", err)
+		}
+		out = py
 	}
 	if len(out) == 0 {
 		out = nil // one empty list, however it was spelled, so decoding is stable

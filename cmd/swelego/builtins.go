@@ -3,6 +3,7 @@ package main
 import (
 	"github.com/swelego/swelego/plugins/curriculum"
 	"github.com/swelego/swelego/plugins/errormask"
+	"github.com/swelego/swelego/plugins/github"
 	"github.com/swelego/swelego/plugins/golang"
 	"github.com/swelego/swelego/plugins/python"
 	"github.com/swelego/swelego/plugins/swebench"
@@ -21,6 +22,7 @@ var builtins = map[string]func() *sdk.Plugin{
 	"swetools":   swetools.New,
 	"errormask":  errormask.New,
 	"curriculum": curriculum.New,
+	"github":     github.New,
 
 	verifiers.NameGenerative: verifiers.NewGenerative,
 	verifiers.NameTests:      verifiers.NewTests,

@@ -12,6 +12,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -19,6 +20,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/swelego/swelego/core/engine"
+	"github.com/swelego/swelego/core/envimage"
 	"github.com/swelego/swelego/core/harness"
 	"github.com/swelego/swelego/core/language"
 	"github.com/swelego/swelego/core/pipeline"
@@ -33,7 +35,12 @@ import (
 type evalFlags struct {
 	tasks, predictions, backend, report, workdir, recipe string
 	repos, instanceIDs                                   []string
+	imageNaming, imageNamespace                          string
+	imageArchives                                        []string
 	memory, skippedP2P                                   string
+	queue                                                string
+	queueAckWait                                         time.Duration
+	queueMaxAttempts                                     int
 	workers                                              int
 	timeout                                              time.Duration
 	rerun, retryErrors                                   bool
@@ -53,6 +60,12 @@ preds.json, OpenHands' output.jsonl, "gold" (each task's own patch) or "empty". 
 an instance has several predictions the last one is graded, as SWE-bench does.
 Repositories are found by --repos folders (a bundle NAME.bundle or a repository
 folder per repository) or by a recipe's environment blocks (--recipe).
+A task with an image or image_name field (SWE-smith, SWE-rebench, SWE-Lego records),
+or every task with --image-naming swebench (SWE-bench's sweb.eval.x86_64.ID images),
+runs in that published image instead: its repository is at /testbed already. The
+image is pulled when missing (credentials from the Docker config's auths) or loaded
+from --image-archive, and the history, tags and remotes it shipped are removed
+before anything runs.
 
 Run again, it grades only what is missing: new tasks or predictions, changed
 predictions, and instances the infrastructure could not grade (a repository not
@@ -81,7 +94,13 @@ interrupted.`,
 	fs.BoolVar(&f.rerun, "rerun", false, "discard earlier results in the run directory and grade again")
 	fs.BoolVar(&f.retryErrors, "retry-errors", false, "grade again the instances whose stored result is an error")
 	fs.StringSliceVar(&f.instanceIDs, "instance-ids", nil, "grade and report only these instances (comma-separated or repeated)")
+	fs.StringVar(&f.imageNaming, "image-naming", "", `"swebench": run each task no environment serves in the image SWE-bench publishes for it (sweb.eval.x86_64.ID), pulled when missing`)
+	fs.StringVar(&f.imageNamespace, "image-namespace", "", `what leads an image name --image-naming gives, e.g. "swebench" or "registry.example:5000/swebench"`)
+	fs.StringArrayVar(&f.imageArchives, "image-archive", nil, "docker save archive to load a missing task image from before pulling it (repeatable)")
 	fs.StringVar(&f.skippedP2P, "skipped-pass-to-pass", "fail", `a skipped PASS_TO_PASS test: "fail" or "maintained" (SWE-bench v5's rule)`)
+	fs.StringVar(&f.queue, "queue", "", "grade through swelego workers on this NATS JetStream server (nats://HOST:4222) instead of here")
+	fs.DurationVar(&f.queueAckWait, "queue-ack-wait", 0, "with --queue: how long a worker may hold an item without a heartbeat (default 1m)")
+	fs.IntVar(&f.queueMaxAttempts, "queue-max-attempts", 0, "with --queue: failed deliveries before an item is parked (default 3)")
 	cmd.MarkFlagRequired("tasks")
 	cmd.MarkFlagRequired("predictions")
 	return cmd
@@ -122,6 +141,11 @@ func runEval(ctx context.Context, f evalFlags, stdout, stderr io.Writer) error {
 	case "maintained":
 	default:
 		return &exitError{code: 2, err: fmt.Errorf(`--skipped-pass-to-pass: want "fail" or "maintained", not %q`, f.skippedP2P)}
+	}
+	switch f.imageNaming {
+	case "", taskenv.ImageNamingSWEBench:
+	default:
+		return &exitError{code: 2, err: fmt.Errorf(`--image-naming: want "swebench", not %q`, f.imageNaming)}
 	}
 	tasks, err := readTaskFile(f.tasks)
 	if err != nil {
@@ -178,15 +202,22 @@ func runEval(ctx context.Context, f evalFlags, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer backend.Close()
-	st := &evalCLIStage{fingerprint: fp, tasks: tasks, preds: preds, ev: &pipeline.Evaluator{
-		Envs: taskenv.New(taskenv.Options{Backend: backend, Environments: envs, RepoDirs: repos, RunID: run.ID(),
-			Languages: language.NewSet(pipeline.HostLanguages(host)), DefaultLanguage: defaultLanguage}),
-		LogParsers:  host.LogParser,
-		Harness:     harness.Options{Timeout: f.timeout, Rules: harness.Rules{SkippedMaintains: f.skippedP2P == "maintained"}},
-		Workers:     f.workers,
-		InstanceIDs: f.instanceIDs,
-		RetryErrors: f.retryErrors,
-	}}
+	st := pipeline.NewStandaloneEval(pipeline.StandaloneEval{
+		Address: evalAddress, Fingerprint: fp,
+		Settings: &hcl.Eval{
+			Predictions:       hcl.RefOrPath{Path: f.predictions},
+			Backend:           f.backend,
+			Workers:           f.workers,
+			InstanceIDs:       f.instanceIDs,
+			SkippedPassToPass: f.skippedP2P,
+		},
+		Tasks: tasks, Predictions: preds, Backend: backend, Environments: envs, RepoDirs: repos,
+		Host: host, Languages: language.NewSet(pipeline.HostLanguages(host)), DefaultLanguage: defaultLanguage,
+		Timeout: f.timeout, RetryErrors: f.retryErrors,
+		Images: taskenv.ImageDefaults{Naming: f.imageNaming, Namespace: f.imageNamespace, Archives: f.imageArchives,
+			Progress: pullReporter(stderr)},
+		Queue: queueSettings(f),
+	})
 	var rerun []string
 	if f.rerun {
 		rerun = []string{evalAddress}
@@ -231,6 +262,22 @@ func runEval(ctx context.Context, f evalFlags, stdout, stderr io.Writer) error {
 
 const evalAddress = "eval.cli"
 
+// pullReporter writes how pulls and loads of task images go to w, a line
+// every few seconds.
+func pullReporter(w io.Writer) func(envimage.PullProgress) {
+	var mu sync.Mutex
+	return func(p envimage.PullProgress) {
+		mu.Lock()
+		defer mu.Unlock()
+		if p.Total > 0 {
+			fmt.Fprintf(w, "image %s: %s / %s, %d of %d layers done (%s)\n", p.Ref,
+				units.HumanSize(float64(p.Current)), units.HumanSize(float64(p.Total)), p.Done, p.Layers, p.Status)
+			return
+		}
+		fmt.Fprintf(w, "image %s: %s\n", p.Ref, p.Status)
+	}
+}
+
 // evalFingerprint hashes how instances are graded: the sandbox backend,
 // the test timeout and the memory limit. Which tasks and predictions are
 // graded is not part of it: each result records a digest of the task and
@@ -242,6 +289,9 @@ func evalFingerprint(f evalFlags) string {
 	fmt.Fprintf(h, "%s\n%s\n%s\n", f.backend, f.timeout, f.memory)
 	if f.skippedP2P != "fail" {
 		fmt.Fprintf(h, "skipped_pass_to_pass=%s\n", f.skippedP2P) // absent by default: earlier runs keep their fingerprint
+	}
+	if f.imageNaming != "" {
+		fmt.Fprintf(h, "image_naming=%s\nimage_namespace=%s\n", f.imageNaming, f.imageNamespace) // likewise
 	}
 	return hex.EncodeToString(h.Sum(nil))
 }
@@ -260,22 +310,10 @@ func evalDirHash(f evalFlags, fp string) string {
 	return hex.EncodeToString(h.Sum(nil))[:8]
 }
 
-// evalCLIStage runs an Evaluator as the one stage of a `swelego eval` run;
-// like the recipe's eval stage it is incremental.
-type evalCLIStage struct {
-	fingerprint string
-	tasks       []sdk.Task
-	preds       []sdk.Prediction
-	ev          *pipeline.Evaluator
-}
-
-func (s *evalCLIStage) Address() string     { return evalAddress }
-func (s *evalCLIStage) DependsOn() []string { return nil }
-func (s *evalCLIStage) Fingerprint() string { return s.fingerprint }
-func (s *evalCLIStage) Incremental() bool   { return true }
-
-func (s *evalCLIStage) Run(ctx context.Context, sc *engine.StageContext) error {
-	s.ev.Logger = sc.Logger
-	_, err := s.ev.Grade(ctx, sc, s.tasks, s.preds)
-	return err
+// queueSettings are --queue's, nil without it.
+func queueSettings(f evalFlags) *hcl.Queue {
+	if f.queue == "" {
+		return nil
+	}
+	return &hcl.Queue{URL: f.queue, AckWait: f.queueAckWait, MaxAttempts: f.queueMaxAttempts}
 }

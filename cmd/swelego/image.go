@@ -3,6 +3,7 @@ package main
 import (
 	"cmp"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 
@@ -76,7 +77,7 @@ on first use by eval and run.`,
 					continue
 				}
 				seen[key] = true
-				img, err := envimage.BuildBase(ctx, s, store)
+				img, err := envimage.BuildBase(envimage.LogSteps(ctx, slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil))), s, store)
 				if err != nil {
 					return fmt.Errorf("build %s base image: %w", s.Name, err)
 				}

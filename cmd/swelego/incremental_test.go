@@ -132,11 +132,13 @@ rollout "teacher" {
 `, abs(t, bundledTasks)))
 	work := filepath.Join(dir, "run")
 	trajectories := filepath.Join(work, "rollout", "teacher", "trajectories.jsonl")
+	var stdout strings.Builder
 	run := func() (string, int) {
 		cmd := swelegoCmd(dir, "run", "recipe.hcl", "--workdir", work)
 		cmd.Env = append(cmd.Env, "SWELEGO_CACHE="+testCache)
 		var errb strings.Builder
-		cmd.Stderr = &errb
+		stdout.Reset()
+		cmd.Stderr, cmd.Stdout = &errb, &stdout
 		err := cmd.Run()
 		if ee, ok := err.(*exec.ExitError); ok {
 			return errb.String(), ee.ExitCode()
@@ -160,6 +162,8 @@ rollout "teacher" {
 	if recs := readJSONL(t, trajectories); len(recs) != 0 {
 		t.Fatalf("%d trajectories stored for an attempt that was not played", len(recs))
 	}
+	// The summary names the failure and its reason; the exit status is 1.
+	checkSummaryGolden(t, "rollout-missing-bundle", strings.ReplaceAll(stdout.String(), dir, "DIR"), strings.ReplaceAll(work, dir, "DIR"))
 	data, err := os.ReadFile("../../examples/repos/textkit.bundle")
 	if err != nil {
 		t.Fatal(err)

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/hashicorp/go-hclog"
 	hclv2 "github.com/hashicorp/hcl/v2"
@@ -84,7 +85,19 @@ func newHostIn(dir string, decls map[string]pluginhost.Decl, lock *pluginhost.Lo
 		UpdateLock: updateLock,
 		Reattach:   os.Getenv("SWELEGO_REATTACH_PLUGINS"),
 		Logger:     newLogger(),
+		// A slow machine may need longer than pluginhost.DefaultStartTimeout.
+		StartTimeout: startTimeout(os.Getenv("SWELEGO_PLUGIN_START_TIMEOUT")),
 	})
+}
+
+// startTimeout reads SWELEGO_PLUGIN_START_TIMEOUT (a Go duration such as
+// 30s); zero, the host's default, when unset or not a positive duration.
+func startTimeout(s string) time.Duration {
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 {
+		return 0
+	}
+	return d
 }
 
 // newLogger is the host's logger: warnings and errors on stderr, more with
@@ -105,11 +118,12 @@ func printDiags(w io.Writer, diags hclv2.Diagnostics, files map[string]*hclv2.Fi
 }
 
 // normalizeArgs lets Terraform-style single-dash flags through to the
-// flag parser: -var k=v and -var-file F mean --var and --var-file.
+// flag parser: -var k=v and -var-file F mean --var and --var-file, and fmt's
+// -check, -diff, -recursive, -list=false and -write=false its --flags.
 func normalizeArgs(args []string) []string {
 	out := make([]string, len(args))
 	for i, a := range args {
-		for _, name := range []string{"-var", "-var-file"} {
+		for _, name := range []string{"-var", "-var-file", "-check", "-diff", "-recursive", "-list", "-write"} {
 			if a == name || strings.HasPrefix(a, name+"=") {
 				a = "-" + a
 				break

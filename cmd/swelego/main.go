@@ -65,6 +65,8 @@ func newRootCmd() *cobra.Command {
 		newPluginCmd(),
 		newStagesCmd(),
 		newVersionCmd(),
+		newWorkerCmd(),
+		newReportCmd(), newShowCmd(),
 	)
 	return root
 }

@@ -143,6 +143,11 @@ func TestQuickstartRecipe(t *testing.T) {
 		t.Errorf("the run's output does not say the oracle is a test teacher:\n%s", tail(string(out), 2000))
 	}
 	checkOracleRollout(t, filepath.Join(work, "rollout", "teacher"), true)
+	checkMaskedErrorTurns(t, string(out))
+	checkSummaryGolden(t, "quickstart", string(out), work)
+	t.Run("report", func(t *testing.T) {
+		checkRunReport(t, work, reportWant{sections: []string{"summary", "plots", "tasks", "rollouts", "eval", "sft", "trajectories"}, plots: 5, masked: true})
+	})
 	tasks := len(readJSONL(t, abs(t, bundledTasks)))
 	for _, name := range []string{"gold", "teacher"} {
 		var report harness.Report

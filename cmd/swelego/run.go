@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/swelego/swelego/core/engine"
 	"github.com/swelego/swelego/core/pipeline"
+	"github.com/swelego/swelego/core/report"
 )
 
 func newRunCmd() *cobra.Command {
@@ -50,6 +52,13 @@ them on the next run; the run then exits with status 1.`,
 			}
 			defer l.host.Close()
 			rec := l.recipe
+			// What validate checks, run checks before it starts anything: a
+			// plugin's own settings and the environments' languages.
+			diags := append(validatePlugins(ctx, l), checkLanguages(ctx, l)...)
+			printDiags(cmd.ErrOrStderr(), diags, rec.Files)
+			if diags.HasErrors() {
+				return &exitError{code: 1, err: errReported}
+			}
 
 			only, err := pipeline.Select(rec, stages)
 			if err != nil {
@@ -87,8 +96,12 @@ them on the next run; the run then exits with status 1.`,
 				l.host.Close()
 				return &exitError{code: 130, err: fmt.Errorf("interrupted; run the same command again to resume (run directory %s)", dir)}
 			}
+			infra := summarizeRun(cmd.OutOrStdout(), cmd.ErrOrStderr(), dir)
 			if err != nil {
 				return err
+			}
+			if infra > 0 {
+				return &exitError{code: 1, err: fmt.Errorf("run %s: %d items failed because of the infrastructure (see the summary above); run the same command again to retry them", run.ID(), infra)}
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "run %s finished: %s\n", run.ID(), dir)
 			return nil
@@ -101,4 +114,25 @@ them on the next run; the run then exits with status 1.`,
 	cmd.Flags().IntVar(&parallel, "parallel", 1, "stages that may run at the same time")
 	cmd.Flags().BoolVar(&retry, "retry-errors", false, "eval stages grade again the instances whose stored result is an error")
 	return cmd
+}
+
+// summarizeRun writes the run's HTML report into its directory and prints
+// the end-of-run summary; it returns how many items the infrastructure
+// failed. A report that cannot be made is a warning: the run's records are
+// what counts.
+func summarizeRun(out, errw io.Writer, dir string) (infra int) {
+	r, err := report.Load(dir)
+	if err != nil {
+		fmt.Fprintln(errw, "summary:", err)
+		return 0
+	}
+	path := report.DefaultReportPath(dir)
+	if err := report.WriteHTMLFile(path, r); err != nil {
+		fmt.Fprintln(errw, "report:", err)
+		path = ""
+	}
+	if err := report.WriteSummary(out, r, path); err != nil {
+		fmt.Fprintln(errw, "summary:", err)
+	}
+	return r.InfraFailures()
 }

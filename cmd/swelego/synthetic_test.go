@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -110,9 +111,15 @@ func TestSyntheticRecipe(t *testing.T) {
 	// images with less overhead per sandbox.
 	cmd := swelegoCmd(t.TempDir(), "run", recipe, "--workdir", work, "-var", "sandbox_backend=bwrap")
 	cmd.Env = append(cmd.Env, "SWELEGO_CACHE="+testCache)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("%v\n%s", err, tail(string(out), 4000))
+	var runOut, runErr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &runOut, &runErr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("%v\n%s\n%s", err, tail(runErr.String(), 4000), runOut.String())
 	}
+	checkSummaryGolden(t, "synthetic", runOut.String(), work)
+	t.Run("report", func(t *testing.T) {
+		checkRunReport(t, work, reportWant{sections: []string{"summary", "plots", "tasks", "synthetic", "eval"}, plots: 4})
+	})
 	byLang := map[string]int{}
 	combined := 0
 	var files []string

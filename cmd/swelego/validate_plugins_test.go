@@ -111,3 +111,40 @@ func validateDir(t *testing.T, src string) string {
 	}
 	return dir
 }
+
+// TestRunValidatesPluginSettings: run refuses a recipe that validate
+// refuses, with the same diagnostics, before it opens a run directory or
+// builds anything.
+func TestRunValidatesPluginSettings(t *testing.T) {
+	src, err := filepath.Abs(filepath.Join("testdata", "validate"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := validateDir(t, src)
+	for _, name := range []string{"injector_rule_python", "masker_pattern", "unknown_language"} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			work := t.TempDir()
+			cmd := swelegoCmd(dir, "run", "--workdir", filepath.Join(work, "run"), name+".hcl")
+			var stderr strings.Builder
+			cmd.Stderr = &stderr
+			err := cmd.Run()
+			ee, ok := err.(interface{ ExitCode() int })
+			if !ok || ee.ExitCode() != 1 {
+				t.Fatalf("run: %v, want exit 1\n%s", err, stderr.String())
+			}
+			want, err := os.ReadFile(filepath.Join(src, name+".golden"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			// The golden's stderr part is what validate printed.
+			_, diag, _ := strings.Cut(string(want), "--- stderr\n")
+			if !strings.Contains(stderr.String(), diag) {
+				t.Errorf("run's stderr does not hold validate's diagnostics:\n--- got\n%s\n--- want within\n%s", stderr.String(), diag)
+			}
+			if _, err := os.Stat(filepath.Join(work, "run")); !os.IsNotExist(err) {
+				t.Errorf("run made its run directory although the recipe is invalid (%v)", err)
+			}
+		})
+	}
+}

@@ -180,6 +180,8 @@ func Prune(ctx context.Context, store string, keep []sandbox.Image) error {
 			dir := filepath.Join(rootDir, name)
 			if name == hash {
 				_ = os.Remove(filepath.Join(rootDir, hash+".json"))
+				// What a published image shipped at /testbed (Published).
+				_ = os.RemoveAll(filepath.Join(store, "published", hash))
 				return os.RemoveAll(dir)
 			}
 			cleanup(dir)

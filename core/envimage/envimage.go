@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -112,7 +113,7 @@ func BuildBase(ctx context.Context, spec BaseSpec, store string) (sandbox.Image,
 		return sandbox.Image{}, err
 	}
 	img := sandbox.Image{Name: name, RootFS: filepath.Join(store, "rootfs", hash)}
-	build := func(ctx context.Context, dir string, log *os.File) error {
+	build := func(ctx context.Context, dir string, log io.Writer) error {
 		if err := debootstrap(ctx, store, dir, release, mirror, pkgs, log); err != nil {
 			return err
 		}
@@ -166,7 +167,7 @@ func BuildEnv(ctx context.Context, spec EnvSpec, store string) (sandbox.Image, e
 		return sandbox.Image{}, err
 	}
 	img := sandbox.Image{Name: name, RootFS: filepath.Join(store, "rootfs", hash)}
-	build := func(ctx context.Context, dir string, log *os.File) error {
+	build := func(ctx context.Context, dir string, log io.Writer) error {
 		if err := run(ctx, log, "cp", "-a", "--reflink=auto", spec.Base.RootFS+"/.", dir); err != nil {
 			return fmt.Errorf("copy base: %w", err)
 		}
@@ -239,7 +240,7 @@ func planBase(spec BaseSpec) (name, hash string, inputs map[string]any) {
 // Docker Engine answers, the Docker image. A lock serialises builders of
 // the same hash, in this process or another.
 func ensure(ctx context.Context, store, hash string, img sandbox.Image, m meta,
-	build func(ctx context.Context, dir string, log *os.File) error) error {
+	build func(ctx context.Context, dir string, log io.Writer) error) error {
 	rootDir := filepath.Join(store, "rootfs")
 	if err := os.MkdirAll(rootDir, 0o755); err != nil {
 		return err
@@ -265,7 +266,7 @@ func ensure(ctx context.Context, store, hash string, img sandbox.Image, m meta,
 		if err != nil {
 			return err
 		}
-		err = build(ctx, tmp, log)
+		err = buildReporting(ctx, m.Name, tmp, log, build)
 		log.Close()
 		if err != nil {
 			cleanup(tmp)

@@ -191,9 +191,22 @@ func TestBuildEnvFailureLeavesNothing(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(repo, "a.txt"), []byte(time.Now().String()), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	var steps []Step
+	ctx = WithSteps(ctx, func(s Step) { steps = append(steps, s) })
 	_, err = BuildEnv(ctx, EnvSpec{Name: "broken", Base: base, Repo: repo, Setup: []string{"echo about to fail; exit 3"}}, store)
 	if err == nil || !strings.Contains(err.Error(), "about to fail") {
 		t.Fatalf("error %v, want the failing setup command with its output", err)
+	}
+	// The build reported its steps as it went, up to the failing one.
+	var shown []string
+	for i, s := range steps {
+		shown = append(shown, s.Step)
+		if !strings.HasPrefix(s.Image, "swelego/env-broken:") || (i > 0 && s.Elapsed < steps[i-1].Elapsed) {
+			t.Errorf("step %+v", s)
+		}
+	}
+	if len(steps) == 0 || !strings.HasPrefix(steps[0].Step, "+ cp -a") || steps[len(steps)-1].Step != "+ [setup as user] echo about to fail; exit 3" {
+		t.Errorf("steps reported:\n%s", strings.Join(shown, "\n"))
 	}
 	leftovers, _ := filepath.Glob(filepath.Join(store, "rootfs", ".tmp-*"))
 	for _, l := range leftovers {

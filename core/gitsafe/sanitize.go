@@ -28,6 +28,13 @@ type Options struct {
 	// cannot make a newer ref look older. Tags on trees or blobs, and tags
 	// of tags, are always removed.
 	KeepOlderTags bool
+	// KeepUntracked leaves untracked and ignored files of the work tree in
+	// place (tracked files are still reset to base). A repository shipped
+	// inside a published task image keeps what its environment's set-up
+	// built there (installed package metadata, compiled extensions), which
+	// the tests need and no commit holds. The caller vouches that those
+	// files hold nothing of the fix: Sanitize cannot tell.
+	KeepUntracked bool
 }
 
 // Version names what Sanitize and Fresh leave behind. Change it with any
@@ -96,7 +103,7 @@ func Sanitize(ctx context.Context, dir, base string, opts Options) error {
 		{"rewrite config", func() error { return rewriteConfig(ctx, root) }},
 		{"remove git state", func() error { return scrubGitDir(gitDir) }},
 		{"rewrite refs", func() error { return rewriteRefs(ctx, root, branch, baseID, keep) }},
-		{"check out base", func() error { return checkout(ctx, root, baseID) }},
+		{"check out base", func() error { return checkout(ctx, root, baseID, opts.KeepUntracked) }},
 		{"expire reflogs", func() error {
 			_, err := git(ctx, root, "reflog", "expire", "--expire=now", "--expire-unreachable=now", "--all")
 			if err != nil {
@@ -112,7 +119,7 @@ func Sanitize(ctx context.Context, dir, base string, opts Options) error {
 		// The commands above may have left files of their own (reset
 		// writes ORIG_HEAD).
 		{"sweep git directory", func() error { return removeExcept(gitDir, keptAtEnd) }},
-		{"check result", func() error { return checkResult(ctx, root, branch, baseID, keep) }},
+		{"check result", func() error { return checkResult(ctx, root, branch, baseID, keep, opts.KeepUntracked) }},
 	}
 	for _, s := range steps {
 		if err := ctx.Err(); err != nil {
@@ -378,13 +385,16 @@ func rewriteRefs(ctx context.Context, root, branch, baseID string, keep []ref) e
 // checkout makes the index and the work tree equal base's tree. The old
 // index is already gone (it may hold resolve-undo entries or a split index
 // naming other objects); the new one is read from base and refreshed so
-// that unchanged files are not rewritten.
-func checkout(ctx context.Context, root, baseID string) error {
+// that unchanged files are not rewritten. Untracked and ignored files are
+// deleted unless keepUntracked.
+func checkout(ctx context.Context, root, baseID string, keepUntracked bool) error {
 	cmds := [][]string{
 		{"read-tree", baseID},
 		{"update-index", "-q", "--refresh"},
 		{"reset", "-q", "--hard", baseID},
-		{"clean", "-ffdxq"},
+	}
+	if !keepUntracked {
+		cmds = append(cmds, []string{"clean", "-ffdxq"})
 	}
 	for _, args := range cmds {
 		if _, err := git(ctx, root, args...); err != nil {
@@ -648,8 +658,9 @@ func isObjectID(s string) bool { return (len(s) == 40 || len(s) == 64) && isHex(
 
 // checkResult checks what Sanitize promises and git can tell: the refs
 // are exactly the branch and the kept refs, HEAD is on the branch at base,
-// every reachable object is present, and the work tree is clean.
-func checkResult(ctx context.Context, root, branch, baseID string, keep []ref) error {
+// every reachable object is present, and the work tree is clean (its
+// tracked files only, when keepUntracked).
+func checkResult(ctx context.Context, root, branch, baseID string, keep []ref, keepUntracked bool) error {
 	want := map[string]string{"refs/heads/" + branch: baseID}
 	for _, r := range keep {
 		want[r.name] = r.id
@@ -674,7 +685,11 @@ func checkResult(ctx context.Context, root, branch, baseID string, keep []ref) e
 	if _, err := git(ctx, root, "fsck", "--connectivity-only", "--no-dangling", "--no-progress"); err != nil {
 		return err
 	}
-	status, err := git(ctx, root, "status", "--porcelain", "--ignored", "--untracked-files=all")
+	args := []string{"status", "--porcelain", "--ignored", "--untracked-files=all"}
+	if keepUntracked {
+		args = []string{"status", "--porcelain", "--untracked-files=no"}
+	}
+	status, err := git(ctx, root, args...)
 	if err != nil {
 		return err
 	}

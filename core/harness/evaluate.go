@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"path"
@@ -503,7 +504,7 @@ done < "$L"
 // language's default) on the task's FAIL_TO_PASS and PASS_TO_PASS ids
 // (none: the whole suite).
 func gradeRequest(t sdk.Task, opts Options) sdk.TestCommandRequest {
-	req := sdk.TestCommandRequest{Purpose: sdk.PurposeGrade}
+	req := sdk.TestCommandRequest{Purpose: sdk.PurposeGrade, Task: testTask(t)}
 	if t.TestCmd != "" {
 		req.Base = t.TestCmd
 		return req
@@ -517,6 +518,17 @@ func gradeRequest(t sdk.Task, opts Options) sdk.TestCommandRequest {
 		}
 	}
 	return req
+}
+
+// testTask is what the language may know of t when it gives the test
+// command and reads its run (sdk.TestCommandRequest.Task).
+func testTask(t sdk.Task) *sdk.TestTask {
+	tt := &sdk.TestTask{InstanceID: t.InstanceID, Repo: t.Repo, Version: t.Version, Image: t.Image,
+		TestFiles: testPatchFiles(t.TestPatch)}
+	if tt.Image == "" {
+		_ = json.Unmarshal(t.Extra["image_name"], &tt.Image) // SWE-smith's field; absent or not a string: none
+	}
+	return tt
 }
 
 // nonTestExts are SWE-bench's NON_TEST_EXTS: files of a test_patch that are

@@ -175,7 +175,7 @@ func runTests(ctx context.Context, sb sdk.Sandbox, lang *language.Language, pars
 		}
 	}
 	run.Marked, _ = Section(run.Output, nonce)
-	run.Report, err = readRun(ctx, lang, parser, sdk.TestRun{Tests: req.Tests, Output: run.Output, ExitCode: run.ExitCode, Files: files}, nonce)
+	run.Report, err = readRun(ctx, lang, parser, sdk.TestRun{Tests: req.Tests, Output: run.Output, ExitCode: run.ExitCode, Files: files, Task: req.Task}, nonce)
 	return run, err
 }
 

@@ -15,12 +15,15 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/zclconf/go-cty/cty"
 	ctyjson "github.com/zclconf/go-cty/cty/json"
 
 	"github.com/swelego/swelego/core/engine"
 	"github.com/swelego/swelego/core/harness"
+	"github.com/swelego/swelego/core/language"
+	"github.com/swelego/swelego/core/pluginhost"
 	"github.com/swelego/swelego/core/sandbox"
 	"github.com/swelego/swelego/core/taskenv"
 	"github.com/swelego/swelego/hcl"
@@ -64,6 +67,9 @@ type Evaluator struct {
 	// RetryErrors grades again the instances whose stored result is an
 	// error (a patch that did not apply, a timeout, a run without results).
 	RetryErrors bool
+	// Remote, when set, grades elsewhere (swelego workers over a queue,
+	// see eval_remote.go) instead of in this process's sandboxes.
+	Remote RemoteGrader
 }
 
 // NotGradedError lists the instances the infrastructure could not grade
@@ -317,33 +323,9 @@ func (e *Evaluator) Run(ctx context.Context, tasks []sdk.Task, preds []sdk.Predi
 		prog.SetTotal(len(todo) + out.Len())
 		prog.Skip(out.Len())
 	}
-	open := func(ctx context.Context, t sdk.Task) (harness.Sandbox, error) { return e.Envs.Open(ctx, t) }
 	var mu sync.Mutex
 	var failed []harness.Result
-	err := forEach(ctx, e.Workers, todo, func(p sdk.Prediction) error {
-		task := byID[p.InstanceID]
-		// An empty patch is graded without its environment, as SWE-bench
-		// does.
-		t, err := task, error(nil)
-		var opts harness.Options
-		if p.ModelPatch != "" {
-			t, err = e.Envs.Prepare(task)
-			if err == nil {
-				opts, err = e.harnessOptions(ctx, t)
-			}
-		}
-		var r harness.Result
-		if err != nil {
-			// The environment could not be prepared (a repository or git
-			// bundle not found, a log parser plugin missing): that says
-			// nothing about the prediction.
-			r = harness.Result{InstanceID: p.InstanceID, Status: harness.ResultError, ExitCode: -1, Error: err.Error(), Infra: true}
-		} else {
-			r = harness.Evaluate(ctx, open, t, p.ModelPatch, opts)
-		}
-		if ctx.Err() != nil {
-			return ctx.Err() // an interrupted grade is not a result
-		}
+	record := func(p sdk.Prediction, r harness.Result) error {
 		if err := e.writeLogs(p, r); err != nil {
 			e.Logger.Warn("cannot write the instance's logs", "instance_id", r.InstanceID, "error", err)
 		}
@@ -358,8 +340,20 @@ func (e *Evaluator) Run(ctx context.Context, tasks []sdk.Task, preds []sdk.Predi
 		if prog != nil {
 			prog.Add(1)
 		}
-		return out.Append(ctx, r.InstanceID, resultRecord{Result: r, Graded: gradedDigest(task, p)})
-	})
+		return out.Append(ctx, r.InstanceID, resultRecord{Result: r, Graded: gradedDigest(byID[p.InstanceID], p)})
+	}
+	var err error
+	if e.Remote != nil {
+		err = e.Remote.GradeRemote(ctx, e, byID, todo, record)
+	} else {
+		err = forEach(ctx, e.Workers, todo, func(p sdk.Prediction) error {
+			r := e.gradeOne(ctx, byID[p.InstanceID], p)
+			if ctx.Err() != nil {
+				return ctx.Err() // an interrupted grade is not a result
+			}
+			return record(p, r)
+		})
+	}
 	if err != nil {
 		return harness.Report{}, err
 	}
@@ -381,6 +375,28 @@ func (e *Evaluator) Run(ctx context.Context, tasks []sdk.Task, preds []sdk.Predi
 		return report, &NotGradedError{Failures: failed}
 	}
 	return report, nil
+}
+
+// gradeOne grades one prediction of task in a sandbox of its environment
+// (an empty patch without one, as SWE-bench does). An environment that
+// cannot be prepared gives an infrastructure failure.
+func (e *Evaluator) gradeOne(ctx context.Context, task sdk.Task, p sdk.Prediction) harness.Result {
+	t, err := task, error(nil)
+	var opts harness.Options
+	if p.ModelPatch != "" {
+		t, err = e.Envs.Prepare(task)
+		if err == nil {
+			opts, err = e.harnessOptions(ctx, t)
+		}
+	}
+	if err != nil {
+		// The environment could not be prepared (a repository or git
+		// bundle not found, a log parser plugin missing): that says
+		// nothing about the prediction.
+		return harness.Result{InstanceID: p.InstanceID, Status: harness.ResultError, ExitCode: -1, Error: err.Error(), Infra: true}
+	}
+	open := func(ctx context.Context, t sdk.Task) (harness.Sandbox, error) { return e.Envs.Open(ctx, t) }
+	return harness.Evaluate(ctx, open, t, p.ModelPatch, opts)
 }
 
 // writeLogs writes the instance's folder under LogDir, replacing what an
@@ -508,9 +524,22 @@ func EnvironmentsOf(rec *hcl.Recipe) []taskenv.Environment {
 			Setup:    e.Setup,
 			TestCmd:  e.TestCmd,
 			Parser:   e.Parser,
+
+			Image:          e.Image,
+			ImageNaming:    e.ImageNaming,
+			ImageNamespace: e.ImageNamespace,
+			ImageArchives:  nonEmpty(e.ImageArchive),
 		})
 	}
 	return out
+}
+
+// nonEmpty is s as a list, nil when s is empty.
+func nonEmpty(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return []string{s}
 }
 
 // evalStage grades predictions of a recipe's tasks: `eval "NAME" { tasks,
@@ -519,8 +548,7 @@ func EnvironmentsOf(rec *hcl.Recipe) []taskenv.Environment {
 // (new tasks, new predictions, changed ones) and keeps the others.
 type evalStage struct {
 	stageBase
-	cfg         *hcl.Eval
-	retryErrors bool
+	grader evalGrader
 }
 
 func (s *evalStage) Incremental() bool { return true }
@@ -540,38 +568,156 @@ func (s *evalStage) Fingerprint() string {
 }
 
 func (s *evalStage) Run(ctx context.Context, sc *engine.StageContext) error {
-	tasks, err := readTaskList(sc.OutputPath(s.cfg.Tasks, TasksOutput))
-	if err != nil {
+	if err := s.grader.grade(ctx, sc); err != nil {
 		return fmt.Errorf("%s: %w", s.block.Address, err)
 	}
-	spec := s.cfg.Predictions.Path // a file resolved at load, "gold" or "empty"
-	if ref := s.cfg.Predictions.Ref; ref != "" {
-		spec = sc.OutputPath(ref, PredictionsOutput)
+	return nil
+}
+
+// newEvalStage makes the stage of a recipe's eval block.
+func newEvalStage(base stageBase, cfg *hcl.Eval, retryErrors bool) *evalStage {
+	s := &evalStage{stageBase: base}
+	s.grader = evalGrader{cfg: cfg, retryErrors: retryErrors, host: base.host, address: base.block.Address,
+		environments: EnvironmentsOf(base.recipe), repoDirs: []string{base.recipe.Dir, filepath.Join(base.recipe.Dir, "repos")},
+		envs: func(ctx context.Context, sc *engine.StageContext) (*taskenv.Manager, func(), error) {
+			return s.environments(ctx, sc, cfg.Backend)
+		}}
+	if b := base.recipe.Block("queue"); b != nil {
+		if q, err := settingsOf[hcl.Queue](b); err == nil {
+			s.grader.queue = q
+		}
 	}
-	preds, err := LoadPredictions(spec, tasks)
-	if err != nil {
-		return fmt.Errorf("%s: %w", s.block.Address, err)
+	return s
+}
+
+// evalGrader is what an eval stage does, inside a recipe or outside one
+// (`swelego eval`): read the tasks and predictions its settings name, open
+// the environments and grade every prediction with the harness.
+type evalGrader struct {
+	cfg *hcl.Eval
+	// tasks are the tasks graded when they come from no stage (a file the
+	// CLI read); nil reads the output of cfg.Tasks.
+	tasks []sdk.Task
+	// preds are the predictions graded when the caller read them; nil
+	// loads cfg.Predictions.
+	preds       []sdk.Prediction
+	retryErrors bool
+	// timeout limits one test run; 0 is the harness's default.
+	timeout time.Duration
+	host    *pluginhost.Host
+	envs    func(ctx context.Context, sc *engine.StageContext) (*taskenv.Manager, func(), error)
+	// queue, when set, grades through swelego workers (eval_remote.go);
+	// the environments and repository folders travel in each item.
+	queue        *hcl.Queue
+	address      string
+	environments []taskenv.Environment
+	repoDirs     []string
+}
+
+func (g *evalGrader) grade(ctx context.Context, sc *engine.StageContext) error {
+	tasks := g.tasks
+	if tasks == nil {
+		var err error
+		if tasks, err = readTaskList(sc.OutputPath(g.cfg.Tasks, TasksOutput)); err != nil {
+			return err
+		}
 	}
-	envs, closeEnvs, err := s.environments(ctx, sc, s.cfg.Backend)
+	preds := g.preds
+	if preds == nil {
+		spec := g.cfg.Predictions.Path // a file resolved at load, "gold" or "empty"
+		if ref := g.cfg.Predictions.Ref; ref != "" {
+			spec = sc.OutputPath(ref, PredictionsOutput)
+		}
+		var err error
+		if preds, err = LoadPredictions(spec, tasks); err != nil {
+			return err
+		}
+	}
+	envs, closeEnvs, err := g.envs(ctx, sc)
 	if err != nil {
 		return err
 	}
 	defer closeEnvs()
 	ev := &Evaluator{
 		Envs:        envs,
-		Workers:     s.cfg.Workers,
+		Workers:     g.cfg.Workers,
 		Logger:      sc.Logger,
-		InstanceIDs: s.cfg.InstanceIDs,
-		RetryErrors: s.retryErrors,
-		Harness:     harness.Options{Rules: harness.Rules{SkippedMaintains: s.cfg.SkippedPassToPass == "maintained"}},
+		InstanceIDs: g.cfg.InstanceIDs,
+		RetryErrors: g.retryErrors,
+		Harness:     harness.Options{Timeout: g.timeout, Rules: harness.Rules{SkippedMaintains: g.cfg.SkippedPassToPass == "maintained"}},
 	}
-	if s.host != nil {
-		ev.LogParsers = s.host.LogParser
+	if g.host != nil {
+		ev.LogParsers = g.host.LogParser
 	}
-	if _, err := ev.Grade(ctx, sc, tasks, preds); err != nil {
-		return fmt.Errorf("%s: %w", s.block.Address, err)
+	if g.queue != nil {
+		qg, closeQueue, err := queueGrader(ctx, g.queue, sc.Run.ID(), g.address, g.environments, g.repoDirs, sc.Logger)
+		if err != nil {
+			return err
+		}
+		defer closeQueue()
+		ev.Remote = qg
 	}
-	return nil
+	_, err = ev.Grade(ctx, sc, tasks, preds)
+	return err
+}
+
+// StandaloneEval is an eval outside a recipe, `swelego eval`'s: the eval
+// block's settings with the tasks read from a file, and what a recipe
+// would otherwise give.
+type StandaloneEval struct {
+	// Address and Fingerprint identify the stage in its run directory.
+	Address, Fingerprint string
+	// Settings are the eval block's; Settings.Tasks is unused.
+	Settings *hcl.Eval
+	Tasks    []sdk.Task
+	// Predictions, when not nil, are graded instead of loading
+	// Settings.Predictions.
+	Predictions []sdk.Prediction
+	// Backend is the sandbox backend, opened by the caller.
+	Backend sandbox.Backend
+	// Environments and RepoDirs find the tasks' repositories.
+	Environments []taskenv.Environment
+	RepoDirs     []string
+	Host         *pluginhost.Host
+	Languages    *language.Set
+	// DefaultLanguage is the language of tasks that name none.
+	DefaultLanguage string
+	// Timeout limits one test run; 0 is the harness's default.
+	Timeout     time.Duration
+	RetryErrors bool
+	// Images are the defaults of published task images (naming, archives,
+	// pull progress).
+	Images taskenv.ImageDefaults
+	// Queue, when set, grades through swelego workers over NATS
+	// JetStream instead of Backend.
+	Queue *hcl.Queue
+}
+
+// NewStandaloneEval makes the stage of an eval outside a recipe; it grades
+// as a recipe's eval block does, through the same code.
+func NewStandaloneEval(e StandaloneEval) engine.Stage {
+	return &standaloneEvalStage{address: e.Address, fingerprint: e.Fingerprint, grader: evalGrader{
+		cfg: e.Settings, tasks: e.Tasks, preds: e.Predictions, retryErrors: e.RetryErrors, timeout: e.Timeout, host: e.Host,
+		queue: e.Queue, address: e.Address, environments: e.Environments, repoDirs: e.RepoDirs,
+		envs: func(_ context.Context, sc *engine.StageContext) (*taskenv.Manager, func(), error) {
+			envs := taskenv.New(taskenv.Options{Backend: e.Backend, Environments: e.Environments, RepoDirs: e.RepoDirs,
+				RunID: sc.Run.ID(), Logger: sc.Logger, Languages: e.Languages, DefaultLanguage: e.DefaultLanguage, Images: e.Images})
+			return envs, func() {}, nil
+		}}}
+}
+
+type standaloneEvalStage struct {
+	address, fingerprint string
+	grader               evalGrader
+}
+
+func (s *standaloneEvalStage) Address() string     { return s.address }
+func (s *standaloneEvalStage) DependsOn() []string { return nil }
+func (s *standaloneEvalStage) Fingerprint() string { return s.fingerprint }
+func (s *standaloneEvalStage) Incremental() bool   { return true }
+
+func (s *standaloneEvalStage) Run(ctx context.Context, sc *engine.StageContext) error {
+	return s.grader.grade(ctx, sc)
 }
 
 // environments opens the sandbox backend the recipe's sandbox block names

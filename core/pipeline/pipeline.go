@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -107,6 +108,13 @@ func newStage(base stageBase, o options) (engine.Stage, error) {
 		}
 		return &syntheticStage{stageBase: base, cfg: cfg}, nil
 	}
+	if b.Type == "source" && b.Plugin == "" && len(b.Labels) > 0 && b.Labels[0] == "git_history" {
+		cfg, err := settingsOf[hcl.GitHistory](b)
+		if err != nil {
+			return nil, err
+		}
+		return &gitHistoryStage{stageBase: base, cfg: cfg}, nil
+	}
 	switch b.Type {
 	case "source":
 		return &sourceStage{stageBase: base}, nil
@@ -121,7 +129,7 @@ func newStage(base stageBase, o options) (engine.Stage, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &evalStage{stageBase: base, cfg: cfg, retryErrors: o.retryErrors}, nil
+		return newEvalStage(base, cfg, o.retryErrors), nil
 	case "rollout":
 		cfg, err := settingsOf[hcl.Rollout](b)
 		if err != nil {
@@ -159,7 +167,7 @@ func Select(rec *hcl.Recipe, names []string) ([]string, error) {
 		}
 		b := rec.Block(name)
 		if b == nil || !b.IsStage() {
-			return nil, fmt.Errorf("--stage %s: no such stage (stage names: %s; or a block address such as %s)", name, aliasNames(), exampleAddress(rec))
+			return nil, fmt.Errorf("--stage %s: no such stage%s (stage names: %s; or a block address: %s)", name, stageSuggestion(rec, name), aliasNames(), stageAddresses(rec))
 		}
 		out = append(out, b.Address)
 	}
@@ -175,11 +183,34 @@ func aliasNames() string {
 	return strings.Join(names, ", ")
 }
 
-func exampleAddress(rec *hcl.Recipe) string {
-	if len(rec.Stages) > 0 {
-		return rec.Stages[0].Address
+// stageAddresses lists the addresses of the recipe's stages.
+func stageAddresses(rec *hcl.Recipe) string {
+	if len(rec.Stages) == 0 {
+		return "the recipe has no stages"
 	}
-	return "source.swebench.NAME"
+	addrs := make([]string, len(rec.Stages))
+	for i, b := range rec.Stages {
+		addrs[i] = b.Address
+	}
+	return strings.Join(addrs, ", ")
+}
+
+// stageSuggestion is ` (did you mean "X"?)` for the stage name (of a
+// type the recipe has) or address X closest to name, or "".
+func stageSuggestion(rec *hcl.Recipe, name string) string {
+	var options []string
+	for _, alias := range slices.Sorted(maps.Keys(StageAliases)) {
+		if slices.ContainsFunc(rec.Stages, func(b *hcl.Block) bool { return b.Type == StageAliases[alias] }) {
+			options = append(options, alias)
+		}
+	}
+	for _, b := range rec.Stages {
+		options = append(options, b.Address)
+	}
+	if best := sdk.Closest(name, options); best != "" {
+		return fmt.Sprintf(" (did you mean %q?)", best)
+	}
+	return ""
 }
 
 // stageBase is what every stage has: its block, the recipe, the plugins

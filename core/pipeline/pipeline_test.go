@@ -62,7 +62,11 @@ tts "r" {
 		{names: []string{"tts"}, want: "tts.r"},
 		{names: []string{"source.swebench.b", "tts.r"}, want: "source.swebench.b tts.r"},
 		{names: []string{"rollout"}, wantErr: "no rollout blocks"},
-		{names: []string{"source.swebench.zzz"}, wantErr: "no such stage"},
+		{names: []string{"source.swebench.zzz"}, wantErr: "--stage source.swebench.zzz: no such stage (stage names: eval, rollout, sft, source, tasks, tts; or a block address: source.swebench.a, source.swebench.b, tts.r)"},
+		{names: []string{"source.swebench.c"}, wantErr: `--stage source.swebench.c: no such stage (did you mean "source.swebench.a"?)`},
+		{names: []string{"tt"}, wantErr: `no such stage (did you mean "tts"?)`},
+		{names: []string{"tts.rr"}, wantErr: `no such stage (did you mean "tts.r"?)`},
+		{names: []string{"rollot"}, wantErr: "--stage rollot: no such stage (stage names"}, // no rollout blocks to suggest
 	}
 	for _, tt := range tests {
 		got, err := Select(rec, tt.names)

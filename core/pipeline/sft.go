@@ -15,7 +15,7 @@ import (
 	"path/filepath"
 	"slices"
 
-	"github.com/swelego/swelego/core/backend/cpu"
+	"github.com/swelego/swelego/core/backend"
 	"github.com/swelego/swelego/core/chattemplate"
 	"github.com/swelego/swelego/core/engine"
 	"github.com/swelego/swelego/core/infer"
@@ -68,6 +68,8 @@ type sftConfig struct {
 	Checkpoint   string
 	InitStd      float64
 	Backend      string
+	Device       int
+	Precision    string
 	Epochs       float64
 	GlobalBatch  int
 	MicroBatch   int
@@ -101,6 +103,8 @@ func decodeSFT(b *hcl.SFT) sftConfig {
 		Checkpoint:   b.Model.Checkpoint,
 		InitStd:      b.Model.InitStd,
 		Backend:      b.Backend,
+		Device:       b.Device,
+		Precision:    b.Precision,
 		Epochs:       b.Epochs,
 		GlobalBatch:  b.GlobalBatch,
 		MicroBatch:   b.MicroBatch,
@@ -162,9 +166,13 @@ func (s *sftStage) run(ctx context.Context, sc *engine.StageContext, c sftConfig
 	if s.host == nil {
 		return errors.New("no plugin host")
 	}
-	if c.Backend != "cpu" {
-		return fmt.Errorf("backend %q is not built into this swelego (cpu is)", c.Backend)
+	// The backend opens first: a recipe asking for one this binary lacks
+	// fails before any work.
+	be, err := trainer.OpenBackend(trainer.BackendOptions{Name: c.Backend, Device: c.Device, Precision: c.Precision})
+	if err != nil {
+		return err
 	}
+	defer be.Close()
 	trajs, err := s.trajectories(ctx, sc, c)
 	if err != nil {
 		return err
@@ -201,8 +209,6 @@ func (s *sftStage) run(ctx context.Context, sc *engine.StageContext, c sftConfig
 	sc.Logger.Info("sft plan", "examples", len(examples), "stages", len(stages), "steps", len(plan),
 		"tokenizer", tok.Name(), "template", tmpl.Name())
 
-	be := cpu.New(0)
-	defer be.Close()
 	m, err := s.model(ctx, c, be, tok)
 	if err != nil {
 		return err
@@ -449,7 +455,7 @@ func (s *sftStage) curriculum(ctx context.Context, sc *engine.StageContext, c sf
 
 // model makes the model to train: a checkpoint's weights, or a config's
 // shape with random weights from the seed.
-func (s *sftStage) model(ctx context.Context, c sftConfig, be *cpu.Backend, tok tokenizer.Tokenizer) (*model.Model, error) {
+func (s *sftStage) model(ctx context.Context, c sftConfig, be backend.Backend, tok tokenizer.Tokenizer) (*model.Model, error) {
 	var m *model.Model
 	if c.Checkpoint != "" {
 		var err error

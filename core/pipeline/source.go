@@ -16,6 +16,11 @@ import (
 // TasksOutput names the records a source stage writes: DIR/source/TYPE/NAME/tasks.jsonl.
 const TasksOutput = "tasks"
 
+// candidateReruns are the extra test runs that drop flaky tests when a
+// plugin source's candidates are validated (a synthetic or git_history
+// source sets its own).
+const candidateReruns = 2
+
 // flushEvery bounds the task records a source stage has in flight.
 const flushEvery = 512
 
@@ -25,6 +30,11 @@ const flushEvery = 512
 // it. It is incremental: a finished source streams its source again at every
 // run and adds the tasks that are new (appended to its file); a task that
 // changed since it was loaded keeps its stored record, with a warning.
+//
+// A real task without FAIL_TO_PASS is a candidate (IsCandidate: a mined
+// pull request or commit): once the source has sent everything, each is
+// split by its language's test files and validated by the harness in its
+// environment (validateCandidates), and written as a task or a rejection.
 type sourceStage struct{ stageBase }
 
 func (s *sourceStage) Incremental() bool { return true }
@@ -75,6 +85,7 @@ func (s *sourceStage) Run(ctx context.Context, sc *engine.StageContext) error {
 	}
 	seen := map[string]bool{}
 	var added, dups int
+	var cands []sdk.Task
 	err = src.Tasks(ctx, s.block.Config, func(t sdk.Task) error {
 		if seen[t.InstanceID] {
 			dups++
@@ -82,6 +93,10 @@ func (s *sourceStage) Run(ctx context.Context, sc *engine.StageContext) error {
 			return nil
 		}
 		seen[t.InstanceID] = true
+		if IsCandidate(t) {
+			cands = append(cands, t)
+			return nil
+		}
 		if err := t.CheckGradable(); err != nil {
 			// Every stage downstream grades the task: one that cannot be
 			// graded stops here, whichever plugin sent it.
@@ -116,10 +131,17 @@ func (s *sourceStage) Run(ctx context.Context, sc *engine.StageContext) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", s.block.Address, err)
 	}
+	if len(cands) > 0 {
+		if err := s.validateCandidates(ctx, sc, w, cands, 1, candidateReruns, 0); err != nil {
+			return err
+		}
+	}
 	if len(changed) > 0 {
 		sc.Logger.Warn("tasks changed in the source since they were loaded; keeping the loaded ones (rerun the stage with --rerun to load them again)",
 			"changed", len(changed), "instance_ids", firstFew(changed, 10))
 	}
+	sc.Count("skipped_duplicate", int64(dups))
+	sc.Count("skipped_changed", int64(len(changed)))
 	sc.Logger.Info("tasks loaded", "tasks", w.Len(), "new", added, "resumed", had, "duplicates", dups)
 	return nil
 }

@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/swelego/swelego/sdk"
 )
 
 // BinaryPrefix starts the file name of every plugin binary.
@@ -78,7 +80,7 @@ func (h *Host) resolve(name string) (Location, error) {
 	switch {
 	case decl.Source == SourceBuiltin:
 		if _, ok := h.opts.Builtins[name]; !ok {
-			return Location{}, fmt.Errorf("%w: %q is not built into swelego (built in: %s)", ErrNotFound, name, strings.Join(h.builtinNames(), ", "))
+			return Location{}, fmt.Errorf("%w: %q is not built into swelego%s (built in: %s)", ErrNotFound, name, didYouMean(name, h.builtinNames()), strings.Join(h.builtinNames(), ", "))
 		}
 		return Location{Name: name, Builtin: true, Serves: name, Source: SourceBuiltin}, nil
 	case strings.ContainsRune(decl.Source, '/') || strings.ContainsRune(decl.Source, filepath.Separator):
@@ -108,7 +110,34 @@ func (h *Host) resolve(name string) (Location, error) {
 	if _, ok := h.opts.Builtins[lookup]; ok {
 		return Location{Name: name, Builtin: true, Serves: lookup, Source: SourceBuiltin}, nil
 	}
-	return Location{}, fmt.Errorf("%w: no %s%s in %s, and %q is not built into swelego", ErrNotFound, BinaryPrefix, lookup, strings.Join(h.opts.SearchPath, ", "), lookup)
+	return Location{}, h.notFound(lookup)
+}
+
+// notFound says that no plugin is called name: where binaries were looked
+// for, the installed plugin with the closest name, and every installed one.
+func (h *Host) notFound(name string) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%q", name)
+	var names, found, builtin []string
+	for _, l := range h.Discover() {
+		names = append(names, l.Name)
+		if l.Builtin {
+			builtin = append(builtin, l.Name)
+		} else {
+			found = append(found, l.String())
+		}
+	}
+	b.WriteString(didYouMean(name, names))
+	fmt.Fprintf(&b, ": no %s%s on the search path (%s), and no plugin of that name is built into swelego", BinaryPrefix, name, strings.Join(h.opts.SearchPath, ", "))
+	if len(found) == 0 {
+		b.WriteString("; no plugin binaries are installed on the search path")
+	} else {
+		fmt.Fprintf(&b, "; installed: %s", strings.Join(found, ", "))
+	}
+	if len(builtin) > 0 {
+		fmt.Fprintf(&b, "; built in: %s", strings.Join(builtin, ", "))
+	}
+	return fmt.Errorf("%w: %s", ErrNotFound, b.String())
 }
 
 func checkExecutable(p string) error {
@@ -172,4 +201,12 @@ func (h *Host) Identity(name string) (string, error) {
 		return "", fmt.Errorf("checksum plugin %s: %w", loc, err)
 	}
 	return fmt.Sprintf("sha256:%x", sum), nil
+}
+
+// didYouMean is ` (did you mean "X"?)` for the option X closest to got, or "".
+func didYouMean(got string, options []string) string {
+	if best := sdk.Closest(got, options); best != "" {
+		return fmt.Sprintf(" (did you mean %q?)", best)
+	}
+	return ""
 }

@@ -1,6 +1,7 @@
 package pluginhost
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"errors"
@@ -11,6 +12,7 @@ import (
 	"sort"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin"
@@ -60,6 +62,9 @@ type Options struct {
 	Reattach string
 	// Logger receives the host's and the plugins' log lines.
 	Logger hclog.Logger
+	// StartTimeout bounds the wait for a plugin to complete the handshake
+	// (DefaultStartTimeout when zero).
+	StartTimeout time.Duration
 }
 
 // Host owns the plugin processes of one swelego invocation.
@@ -227,6 +232,9 @@ type process struct {
 	sdk      *sdk.Client
 	info     sdk.Info
 	restarts int
+	// startErr is why the process never completed the handshake; it is
+	// not started again.
+	startErr error
 }
 
 func (p *process) describe() string {
@@ -243,6 +251,9 @@ func (p *process) client(ctx context.Context) (*sdk.Client, error) {
 	if p.raw != nil && !p.raw.Exited() {
 		return p.sdk, nil
 	}
+	if p.startErr != nil {
+		return nil, p.startErr
+	}
 	if p.raw != nil {
 		p.raw.Kill()
 		p.raw = nil
@@ -253,6 +264,9 @@ func (p *process) client(ctx context.Context) (*sdk.Client, error) {
 		p.host.opts.Logger.Warn("restarting plugin after a crash", "plugin", p.name, "restarts", p.restarts)
 	}
 	raw, c, err := p.start()
+	if errors.Is(err, ErrHandshake) {
+		p.startErr = err
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -273,14 +287,18 @@ var protoVersionRE = regexp.MustCompile(`Plugin version: (\d+)`)
 
 func (p *process) start() (*plugin.Client, *sdk.Client, error) {
 	h := p.host
+	watch := &startWatch{}
+	timeout := cmp.Or(h.opts.StartTimeout, DefaultStartTimeout)
 	cfg := &plugin.ClientConfig{
 		HandshakeConfig:  sdk.Handshake,
 		VersionedPlugins: sdk.PluginSets(),
 		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
 		AutoMTLS:         true,
 		Managed:          true,
-		Logger:           h.opts.Logger.Named(p.name),
+		Logger:           startLogger{Logger: h.opts.Logger.Named(p.name), w: watch},
+		Stderr:           &watch.stderr,
 		SyncStderr:       os.Stderr,
+		StartTimeout:     timeout,
 	}
 	if p.reattach != nil {
 		v := p.reattach.ProtocolVersion
@@ -309,19 +327,26 @@ func (p *process) start() (*plugin.Client, *sdk.Client, error) {
 			}
 		}
 		cmd.Dir = h.opts.Dir
-		// The plugin dies with the host even when the host is SIGKILLed.
-		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+		// The plugin dies with the host even when the host is SIGKILLed;
+		// in a process group of its own, whatever it started dies with it
+		// when it fails to start.
+		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true}
 		cfg.Cmd = cmd
+		watch.cmd = cmd
 	}
 	raw := plugin.NewClient(cfg)
 	rpc, err := raw.Client()
 	if err != nil {
+		watch.killGroup()
 		raw.Kill()
 		if m := protoVersionRE.FindStringSubmatch(err.Error()); m != nil {
 			return nil, nil, fmt.Errorf("%w: plugin %s speaks protocol version %s, this swelego speaks version %d; rebuild the plugin against a matching swelego sdk", ErrProtocolMismatch, p.describe(), m[1], sdk.ProtocolVersion)
 		}
 		if errors.Is(err, plugin.ErrChecksumsDoNotMatch) {
 			return nil, nil, fmt.Errorf("%w: plugin %s changed after it was checked", ErrChecksumMismatch, p.describe())
+		}
+		if err := watch.explain(p.describe(), timeout, err); errors.Is(err, ErrHandshake) {
+			return nil, nil, err
 		}
 		return nil, nil, fmt.Errorf("start plugin %s: %w", p.describe(), err)
 	}
@@ -335,6 +360,7 @@ func (p *process) start() (*plugin.Client, *sdk.Client, error) {
 		raw.Kill()
 		return nil, nil, fmt.Errorf("start plugin %s: unexpected client type %T", p.describe(), v)
 	}
+	watch.started.Store(true)
 	return raw, c, nil
 }
 

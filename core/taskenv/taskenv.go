@@ -1,7 +1,9 @@
 package taskenv
 
 import (
+	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -32,6 +34,39 @@ type Environment struct {
 	Setup    []string // commands run in the repository, network allowed, when the image is built
 	TestCmd  string   // test command; empty means the language's runner on the task's tests
 	Parser   string   // a plugin serving log_parser that reads the test output in place of the language; usually empty
+
+	// A published image as the environment (see ImageRef): the repository
+	// is at /testbed in it already and nothing is built.
+	Image          string   // image reference for every task of the environment
+	ImageNaming    string   // "swebench": a task's image is named after its instance id (envimage.SWEBenchRef)
+	ImageNamespace string   // what leads a named image: a namespace, optionally after a registry host
+	ImageArchives  []string // `docker save` archives loaded when an image is missing, before pulling it
+}
+
+// ImageNamingSWEBench names a task's image as SWE-bench publishes it.
+const ImageNamingSWEBench = "swebench"
+
+// ImageRef is the published image a task runs in, "" when its environment
+// is built instead: the task's own image (its image field, else the
+// image_name SWE-smith, SWE-rebench and SWE-Lego records carry), else the
+// environment's Image, else the name its ImageNaming gives the task.
+func (e Environment) ImageRef(t sdk.Task) string {
+	if t.Image != "" {
+		return t.Image
+	}
+	if raw, ok := t.Extra["image_name"]; ok {
+		var name string
+		if json.Unmarshal(raw, &name) == nil && strings.TrimSpace(name) != "" {
+			return strings.TrimSpace(name)
+		}
+	}
+	if e.Image != "" {
+		return e.Image
+	}
+	if e.ImageNaming == ImageNamingSWEBench {
+		return envimage.SWEBenchRef(e.ImageNamespace, t.InstanceID)
+	}
+	return ""
 }
 
 // Options configure a Manager.
@@ -52,11 +87,26 @@ type Options struct {
 	// knows no language: whoever knows which plugins exist sets it (the
 	// swelego command sets the first-party default).
 	DefaultLanguage string
+	// Images apply to the environment of a task no environment block
+	// serves, and fill the image fields an environment leaves empty.
+	Images ImageDefaults
 	// RunID labels the sandboxes.
 	RunID string
 	// Limits apply to every sandbox.
 	Limits sandbox.Limits
 	Logger *slog.Logger
+}
+
+// ImageDefaults are the image settings of environments that give none.
+type ImageDefaults struct {
+	Naming    string   // Environment.ImageNaming
+	Namespace string   // Environment.ImageNamespace
+	Archives  []string // Environment.ImageArchives
+	// DockerConfig is the Docker config file with registry credentials
+	// (envimage.DockerConfigFile() when empty).
+	DockerConfig string
+	// Progress, when set, is told how pulls and loads go.
+	Progress func(envimage.PullProgress)
 }
 
 // DefaultStore is $SWELEGO_CACHE if set, else $XDG_CACHE_HOME/swelego
@@ -94,6 +144,7 @@ type Manager struct {
 type imageBuild struct {
 	done chan struct{}
 	img  sandbox.Image
+	pub  envimage.PublishedImage // for a published image
 	err  error
 }
 
@@ -130,6 +181,16 @@ func (m *Manager) Environment(t sdk.Task) (Environment, error) {
 }
 
 func (m *Manager) complete(e Environment, t sdk.Task) (Environment, error) {
+	d := m.opts.Images
+	if e.Image == "" && e.ImageNaming == "" {
+		e.ImageNaming = d.Naming
+	}
+	if e.ImageNamespace == "" {
+		e.ImageNamespace = d.Namespace
+	}
+	if len(e.ImageArchives) == 0 {
+		e.ImageArchives = d.Archives
+	}
 	if e.Repo == "" {
 		e.Repo = t.Repo
 	}
@@ -145,7 +206,7 @@ func (m *Manager) complete(e Environment, t sdk.Task) (Environment, error) {
 	if e.Release == "" {
 		e.Release = "bookworm"
 	}
-	if e.Git == "" {
+	if e.Git == "" && e.ImageRef(t) == "" {
 		src, err := repo.Locate(m.opts.RepoDirs, e.Repo)
 		if err != nil {
 			return Environment{}, fmt.Errorf("environment %q: %w", e.Name, err)
@@ -200,6 +261,10 @@ func (m *Manager) Image(ctx context.Context, t sdk.Task) (sandbox.Image, error) 
 	if err != nil {
 		return sandbox.Image{}, err
 	}
+	if ref := e.ImageRef(t); ref != "" {
+		p, err := m.published(ctx, e, ref)
+		return p.Image, err
+	}
 	commit := t.EnvironmentSetupCommit
 	if commit == "" {
 		commit = t.BaseCommit
@@ -224,8 +289,38 @@ func (m *Manager) Image(ctx context.Context, t sdk.Task) (sandbox.Image, error) 
 	}
 }
 
+// published returns the published image ref made ready for sandboxes
+// (envimage.Published), once per Manager.
+func (m *Manager) published(ctx context.Context, e Environment, ref string) (envimage.PublishedImage, error) {
+	key := "image:" + ref
+	m.mu.Lock()
+	b, ok := m.images[key]
+	if !ok {
+		b = &imageBuild{done: make(chan struct{})}
+		m.images[key] = b
+		go func() {
+			defer close(b.done)
+			m.opts.Logger.Info("preparing published image", "environment", e.Name, "image", ref)
+			spec := envimage.PublishedSpec{Ref: ref, Archives: e.ImageArchives, DockerConfig: m.opts.Images.DockerConfig, Progress: m.opts.Images.Progress}
+			b.pub, b.err = envimage.Published(context.WithoutCancel(ctx), spec, m.imageStore())
+			if b.err != nil {
+				b.err = fmt.Errorf("environment %q: %w", e.Name, b.err)
+			}
+			b.img = b.pub.Image
+		}()
+	}
+	m.mu.Unlock()
+	select {
+	case <-b.done:
+		return b.pub, b.err
+	case <-ctx.Done():
+		return envimage.PublishedImage{}, ctx.Err()
+	}
+}
+
 func (m *Manager) build(ctx context.Context, e Environment, commit string) (sandbox.Image, error) {
 	m.opts.Logger.Info("preparing environment image", "environment", e.Name, "commit", commit)
+	ctx = envimage.LogSteps(ctx, m.opts.Logger)
 	lang, err := m.language(ctx, e)
 	if err != nil {
 		return sandbox.Image{}, err
@@ -282,19 +377,9 @@ func SyntheticBase(ctx context.Context, repos *repo.Cache, src string, t sdk.Tas
 	if err := repos.Checkout(ctx, src, from, dest); err != nil {
 		return "", err
 	}
-	args := []string{"apply", "--whitespace=nowarn"}
-	if t.PatchDirection != sdk.PatchIntroduces {
-		args = append(args, "-R") // the patch is the fix: reverse it to get the bug
-	}
-	cmd := exec.CommandContext(ctx, "git", append(args, "-")...)
-	cmd.Dir = dest
-	cmd.Stdin = strings.NewReader(t.Patch)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("inject the bug into %s: %w: %s", from, err, strings.TrimSpace(string(out)))
-	}
-	commit, err := gitsafe.Fresh(ctx, dest)
+	commit, err := injectBug(ctx, dest, t)
 	if err != nil {
-		return "", err
+		return "", fmt.Errorf("%s: %w", from, err)
 	}
 	if t.BaseCommit != "" && commit != t.BaseCommit {
 		return "", fmt.Errorf("%w: got %s, the task records %s", ErrNotReproduced, commit, t.BaseCommit)
@@ -355,7 +440,9 @@ func (m *Manager) Open(ctx context.Context, t sdk.Task) (sandbox.Sandbox, error)
 		return nil, fmt.Errorf("%s: %w", t.InstanceID, err)
 	}
 	m.phase("sandbox", start)
-	if open := lang.Spec.Image.Open; open != "" {
+	// A published image is what its publisher made: the language's
+	// readying of images it builds does not apply.
+	if open := lang.Spec.Image.Open; open != "" && e.ImageRef(t) == "" {
 		// The language readies the sandbox before anyone uses it (a warm
 		// cache put in place), so an agent's commands, like the harness's
 		// test runs, start from it.
@@ -378,6 +465,9 @@ func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''
 // direction; its commit is checked against the one the task records on
 // every use.
 func (m *Manager) prepared(ctx context.Context, e Environment, t sdk.Task) (*repo.Checkout, error) {
+	if ref := e.ImageRef(t); ref != "" {
+		return m.shipped(ctx, e, ref, t)
+	}
 	if t.Source != sdk.SourceSynthetic {
 		return m.repos.Prepared(ctx, e.Git, t.BaseCommit)
 	}
@@ -411,4 +501,72 @@ func (m *Manager) phase(name string, start time.Time) {
 	if m.trace != nil {
 		m.trace(name, time.Since(start))
 	}
+}
+
+// shipped returns the shared sanitised copy of the repository a published
+// image shipped at /testbed: history, tags, remotes and everything else
+// git keeps are cut back to the task's base commit (HEAD as shipped when
+// the task names none) by gitsafe.Sanitize, while the files the image's
+// set-up built beside the repository (untracked and ignored ones) stay.
+// A synthetic task (a SWE-smith record, whose patch introduces its bug)
+// gets the bug applied and a fresh single-commit history, as SyntheticBase
+// does for built environments.
+func (m *Manager) shipped(ctx context.Context, e Environment, ref string, t sdk.Task) (*repo.Checkout, error) {
+	p, err := m.published(ctx, e, ref)
+	if err != nil {
+		return nil, err
+	}
+	synthetic := t.Source == sdk.SourceSynthetic || t.PatchDirection == sdk.PatchIntroduces
+	base := t.BaseCommit
+	if synthetic {
+		base = t.EnvironmentSetupCommit
+	}
+	var key string
+	if synthetic {
+		key = repo.Key("image", p.ID, base, "synthetic", string(t.PatchDirection), t.Patch)
+	} else {
+		key = repo.Key("image", p.ID, base)
+	}
+	co, err := m.repos.Shared(ctx, key, func(ctx context.Context, dest string) (string, error) {
+		if out, err := exec.CommandContext(ctx, "cp", "-a", "--reflink=auto", p.Repo, dest).CombinedOutput(); err != nil {
+			return "", fmt.Errorf("copy the repository %s shipped: %w: %s", ref, err, strings.TrimSpace(string(out)))
+		}
+		rev := cmp.Or(base, "HEAD")
+		if err := gitsafe.Sanitize(ctx, dest, rev, gitsafe.Options{KeepUntracked: true}); err != nil {
+			return "", fmt.Errorf("the repository %s shipped: %w", ref, err)
+		}
+		if synthetic {
+			return injectBug(ctx, dest, t)
+		}
+		out, err := exec.CommandContext(ctx, "git", "-C", dest, "rev-parse", "HEAD").Output()
+		if err != nil {
+			return "", fmt.Errorf("the repository %s shipped: %w", ref, err)
+		}
+		return strings.TrimSpace(string(out)), nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", t.InstanceID, err)
+	}
+	if synthetic && t.BaseCommit != "" && co.Commit != t.BaseCommit {
+		co.Release()
+		return nil, fmt.Errorf("%w: got %s, the task records %s", ErrNotReproduced, co.Commit, t.BaseCommit)
+	}
+	return co, nil
+}
+
+// injectBug applies a synthetic task's bug to the checkout dest (the
+// reverse of its patch when the patch fixes) and gives it a fresh
+// single-commit history, whose id it returns.
+func injectBug(ctx context.Context, dest string, t sdk.Task) (string, error) {
+	args := []string{"apply", "--whitespace=nowarn"}
+	if t.PatchDirection != sdk.PatchIntroduces {
+		args = append(args, "-R") // the patch is the fix: reverse it to get the bug
+	}
+	cmd := exec.CommandContext(ctx, "git", append(args, "-")...)
+	cmd.Dir = dest
+	cmd.Stdin = strings.NewReader(t.Patch)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("inject the bug: %w: %s", err, strings.TrimSpace(string(out)))
+	}
+	return gitsafe.Fresh(ctx, dest)
 }

@@ -45,6 +45,9 @@ func (Language) Describe(context.Context, sdk.Config) (sdk.LanguageSpec, error) 
 		Name:        "go",
 		Aliases:     []string{"golang"},
 		SourceFiles: []string{"*.go"},
+		// go test's files, and testdata folders the tests read (a pull
+		// request's changes to them make its test_patch).
+		TestFiles: []string{"*_test.go", "testdata/**"},
 		Image: sdk.ImageSpec{
 			Packages:  []string{"git", "patch", "ca-certificates"},
 			Backports: []string{"golang-1.23-go"},

@@ -25,6 +25,12 @@ const DefaultTestCommand = "pytest --no-header -rA --tb=no -p no:cacheprovider"
 // them.
 var HarnessFiles = []string{"conftest.py", "pytest.ini", ".pytest.ini", "sitecustomize.py", "usercustomize.py"}
 
+// TestFileGlobs are pytest's test files and the folders tests live in, as
+// sdk.MatchTestFile reads them: a pull request's changes to them make its
+// test_patch. conftest.py is a harness file that SWE-bench's split puts in
+// the test_patch too.
+var TestFileGlobs = []string{"test_*.py", "*_test.py", "conftest.py", "tests/**", "test/**", "testing/**"}
+
 // Describe implements sdk.Language; cfg is unused.
 func (Language) Describe(context.Context, sdk.Config) (sdk.LanguageSpec, error) {
 	return sdk.LanguageSpec{
@@ -36,6 +42,7 @@ func (Language) Describe(context.Context, sdk.Config) (sdk.LanguageSpec, error) 
 		},
 		DefaultTestCommand: DefaultTestCommand,
 		HarnessFiles:       append([]string(nil), HarnessFiles...),
+		TestFiles:          append([]string(nil), TestFileGlobs...),
 	}, nil
 }
 

@@ -31,6 +31,7 @@ func TestDescribe(t *testing.T) {
 		},
 		DefaultTestCommand: "pytest --no-header -rA --tb=no -p no:cacheprovider",
 		HarnessFiles:       []string{"conftest.py", "pytest.ini", ".pytest.ini", "sitecustomize.py", "usercustomize.py"},
+		TestFiles:          []string{"test_*.py", "*_test.py", "conftest.py", "tests/**", "test/**", "testing/**"},
 	}
 	if !reflect.DeepEqual(spec, want) {
 		t.Errorf("got %+v\nwant %+v", spec, want)

@@ -44,14 +44,16 @@ var Schema = sdk.Schema{Attributes: map[string]sdk.Attribute{
 	"patch_direction": {Type: sdk.TypeString, Description: "patch_direction for records without one (fix or introduce; default fix)"},
 }}
 
-// New returns the plugin: a task source.
+// New returns the plugin: a task source, and the language "swebench" that
+// runs and reads tests as SWE-bench (and SWE-smith) do.
 func New() *sdk.Plugin {
 	return &sdk.Plugin{
 		Name:        "swebench",
 		Version:     Version,
-		Description: "reads SWE-bench / SWE-smith instance files (JSON or JSON Lines)",
+		Description: "reads SWE-bench / SWE-smith instance files (JSON or JSON Lines); the language \"swebench\": SWE-bench's test command and log parser per repository and version, SWE-smith's single test command",
 		TaskSource:  Source{Warn: func(err error) { fmt.Fprintln(os.Stderr, "warning:", err) }},
-		Schemas:     map[sdk.Kind]sdk.Schema{sdk.KindTaskSource: Schema},
+		Language:    Language{},
+		Schemas:     map[sdk.Kind]sdk.Schema{sdk.KindTaskSource: Schema, sdk.KindLanguage: {}},
 	}
 }
 

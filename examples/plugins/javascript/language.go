@@ -26,9 +26,12 @@ type Language struct{}
 // Describe implements sdk.Language.
 func (Language) Describe(context.Context, sdk.Config) (sdk.LanguageSpec, error) {
 	return sdk.LanguageSpec{
-		Name:               LanguageName,
-		Aliases:            []string{"js", "node", "nodejs"},
-		SourceFiles:        sourceFiles,
+		Name:        LanguageName,
+		Aliases:     []string{"js", "node", "nodejs"},
+		SourceFiles: sourceFiles,
+		// Node's runner finds *.test.js and files under test/ (a pull
+		// request's changes to them make its test_patch).
+		TestFiles:          []string{"*.test.js", "*.test.mjs", "*.test.cjs", "*.spec.js", "test/**", "tests/**", "__tests__/**"},
 		Image:              sdk.ImageSpec{Packages: []string{"nodejs", "git", "patch"}},
 		DefaultTestCommand: defaultTestCommand,
 		// Node's test runner reads no configuration file (no conftest.py,

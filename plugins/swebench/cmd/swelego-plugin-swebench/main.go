@@ -1,6 +1,7 @@
-// Command swelego-plugin-swebench serves the swebench task source as a
-// standalone plugin binary. swelego also serves it from its own binary
-// (`swelego plugin serve swebench`); this build is for installing it apart.
+// Command swelego-plugin-swebench serves the swebench task source and the
+// swebench language as a standalone plugin binary. swelego also serves it
+// from its own binary (`swelego plugin serve swebench`); this build is for
+// installing it apart.
 package main
 
 import (

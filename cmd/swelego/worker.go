@@ -1,0 +1,125 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	units "github.com/docker/go-units"
+	"github.com/spf13/cobra"
+
+	"github.com/swelego/swelego/core/language"
+	"github.com/swelego/swelego/core/pipeline"
+	"github.com/swelego/swelego/core/queue"
+	"github.com/swelego/swelego/core/sandbox"
+)
+
+type workerFlags struct {
+	queue, backend, name, memory string
+	slots                        int
+	statsEvery                   time.Duration
+}
+
+func newWorkerCmd() *cobra.Command {
+	var f workerFlags
+	cmd := &cobra.Command{
+		Use:   "worker --queue nats://HOST:4222",
+		Short: "Grade the eval items a coordinator publishes on a NATS JetStream queue, in this machine's sandboxes",
+		Long: `worker pulls work items from a NATS JetStream server (a recipe's queue block or
+swelego eval --queue publishes them), runs each in its own sandboxes with its own
+plugins and publishes the result. Items carry the task, the prediction and the
+environment definitions; repositories are found in the folders the item names, a
+path every worker shares. An item that fails here goes back to the queue for any
+worker; after the coordinator's max_attempts failures it is parked with its errors.
+
+The first SIGTERM or interrupt drains the worker: it takes no new items and
+finishes those it holds; a second one cancels them and returns them to the queue.
+The log shows items done per minute and failures.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runWorker(cmd.Context(), f, cmd.ErrOrStderr())
+		},
+	}
+	fs := cmd.Flags()
+	fs.StringVar(&f.queue, "queue", "", "the NATS server's URL (nats://HOST:4222)")
+	fs.StringVar(&f.backend, "backend", "auto", "sandbox backend: auto, docker or bwrap")
+	fs.IntVar(&f.slots, "slots", 1, "items graded at the same time")
+	fs.StringVar(&f.name, "name", "", "the worker's name in logs and results (default HOST-PID)")
+	fs.StringVar(&f.memory, "memory", "", "memory limit of each sandbox, e.g. 2g")
+	fs.DurationVar(&f.statsEvery, "stats-every", time.Minute, "how often the log shows items/min and failures")
+	cmd.MarkFlagRequired("queue")
+	return cmd
+}
+
+func runWorker(parent context.Context, f workerFlags, stderr io.Writer) error {
+	if f.slots < 1 {
+		return &exitError{code: 2, err: fmt.Errorf("--slots %d: want at least 1", f.slots)}
+	}
+	if f.name == "" {
+		host, _ := os.Hostname()
+		f.name = fmt.Sprintf("%s-%d", host, os.Getpid())
+	}
+	log := slog.New(slog.NewTextHandler(stderr, nil)).With("worker", f.name)
+	// The first signal drains, the second cancels what is running.
+	ctx, cancel := context.WithCancel(context.WithoutCancel(parent))
+	defer cancel()
+	drain := make(chan struct{})
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	go func() {
+		select {
+		case <-sigs:
+		case <-parent.Done():
+		}
+		log.Info("draining: finishing the items in hand, taking no new ones")
+		close(drain)
+		select {
+		case <-sigs:
+			log.Info("stopping: returning the items in hand to the queue")
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+
+	var limits sandbox.Limits
+	if f.memory != "" {
+		n, err := units.RAMInBytes(f.memory)
+		if err != nil || n <= 0 {
+			return fmt.Errorf("--memory %q: want a size such as 512m or 2g", f.memory)
+		}
+		limits.Memory = n
+	}
+	runID := "worker-" + f.name
+	backend, err := sandbox.New(ctx, f.backend, sandbox.Options{RunID: runID, Limits: limits})
+	if err != nil {
+		return err
+	}
+	defer backend.Close()
+	host, err := cwdHost()
+	if err != nil {
+		return err
+	}
+	defer host.Close()
+	w := &pipeline.EvalWorker{
+		Backend: backend, Languages: language.NewSet(pipeline.HostLanguages(host)), DefaultLanguage: defaultLanguage,
+		LogParsers: host.LogParser, RunID: runID, Logger: log,
+	}
+	c, err := queue.Connect(ctx, f.queue, queue.Options{Name: f.name, Logger: log})
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	log.Info("worker started", "queue", f.queue, "backend", backend.Name(), "slots", f.slots)
+	st, err := c.Work(ctx, drain, w.Handle, queue.WorkOptions{Slots: f.slots, Kinds: []string{pipeline.EvalItemKind}, StatsEvery: f.statsEvery})
+	if err != nil && ctx.Err() == nil {
+		return err
+	}
+	log.Info("worker done", "done", st.Done, "failed_attempts", st.Failed, "parked", st.Parked, "returned", st.Returned)
+	return nil
+}

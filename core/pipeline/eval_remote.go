@@ -1,0 +1,204 @@
+package pipeline
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/swelego/swelego/core/engine"
+	"github.com/swelego/swelego/core/harness"
+	"github.com/swelego/swelego/core/language"
+	"github.com/swelego/swelego/core/queue"
+	"github.com/swelego/swelego/core/sandbox"
+	"github.com/swelego/swelego/core/taskenv"
+	"github.com/swelego/swelego/hcl"
+	"github.com/swelego/swelego/sdk"
+)
+
+// EvalItemKind is the queue item kind of grading one prediction.
+const EvalItemKind = "eval"
+
+// RemoteGrader grades an Evaluator's predictions somewhere else than in
+// this process's sandboxes. It calls record once with the result of each
+// prediction (an infrastructure failure, Infra set, for one it could not
+// grade) and returns when every prediction is recorded or ctx ends.
+type RemoteGrader interface {
+	GradeRemote(ctx context.Context, e *Evaluator, tasks map[string]sdk.Task, todo []sdk.Prediction,
+		record func(sdk.Prediction, harness.Result) error) error
+}
+
+// EvalItem is what a worker needs to grade one prediction: the task, the
+// prediction, the environments that say how to build its sandbox, the
+// folders holding repositories (a path every worker shares), and how to
+// grade.
+type EvalItem struct {
+	Task         sdk.Task              `json:"task"`
+	Prediction   sdk.Prediction        `json:"prediction"`
+	Environments []taskenv.Environment `json:"environments,omitempty"`
+	RepoDirs     []string              `json:"repo_dirs,omitempty"`
+	Timeout      time.Duration         `json:"timeout,omitempty"`
+	Rules        harness.Rules         `json:"rules"`
+	// Graded is the digest of what is graded (gradedDigest); a result
+	// that carries another is stale.
+	Graded string `json:"graded_input"`
+}
+
+// QueueGrader grades over a NATS JetStream queue: it publishes an
+// EvalItem per prediction as job Job and records the results swelego
+// workers publish. A result of another digest (its task or prediction
+// changed since) is ignored and the item graded again; a parked item is
+// recorded as an infrastructure failure with each attempt's error, so it
+// is not stored and a rerun tries it again.
+type QueueGrader struct {
+	Client       *queue.Client
+	Job          string
+	Environments []taskenv.Environment
+	RepoDirs     []string
+}
+
+var _ RemoteGrader = (*QueueGrader)(nil)
+
+func (q *QueueGrader) GradeRemote(ctx context.Context, e *Evaluator, tasks map[string]sdk.Task, todo []sdk.Prediction,
+	record func(sdk.Prediction, harness.Result) error) error {
+	byID := make(map[string]sdk.Prediction, len(todo))
+	digests := make(map[string]string, len(todo))
+	items := make([]queue.Item, 0, len(todo))
+	for _, p := range todo {
+		t := tasks[p.InstanceID]
+		it := EvalItem{Task: t, Prediction: p, Environments: q.Environments, RepoDirs: q.RepoDirs,
+			Timeout: e.Harness.Timeout, Rules: e.Harness.Rules, Graded: gradedDigest(t, p)}
+		data, err := json.Marshal(it)
+		if err != nil {
+			return fmt.Errorf("%s: %w", p.InstanceID, err)
+		}
+		byID[p.InstanceID], digests[p.InstanceID] = p, it.Graded
+		items = append(items, queue.Item{Key: p.InstanceID, Kind: EvalItemKind, Payload: data})
+	}
+	return q.Client.Run(ctx, q.Job, items, func(ctx context.Context, o queue.Outcome) (bool, error) {
+		p := byID[o.Key]
+		if o.Parked {
+			r := harness.Result{InstanceID: o.Key, Status: harness.ResultError, ExitCode: -1, Infra: true,
+				Error: fmt.Sprintf("parked after %d failed attempts: %s", len(o.Errors), strings.Join(o.Errors, "; "))}
+			return true, record(p, r)
+		}
+		var rec struct {
+			harness.Result
+			Graded string `json:"graded_input"`
+		}
+		if err := json.Unmarshal(o.Payload, &rec); err != nil {
+			e.Logger.Warn("unreadable result from a worker; ignored", "instance_id", o.Key, "worker", o.Worker, "error", err)
+			return false, nil
+		}
+		if rec.Graded != digests[o.Key] || rec.InstanceID != o.Key {
+			return false, nil // graded from another task or prediction
+		}
+		err := record(p, rec.Result)
+		if errors.Is(err, engine.ErrDuplicateKey) {
+			return true, nil
+		}
+		return true, err
+	})
+}
+
+// EvalWorker grades EvalItems with its own sandbox backend and plugins:
+// the handler of `swelego worker`.
+type EvalWorker struct {
+	Backend         sandbox.Backend
+	Languages       *language.Set
+	DefaultLanguage string
+	LogParsers      func(ctx context.Context, name string) (sdk.LogParser, error)
+	// RunID labels the worker's sandboxes.
+	RunID  string
+	Logger *slog.Logger
+
+	mu   sync.Mutex
+	envs map[string]*taskenv.Manager // by the environments and folders an item names
+}
+
+// Handle grades one item. An infrastructure failure is an error (the
+// attempt failed, another worker may try); a grade, whatever its status,
+// is the result.
+func (w *EvalWorker) Handle(ctx context.Context, it queue.Item) (json.RawMessage, error) {
+	item, err := DecodeEvalItem(it)
+	if err != nil {
+		return nil, err
+	}
+	ev := &Evaluator{Envs: w.manager(item), Logger: w.logger(), LogParsers: w.LogParsers,
+		Harness: harness.Options{Timeout: item.Timeout, Rules: item.Rules}}
+	r := ev.gradeOne(ctx, item.Task, item.Prediction)
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
+	if r.Infra {
+		return nil, errors.New(r.Error)
+	}
+	return json.Marshal(resultRecord{Result: r, Graded: item.Graded})
+}
+
+// DecodeEvalItem reads the eval item a queue item carries, checking that
+// it is one and that its task and prediction are those of its key.
+func DecodeEvalItem(it queue.Item) (EvalItem, error) {
+	var item EvalItem
+	if it.Kind != EvalItemKind {
+		return item, fmt.Errorf("item kind %q: this worker grades %q items", it.Kind, EvalItemKind)
+	}
+	if err := json.Unmarshal(it.Payload, &item); err != nil {
+		return item, fmt.Errorf("eval item %s: %w", it.Key, err)
+	}
+	if it.Key == "" || item.Prediction.InstanceID != it.Key || item.Task.InstanceID != it.Key {
+		return item, fmt.Errorf("eval item %q: holds the task %q and the prediction of %q", it.Key, item.Task.InstanceID, item.Prediction.InstanceID)
+	}
+	return item, nil
+}
+
+func (w *EvalWorker) logger() *slog.Logger {
+	if w.Logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return w.Logger
+}
+
+// manager returns the environment manager of the item's environments and
+// repository folders, made once per distinct set.
+func (w *EvalWorker) manager(item EvalItem) *taskenv.Manager {
+	h := sha256.New()
+	json.NewEncoder(h).Encode([]any{item.Environments, item.RepoDirs})
+	key := hex.EncodeToString(h.Sum(nil))
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if m, ok := w.envs[key]; ok {
+		return m
+	}
+	if w.envs == nil {
+		w.envs = map[string]*taskenv.Manager{}
+	}
+	m := taskenv.New(taskenv.Options{Backend: w.Backend, Environments: item.Environments, RepoDirs: item.RepoDirs,
+		RunID: w.RunID, Logger: w.logger(), Languages: w.Languages, DefaultLanguage: w.DefaultLanguage})
+	w.envs[key] = m
+	return m
+}
+
+// queueGrader connects to the queue block's server and makes the grader
+// of the stage at address in run; close closes the connection.
+func queueGrader(ctx context.Context, q *hcl.Queue, runID, address string, envs []taskenv.Environment, repoDirs []string, log *slog.Logger) (*QueueGrader, func(), error) {
+	c, err := queue.Connect(ctx, q.URL, queue.Options{AckWait: q.AckWait, MaxAttempts: q.MaxAttempts, Name: "swelego coordinator " + address, Logger: log})
+	if err != nil {
+		return nil, nil, err
+	}
+	abs := make([]string, 0, len(repoDirs))
+	for _, d := range repoDirs {
+		if a, err := filepath.Abs(d); err == nil {
+			d = a
+		}
+		abs = append(abs, d)
+	}
+	return &QueueGrader{Client: c, Job: queue.JobID(runID, address), Environments: envs, RepoDirs: abs}, c.Close, nil
+}

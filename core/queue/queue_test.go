@@ -1,0 +1,207 @@
+package queue_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/swelego/swelego/core/queue"
+	"github.com/swelego/swelego/core/queue/queuetest"
+)
+
+func connect(t *testing.T, url, name string, opts queue.Options) *queue.Client {
+	t.Helper()
+	opts.Name = name
+	c, err := queue.Connect(context.Background(), url, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	return c
+}
+
+func items(n int) []queue.Item {
+	var out []queue.Item
+	for i := range n {
+		p, _ := json.Marshal(i)
+		out = append(out, queue.Item{Key: fmt.Sprintf("item-%d", i), Kind: "square", Payload: p})
+	}
+	return out
+}
+
+// square is a handler: the square of the item's number, an error for
+// the keys in fail.
+func square(fail map[string]bool) queue.Handler {
+	return func(ctx context.Context, it queue.Item) (json.RawMessage, error) {
+		if fail[it.Key] {
+			return nil, fmt.Errorf("cannot square %s", it.Key)
+		}
+		var n int
+		if err := json.Unmarshal(it.Payload, &n); err != nil {
+			return nil, err
+		}
+		return json.Marshal(n * n)
+	}
+}
+
+// startWorkers runs n workers until the test ends (or stop is closed).
+func startWorkers(t *testing.T, url string, n int, h queue.Handler) (stop func() []queue.Stats) {
+	t.Helper()
+	drain := make(chan struct{})
+	var wg sync.WaitGroup
+	stats := make([]queue.Stats, n)
+	for i := range n {
+		c := connect(t, url, fmt.Sprintf("w%d", i), queue.Options{})
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			st, err := c.Work(context.Background(), drain, h, queue.WorkOptions{Slots: 2})
+			if err != nil {
+				t.Errorf("worker %d: %v", i, err)
+			}
+			stats[i] = st
+		}()
+	}
+	var once sync.Once
+	stop = func() []queue.Stats {
+		once.Do(func() { close(drain); wg.Wait() })
+		return stats
+	}
+	t.Cleanup(func() { stop() })
+	return stop
+}
+
+func TestRunOutcomes(t *testing.T) {
+	cases := []struct {
+		name        string
+		n           int
+		workers     int
+		fail        []string
+		maxAttempts int
+	}{
+		{name: "all results", n: 12, workers: 3},
+		{name: "one poison item", n: 6, workers: 2, fail: []string{"item-3"}, maxAttempts: 3},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			url := queuetest.Start(t)
+			fail := map[string]bool{}
+			for _, k := range tc.fail {
+				fail[k] = true
+			}
+			coord := connect(t, url, "coordinator", queue.Options{AckWait: 2 * time.Second, MaxAttempts: tc.maxAttempts})
+			stop := startWorkers(t, url, tc.workers, square(fail))
+			got := map[string]queue.Outcome{}
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			err := coord.Run(ctx, queue.JobID("run", "stage"), items(tc.n), func(_ context.Context, o queue.Outcome) (bool, error) {
+				if _, dup := got[o.Key]; dup {
+					t.Errorf("%s settled twice", o.Key)
+				}
+				got[o.Key] = o
+				return true, nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != tc.n {
+				t.Fatalf("%d outcomes, want %d", len(got), tc.n)
+			}
+			for i := range tc.n {
+				key := fmt.Sprintf("item-%d", i)
+				o := got[key]
+				if fail[key] {
+					if !o.Parked || len(o.Errors) != tc.maxAttempts {
+						t.Errorf("%s: parked %v with %d errors, want parked with %d: %q", key, o.Parked, len(o.Errors), tc.maxAttempts, o.Errors)
+					}
+					for _, e := range o.Errors {
+						if !strings.Contains(e, "cannot square "+key) {
+							t.Errorf("%s: attempt error %q does not say why", key, e)
+						}
+					}
+					continue
+				}
+				var sq int
+				if o.Parked || json.Unmarshal(o.Payload, &sq) != nil || sq != i*i {
+					t.Errorf("%s: outcome %+v, want %d", key, o, i*i)
+				}
+			}
+			var done int64
+			for _, st := range stop() {
+				done += st.Done
+			}
+			if want := int64(tc.n - len(tc.fail)); done != want {
+				t.Errorf("workers did %d items, want %d", done, want)
+			}
+		})
+	}
+}
+
+// TestRunRerun kills a coordinator (its context) while the workers go on;
+// a second coordinator of the same job settles every item exactly once,
+// taking the results the workers published meanwhile without publishing
+// them again.
+func TestRunRerun(t *testing.T) {
+	url := queuetest.Start(t)
+	job := queue.JobID("run-rerun", "eval.x")
+	release := make(chan struct{})
+	var mu sync.Mutex
+	ran := map[string]int{}
+	h := func(ctx context.Context, it queue.Item) (json.RawMessage, error) {
+		mu.Lock()
+		ran[it.Key]++
+		mu.Unlock()
+		if it.Key == "item-0" {
+			select { // the first item waits until the first coordinator is gone
+			case <-release:
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+		}
+		return square(nil)(ctx, it)
+	}
+	startWorkers(t, url, 2, h)
+	first := connect(t, url, "coordinator-1", queue.Options{AckWait: 2 * time.Second})
+	ctx, cancel := context.WithCancel(context.Background())
+	firstGot := 0
+	err := first.Run(ctx, job, items(5), func(_ context.Context, o queue.Outcome) (bool, error) {
+		firstGot++
+		if firstGot == 2 {
+			cancel() // the coordinator dies with items still out
+		}
+		return true, nil
+	})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("first coordinator: %v, want canceled", err)
+	}
+	first.Close()
+	close(release)
+	second := connect(t, url, "coordinator-2", queue.Options{AckWait: 2 * time.Second})
+	got := map[string]int{}
+	ctx2, cancel2 := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel2()
+	err = second.Run(ctx2, job, items(5), func(_ context.Context, o queue.Outcome) (bool, error) {
+		got[o.Key]++
+		return true, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 5 {
+		if k := fmt.Sprintf("item-%d", i); got[k] != 1 {
+			t.Errorf("%s settled %d times by the second coordinator, want 1", k, got[k])
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for i := range 5 {
+		if k := fmt.Sprintf("item-%d", i); ran[k] != 1 {
+			t.Errorf("%s ran %d times, want once (the rerun publishes nothing already done or waiting)", k, ran[k])
+		}
+	}
+}

@@ -1,0 +1,6 @@
+model "teacher" {
+  provider = "oracle"
+  system   = <<-EOT
+    You are a careful engineer.
+  EOF
+}

@@ -1,0 +1,6 @@
+model "teacher" {
+  provider = "oracle"
+
+source "swebench" "tasks" {
+  path = "tasks.jsonl"
+}

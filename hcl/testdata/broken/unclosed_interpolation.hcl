@@ -1,0 +1,7 @@
+variable "name" {
+  default = "calc"
+}
+
+source "swebench" "tasks" {
+  path = "${var.name.jsonl"
+}
