@@ -192,7 +192,7 @@ bench: deps
 	$(GO) test -run='^$$' -bench=Train124M -benchtime=3x -timeout 30m ./core/model/
 	@if ls /proc/driver/nvidia/gpus/* >/dev/null 2>&1; then \
 		CGO_LDFLAGS="$(CUDA_LDFLAGS)" $(GO) test -tags cuda -run='^$$' -bench=TrainCUDA -benchtime=5x -timeout 60m ./core/backend/cuda/; \
-	else echo "BenchmarkTrainCUDA: no NVIDIA GPU here, skipped (core/backend/cuda/gpu-check.sh runs it)"; fi
+	else echo "BenchmarkTrainCUDA: no NVIDIA GPU here, skipped (scripts/gpu-check.sh runs it)"; fi
 	$(GO) test -run='^$$' -bench=Encode -benchtime=20x ./core/tokenizer/
 	$(GO) test -run='^$$' -bench=Prepare -benchtime=20x ./core/sftdata/
 	$(GO) test -run='^$$' -bench=SFTTrain124M -benchtime=3x -timeout 30m ./core/trainer/

@@ -17,7 +17,7 @@ func TestGPU(t *testing.T) {
 	// the user-space driver creates /dev/nvidiactl even without a GPU).
 	if gpus, _ := os.ReadDir("/proc/driver/nvidia/gpus"); len(gpus) == 0 {
 		t.Skip("no NVIDIA GPU here (/proc/driver/nvidia/gpus lists none): the per-kernel and whole-model " +
-			"parity tests need one; run core/backend/cuda/gpu-check.sh on a GPU machine")
+			"parity tests need one; run scripts/gpu-check.sh on a GPU machine")
 	}
 	if testing.Short() {
 		t.Skip("-short: the GPU tests build a test binary with the cuda tag")

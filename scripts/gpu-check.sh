@@ -5,8 +5,8 @@
 # bf16, 50 training steps against cpu) and the training benchmark, and
 # prints a short report. Run it from anywhere inside the repository:
 #
-#   sh core/backend/cuda/gpu-check.sh            # tests and benchmark
-#   BENCH=0 sh core/backend/cuda/gpu-check.sh    # tests only
+#   sh scripts/gpu-check.sh            # tests and benchmark
+#   BENCH=0 sh scripts/gpu-check.sh    # tests only
 #
 # Needs Go, the CUDA toolkit's headers and libraries (Debian:
 # nvidia-cuda-dev, or `make cuda-deps`) and an NVIDIA driver with a GPU of
@@ -14,7 +14,7 @@
 # (default 0); SWELEGO_CUDA_PRECISION the benchmark's GEMM precision
 # (float32, tf32 or bfloat16, the default).
 set -u
-cd "$(dirname "$0")/../../.."
+cd "$(dirname "$0")/.."
 export CGO_LDFLAGS="${CGO_LDFLAGS:--L/usr/lib/$(uname -m)-linux-gnu/stubs}"
 log=$(mktemp -d)
 trap 'rm -rf "$log"' EXIT
