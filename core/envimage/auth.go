@@ -11,6 +11,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/docker/docker-credential-helpers/client"
+	"github.com/docker/docker-credential-helpers/credentials"
 	"github.com/docker/docker/api/types/registry"
 )
 
@@ -33,10 +35,13 @@ func DockerConfigFile() string {
 
 // RegistryAuth returns the X-Registry-Auth value (base64url JSON of the
 // credentials) for registry host domain from the Docker config file
-// (DockerConfigFile() when file is ""): its auths entry for the host, with
-// or without a scheme and path. A missing file, or no entry for the host,
-// gives "" (an anonymous pull). Credential helpers (credsStore,
-// credHelpers) are not run.
+// (DockerConfigFile() when file is ""), as the docker command finds them:
+// the credential helper credHelpers names for the host, else the
+// credsStore helper, run as docker-credential-NAME with the Docker
+// credential helper protocol; when the helper has none for the host, or
+// no helper is configured, the auths entry for the host, with or without
+// a scheme and path. A missing file, or no credentials for the host, gives
+// "" (an anonymous pull).
 func RegistryAuth(file, domain string) (string, error) {
 	if file == "" {
 		file = DockerConfigFile()
@@ -48,6 +53,17 @@ func RegistryAuth(file, domain string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("docker config: %w", err)
 	}
+	if helper, err := CredentialHelper(data, domain); err != nil {
+		return "", fmt.Errorf("docker config %s: %w", file, err)
+	} else if helper != "" {
+		ac, ok, err := helperCredentials(helper, domain)
+		if err != nil {
+			return "", err
+		}
+		if ok {
+			return registry.EncodeAuthConfig(ac)
+		}
+	}
 	ac, ok, err := ParseDockerConfig(data, domain)
 	if err != nil {
 		return "", fmt.Errorf("docker config %s: %w", file, err)
@@ -56,6 +72,61 @@ func RegistryAuth(file, domain string) (string, error) {
 		return "", nil
 	}
 	return registry.EncodeAuthConfig(ac)
+}
+
+// CredentialHelper returns the name of the credential helper the Docker
+// config's content names for registry host domain: its credHelpers entry
+// for the host, else credsStore, else "".
+func CredentialHelper(data []byte, domain string) (string, error) {
+	var cfg struct {
+		CredsStore  string            `json:"credsStore"`
+		CredHelpers map[string]string `json:"credHelpers"`
+	}
+	if err := json.Unmarshal(data, &cfg); err != nil {
+		return "", err
+	}
+	keys := hostKeys(domain)
+	for _, key := range slices.Sorted(maps.Keys(cfg.CredHelpers)) {
+		if matchesHost(key, keys) && cfg.CredHelpers[key] != "" {
+			return cfg.CredHelpers[key], nil
+		}
+	}
+	return cfg.CredsStore, nil
+}
+
+// helperCredentials asks docker-credential-NAME (found on PATH) for the
+// credentials of domain. ok is false when the helper has none; a helper
+// that cannot be run or fails otherwise is an error, so that a pull is not
+// silently anonymous.
+func helperCredentials(name, domain string) (ac registry.AuthConfig, ok bool, err error) {
+	server := domain
+	if domain == "docker.io" {
+		server = dockerHubKeys[0]
+	}
+	program := "docker-credential-" + name
+	c, err := client.Get(client.NewShellProgramFunc(program), server)
+	if credentials.IsErrCredentialsNotFound(err) {
+		return ac, false, nil
+	}
+	if err != nil {
+		return ac, false, fmt.Errorf("credential helper %s for %s: %w", program, server, err)
+	}
+	ac.ServerAddress = server
+	if c.Username == "<token>" { // the protocol's mark of an identity token
+		ac.IdentityToken = c.Secret
+	} else {
+		ac.Username, ac.Password = c.Username, c.Secret
+	}
+	return ac, ac.Username != "" || ac.IdentityToken != "", nil
+}
+
+// hostKeys are the keys the Docker config may give domain's entries
+// under.
+func hostKeys(domain string) []string {
+	if domain == "docker.io" {
+		return dockerHubKeys
+	}
+	return []string{domain}
 }
 
 // ParseDockerConfig reads the credentials of registry host domain from a
@@ -75,10 +146,7 @@ func ParseDockerConfig(data []byte, domain string) (ac registry.AuthConfig, ok b
 	if err := json.Unmarshal(data, &cfg); err != nil {
 		return ac, false, err
 	}
-	keys := []string{domain}
-	if domain == "docker.io" {
-		keys = dockerHubKeys
-	}
+	keys := hostKeys(domain)
 	for _, key := range slices.Sorted(maps.Keys(cfg.Auths)) {
 		e := cfg.Auths[key]
 		if !matchesHost(key, keys) {

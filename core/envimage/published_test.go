@@ -94,3 +94,68 @@ func FuzzParseDockerConfig(f *testing.F) {
 		}
 	})
 }
+
+// TestRegistryAuthHelpers runs credential helpers the way the docker
+// command does: a script speaking the helper protocol (the server URL on
+// stdin, JSON or "credentials not found" on stdout) stands on PATH.
+func TestRegistryAuthHelpers(t *testing.T) {
+	bin := t.TempDir()
+	helper := `#!/bin/sh
+[ "$1" = get ] || exit 2
+read -r server
+case "$server" in
+reg.example) echo '{"ServerURL":"reg.example","Username":"hal","Secret":"from-helper"}' ;;
+tok.example) echo '{"ServerURL":"tok.example","Username":"<token>","Secret":"refresh"}' ;;
+https://index.docker.io/v1/) echo '{"ServerURL":"https://index.docker.io/v1/","Username":"hub","Secret":"pw"}' ;;
+broken.example) echo 'helper crashed' >&2; exit 3 ;;
+*) echo 'credentials not found in native keychain'; exit 1 ;;
+esac
+`
+	for _, name := range []string{"docker-credential-store", "docker-credential-pass"} {
+		if err := os.WriteFile(filepath.Join(bin, name), []byte(helper), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Setenv("PATH", bin+string(os.PathListSeparator)+os.Getenv("PATH"))
+	b64 := base64.StdEncoding.EncodeToString([]byte("file:pw"))
+	for _, tc := range []struct {
+		name, config, domain string
+		want                 registry.AuthConfig // zero: anonymous
+		fails                bool
+	}{
+		{name: "credsStore", config: `{"credsStore":"store","auths":{"reg.example":{}}}`, domain: "reg.example",
+			want: registry.AuthConfig{Username: "hal", Password: "from-helper", ServerAddress: "reg.example"}},
+		{name: "identity token", config: `{"credsStore":"store"}`, domain: "tok.example",
+			want: registry.AuthConfig{IdentityToken: "refresh", ServerAddress: "tok.example"}},
+		{name: "Docker Hub's server URL", config: `{"credsStore":"store"}`, domain: "docker.io",
+			want: registry.AuthConfig{Username: "hub", Password: "pw", ServerAddress: "https://index.docker.io/v1/"}},
+		{name: "credHelpers before credsStore", config: `{"credsStore":"missing","credHelpers":{"reg.example":"pass"}}`, domain: "reg.example",
+			want: registry.AuthConfig{Username: "hal", Password: "from-helper", ServerAddress: "reg.example"}},
+		{name: "helper has none: the auths entry", config: `{"credsStore":"store","auths":{"other.example":{"auth":"` + b64 + `"}}}`, domain: "other.example",
+			want: registry.AuthConfig{Username: "file", Password: "pw", ServerAddress: "other.example"}},
+		{name: "helper has none and no entry", config: `{"credsStore":"store"}`, domain: "nobody.example"},
+		{name: "helper fails", config: `{"credsStore":"store"}`, domain: "broken.example", fails: true},
+		{name: "helper not installed", config: `{"credHelpers":{"reg.example":"missing"}}`, domain: "reg.example", fails: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			file := filepath.Join(t.TempDir(), "config.json")
+			if err := os.WriteFile(file, []byte(tc.config), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			got, err := RegistryAuth(file, tc.domain)
+			if (err != nil) != tc.fails {
+				t.Fatalf("err = %v, want failure %v", err, tc.fails)
+			}
+			if tc.fails {
+				return
+			}
+			want := ""
+			if tc.want != (registry.AuthConfig{}) {
+				want, _ = registry.EncodeAuthConfig(tc.want)
+			}
+			if got != want {
+				t.Errorf("RegistryAuth = %q, want %q", got, want)
+			}
+		})
+	}
+}
