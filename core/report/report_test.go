@@ -222,11 +222,25 @@ func TestShow(t *testing.T) {
 			}
 		})
 	}
-	if err := ShowItem(io.Discard, r, "eval.gold", "nope"); !errors.Is(err, ErrNotFound) {
-		t.Errorf("unknown instance: %v, want ErrNotFound", err)
-	}
-	if err := ShowStage(io.Discard, r, "eval.nope"); !errors.Is(err, ErrNotFound) {
-		t.Errorf("unknown stage: %v, want ErrNotFound", err)
+	for _, tc := range []struct {
+		name string
+		err  error
+		want string // what the message suggests, or "" for no suggestion
+	}{
+		{"unknown instance", ShowItem(io.Discard, r, "eval.gold", "nope"), ""},
+		{"misspelt instance", ShowItem(io.Discard, r, "eval.gold", "demo__demo1"), `(did you mean "demo__demo-1"?)`},
+		{"misspelt attempt's instance", ShowItem(io.Discard, r, "rollout.teacher", "demo__dmo-2/1"), `(did you mean "demo__demo-2"?)`},
+		{"unknown stage", ShowStage(io.Discard, r, "eval.nope"), ""},
+		{"misspelt stage", ShowStage(io.Discard, r, "eval.gol"), `did you mean "eval.gold"?`},
+		{"misspelt stage of an item", ShowItem(io.Discard, r, "rollout.teachr", "demo__demo-1"), `did you mean "rollout.teacher"?`},
+	} {
+		if !errors.Is(tc.err, ErrNotFound) {
+			t.Errorf("%s: %v, want ErrNotFound", tc.name, tc.err)
+			continue
+		}
+		if got := tc.err.Error(); tc.want == "" && strings.Contains(got, "did you mean") || !strings.Contains(got, tc.want) {
+			t.Errorf("%s: %q, want it to suggest %q", tc.name, got, tc.want)
+		}
 	}
 	if _, err := Load(t.TempDir()); !errors.Is(err, ErrNotRun) {
 		t.Errorf("Load of an empty directory: %v, want ErrNotRun", err)

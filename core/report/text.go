@@ -10,6 +10,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/swelego/swelego/core/harness"
+	"github.com/swelego/swelego/sdk"
 )
 
 // ErrNotFound is wrapped when `show` is asked for a stage or an item the
@@ -20,7 +21,7 @@ var ErrNotFound = errors.New("not found")
 func ShowStage(w io.Writer, r *Run, address string) error {
 	s := r.Stage(address)
 	if s == nil {
-		return fmt.Errorf("stage %s: %w in %s (stages: %s)", address, ErrNotFound, r.Dir, strings.Join(r.addresses(), ", "))
+		return r.noStage(address)
 	}
 	fmt.Fprintf(w, "%s  %s\n\n", s.Address, s.StageLine())
 	tw := tabwriter.NewWriter(w, 2, 8, 2, ' ', 0)
@@ -96,7 +97,7 @@ func ShowStage(w io.Writer, r *Run, address string) error {
 func ShowItem(w io.Writer, r *Run, address, item string) error {
 	s := r.Stage(address)
 	if s == nil {
-		return fmt.Errorf("stage %s: %w in %s (stages: %s)", address, ErrNotFound, r.Dir, strings.Join(r.addresses(), ", "))
+		return r.noStage(address)
 	}
 	id, attempt := item, 0
 	if i := strings.LastIndexByte(item, '/'); i > 0 {
@@ -134,7 +135,39 @@ func ShowItem(w io.Writer, r *Run, address, item string) error {
 			}
 		}
 	}
-	return fmt.Errorf("%s in stage %s: %w", item, address, ErrNotFound)
+	msg := ""
+	if near := sdk.Closest(id, s.itemIDs()); near != "" {
+		msg = fmt.Sprintf(" (did you mean %q?)", near)
+	}
+	return fmt.Errorf("%s in stage %s: %w%s", item, address, ErrNotFound, msg)
+}
+
+// noStage is the error of a stage address the run does not hold, with the
+// closest address it does.
+func (r *Run) noStage(address string) error {
+	near := ""
+	if s := sdk.Closest(address, r.addresses()); s != "" {
+		near = fmt.Sprintf("did you mean %q? ", s)
+	}
+	return fmt.Errorf("stage %s: %w in %s (%sstages: %s)", address, ErrNotFound, r.Dir, near, strings.Join(r.addresses(), ", "))
+}
+
+// itemIDs are the instance ids show finds in the stage.
+func (s *Stage) itemIDs() []string {
+	var ids []string
+	for _, t := range s.Tasks {
+		ids = append(ids, t.InstanceID)
+	}
+	for _, rej := range s.Rejected {
+		ids = append(ids, rej.InstanceID)
+	}
+	for _, t := range s.Trajectories {
+		ids = append(ids, t.InstanceID)
+	}
+	for _, res := range s.Results {
+		ids = append(ids, res.InstanceID)
+	}
+	return ids
 }
 
 func writeTrajectory(w io.Writer, v viewTrajectory) {
