@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/agext/levenshtein"
 	"golang.org/x/term"
 )
 
@@ -278,8 +279,19 @@ func topoOrder(nodes []*node) ([]*node, error) {
 
 func selectScope(nodes []*node, only, rerun []string) error {
 	byAddr := make(map[string]*node, len(nodes))
+	addrs := make([]string, 0, len(nodes))
 	for _, n := range nodes {
 		byAddr[n.addr] = n
+		addrs = append(addrs, n.addr)
+	}
+	unknown := func(flag, a string) error {
+		near, best := "", 3 // within two edits
+		for _, o := range addrs {
+			if d := levenshtein.Distance(a, o, nil); d < best {
+				near, best = fmt.Sprintf(" (did you mean %q?)", o), d
+			}
+		}
+		return fmt.Errorf("%s %s: no such stage%s; stages: %s", flag, a, near, strings.Join(addrs, ", "))
 	}
 	var errs []error
 	var roots []*node
@@ -287,7 +299,7 @@ func selectScope(nodes []*node, only, rerun []string) error {
 		if n := byAddr[a]; n != nil {
 			roots = append(roots, n)
 		} else {
-			errs = append(errs, fmt.Errorf("--only %s: no such stage", a))
+			errs = append(errs, unknown("--only", a))
 		}
 	}
 	for _, a := range rerun {
@@ -295,7 +307,7 @@ func selectScope(nodes []*node, only, rerun []string) error {
 			n.rerun = true
 			roots = append(roots, n)
 		} else {
-			errs = append(errs, fmt.Errorf("--rerun %s: no such stage", a))
+			errs = append(errs, unknown("--rerun", a))
 		}
 	}
 	if len(errs) > 0 {

@@ -347,6 +347,9 @@ func TestExecuteGraphErrors(t *testing.T) {
 		{name: "reserved", stages: []Stage{s("state.x")}, wantErr: "reserved"},
 		{name: "unknown only", stages: []Stage{s("a")}, opts: ExecOptions{Only: []string{"b"}}, wantErr: "--only b: no such stage"},
 		{name: "unknown rerun", stages: []Stage{s("a")}, opts: ExecOptions{Rerun: []string{"b"}}, wantErr: "--rerun b: no such stage"},
+		{name: "misspelt rerun", stages: []Stage{s("source.tasks"), s("eval.gold", "source.tasks")}, opts: ExecOptions{Rerun: []string{"eval.gol"}},
+			wantErr: `--rerun eval.gol: no such stage (did you mean "eval.gold"?); stages: source.tasks, eval.gold`},
+		{name: "far from any", stages: []Stage{s("eval.gold")}, opts: ExecOptions{Only: []string{"sft.student"}}, wantErr: "--only sft.student: no such stage; stages: eval.gold"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
