@@ -7,7 +7,7 @@ SWELEGO   := $(BIN)/swelego
 # A count, not a duration: a duration -fuzztime races Go's fuzz coordinator
 # and can fail with "context deadline exceeded" and no crasher (go.dev/issue/75804,
 # fixed in Go 1.27).
-FUZZTIME  ?= 20000x
+FUZZTIME  ?= 5000x
 # Fuzz targets run briefly by `make test`: package:FuzzName, or
 # package:FuzzName:count for targets that write files on every input and
 # run a few hundred inputs a second.
@@ -93,8 +93,7 @@ ptx: cuda-deps
 # assembly, the CPU emulations of the kernels) with the toolkit required.
 cuda-check: cuda-deps
 	SWELEGO_CUDA_TOOLKIT=required $(GO) test -count=1 ./core/backend/cuda/
-	CGO_LDFLAGS="$(CUDA_LDFLAGS)" $(GO) vet -tags cuda ./core/backend/cuda/...
-	CGO_LDFLAGS="$(CUDA_LDFLAGS)" $(GO) build -tags cuda ./core/backend/cuda/... ./cmd/swelego
+	CGO_LDFLAGS="$(CUDA_LDFLAGS)" $(GO) vet -tags cuda ./core/backend/cuda/... ./core/trainer/ ./cmd/swelego/
 	CGO_LDFLAGS="$(CUDA_LDFLAGS)" $(GO) test -c -tags cuda -o /dev/null ./core/backend/cuda/
 
 build:
