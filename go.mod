@@ -35,6 +35,8 @@ require (
 	gorgonia.org/cu v0.9.6
 )
 
+require github.com/lmittmann/tint v1.2.1
+
 require (
 	codeberg.org/go-fonts/liberation v0.5.0 // indirect
 	codeberg.org/go-latex/latex v0.2.0 // indirect

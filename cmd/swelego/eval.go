@@ -222,7 +222,7 @@ func runEval(ctx context.Context, f evalFlags, stdout, stderr io.Writer) error {
 	if f.rerun {
 		rerun = []string{evalAddress}
 	}
-	execErr := run.Execute(ctx, []engine.Stage{st}, engine.ExecOptions{Rerun: rerun, Out: stderr})
+	execErr := run.Execute(ctx, []engine.Stage{st}, engine.ExecOptions{Rerun: rerun, Out: stderr, LogFormat: logFormat})
 	if ctx.Err() != nil {
 		return &exitError{code: 130, err: fmt.Errorf("interrupted; run the same command again to resume (run directory %s)", workdir)}
 	}

@@ -7,8 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
+	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/swelego/swelego/core/engine"
+	"github.com/swelego/swelego/sdk"
 )
 
 // version is set at release time with -ldflags "-X main.version=…".
@@ -22,6 +27,9 @@ type exitError struct {
 
 func (e *exitError) Error() string { return e.err.Error() }
 func (e *exitError) Unwrap() error { return e.err }
+
+// logFormat is --log-format: engine.LogAuto, LogText or LogJSON.
+var logFormat = engine.LogAuto
 
 // errReported marks a failure whose details were already printed.
 var errReported = errors.New("reported")
@@ -51,7 +59,19 @@ func newRootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		Version:       version,
+		PersistentPreRunE: func(*cobra.Command, []string) error {
+			if !slices.Contains(engine.LogFormats, logFormat) {
+				near := ""
+				if s := sdk.Closest(logFormat, engine.LogFormats); s != "" {
+					near = fmt.Sprintf(" (did you mean %q?)", s)
+				}
+				return &exitError{code: 2, err: fmt.Errorf("--log-format %q: want one of %s%s", logFormat, strings.Join(engine.LogFormats, ", "), near)}
+			}
+			return nil
+		},
 	}
+	root.PersistentFlags().StringVar(&logFormat, "log-format", engine.LogAuto,
+		"logs as text (with progress bars and colour on a terminal) or JSON lines: auto (text on a terminal, else json), text or json")
 	root.AddCommand(
 		newRunCmd(),
 		newValidateCmd(),

@@ -88,7 +88,7 @@ them on the next run; the run then exits with status 1.`,
 			if err != nil {
 				return err
 			}
-			err = run.Execute(ctx, all, engine.ExecOptions{Only: only, Rerun: rerun, Parallel: parallel, Out: cmd.ErrOrStderr()})
+			err = run.Execute(ctx, all, engine.ExecOptions{Only: only, Rerun: rerun, Parallel: parallel, Out: cmd.ErrOrStderr(), LogFormat: logFormat})
 			if ctx.Err() == nil {
 				printRunTTSReports(cmd.OutOrStdout(), run.StageDir, ttsAddresses(rec))
 			}

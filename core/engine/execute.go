@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"os"
 	"regexp"
 	"runtime/debug"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/agext/levenshtein"
+	"github.com/lmittmann/tint"
 	"golang.org/x/term"
 )
 
@@ -30,10 +32,13 @@ type ExecOptions struct {
 	Parallel int
 	// Out receives logs and progress; default os.Stderr. On a terminal,
 	// running stages get progress bars and logs are text; otherwise logs
-	// and progress are JSON lines.
+	// and progress are JSON lines (LogFormat changes that).
 	Out io.Writer
 	// LogLevel filters the logs; default slog.LevelInfo.
 	LogLevel slog.Leveler
+	// LogFormat is LogAuto (the default: text with progress bars on a
+	// terminal, JSON lines elsewhere), LogText or LogJSON.
+	LogFormat string
 	// ProgressEvery is the least time between two progress lines of a stage
 	// when Out is not a terminal; default 5s.
 	ProgressEvery time.Duration
@@ -464,20 +469,63 @@ func newExecutor(r *Run, opts ExecOptions) *executor {
 	if level == nil {
 		level = slog.LevelInfo
 	}
-	hopts := &slog.HandlerOptions{Level: level}
-	if f, ok := out.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		fd := int(f.Fd())
-		e.board = newBoard(out, func() int {
-			if w, _, err := term.GetSize(fd); err == nil && w > 0 {
-				return w
-			}
-			return 80
-		}, 200*time.Millisecond)
-		e.logger = slog.New(slog.NewTextHandler(e.board, hopts))
-	} else {
-		e.logger = slog.New(slog.NewJSONHandler(out, hopts))
+	f, _ := out.(*os.File)
+	terminal := f != nil && term.IsTerminal(int(f.Fd()))
+	switch format := opts.LogFormat; {
+	case format == LogJSON, format != LogText && !terminal:
+		e.logger = slog.New(slog.NewJSONHandler(out, &slog.HandlerOptions{Level: level, ReplaceAttr: jsonSeconds}))
+	default:
+		w := out
+		if terminal {
+			fd := int(f.Fd())
+			e.board = newBoard(out, func() int {
+				if w, _, err := term.GetSize(fd); err == nil && w > 0 {
+					return w
+				}
+				return 80
+			}, 200*time.Millisecond)
+			w = e.board
+		}
+		e.logger = slog.New(NewTextHandler(w, level, terminal && Colour()))
 	}
 	return e
+}
+
+// The log formats of ExecOptions.LogFormat.
+const (
+	LogAuto = "auto"
+	LogText = "text"
+	LogJSON = "json"
+)
+
+// LogFormats are the values ExecOptions.LogFormat takes.
+var LogFormats = []string{LogAuto, LogText, LogJSON}
+
+// NewTextHandler is the handler of human-readable logs: the time, the
+// level (in colour when colour is set), the message and its attributes,
+// durations in seconds.
+func NewTextHandler(w io.Writer, level slog.Leveler, colour bool) slog.Handler {
+	return tint.NewHandler(w, &tint.Options{Level: level, TimeFormat: time.TimeOnly, NoColor: !colour,
+		ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
+			if a.Value.Kind() == slog.KindDuration {
+				return slog.String(a.Key, fmt.Sprintf("%.1fs", a.Value.Duration().Seconds()))
+			}
+			return a
+		}})
+}
+
+// jsonSeconds writes durations as seconds in JSON logs.
+func jsonSeconds(_ []string, a slog.Attr) slog.Attr {
+	if a.Value.Kind() == slog.KindDuration {
+		return slog.Float64(a.Key, math.Round(a.Value.Duration().Seconds()*1000)/1000)
+	}
+	return a
+}
+
+// Colour reports whether a terminal's logs may use colour: not when
+// NO_COLOR is set or TERM is dumb.
+func Colour() bool {
+	return os.Getenv("NO_COLOR") == "" && os.Getenv("TERM") != "dumb"
 }
 
 func (e *executor) close() {
