@@ -1,6 +1,7 @@
 package queue
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -21,7 +22,8 @@ type Accept func(ctx context.Context, o Outcome) (settled bool, err error)
 // accept with outcomes until every item is settled. Outcomes already
 // published (by workers that ran while an earlier coordinator of the same
 // job died) are read first, so a rerun publishes only what is missing; an
-// item still waiting in the work stream is not published again. Items need
+// item still waiting in the work stream with the same payload is not
+// published again. Items need
 // Key, Kind and Payload; Run sets Job, Gen and MaxAttempts. A parked
 // outcome counts only for the publication that parked it, so items parked
 // by an earlier run are published again.
@@ -87,10 +89,13 @@ func (c *Client) Run(ctx context.Context, job string, items []Item, accept Accep
 		subj := workSubject(job, key)
 		if raw, err := ws.GetLastMsgForSubject(ctx, subj); err == nil {
 			var waiting Item
-			if json.Unmarshal(raw.Data, &waiting) == nil && waiting.Gen != "" {
+			if json.Unmarshal(raw.Data, &waiting) == nil && waiting.Gen != "" && bytes.Equal(waiting.Payload, it.Payload) {
 				gens[key] = waiting.Gen // still queued or in flight
 				continue
 			}
+			// Waiting with another payload (what it holds changed since):
+			// published again; the stale one's outcome is the caller's to
+			// refuse.
 		} else if !errors.Is(err, jetstream.ErrMsgNotFound) {
 			return fmt.Errorf("job %s: look up %s: %w", job, key, err)
 		}
@@ -149,4 +154,19 @@ func (c *Client) drain(ctx context.Context, oc jetstream.Consumer, handle func(j
 			return nil
 		}
 	}
+}
+
+// Withdraw removes the job's items still waiting in the work stream, so
+// that no worker starts them: the coordinator stopped wanting them (a
+// stage that gave up). Items in a worker's hands run to their end; their
+// outcomes are kept in the results stream as any other.
+func (c *Client) Withdraw(ctx context.Context, job string) error {
+	ws, err := c.js.Stream(ctx, WorkStream)
+	if err != nil {
+		return fmt.Errorf("job %s: %w", job, err)
+	}
+	if err := ws.Purge(ctx, jetstream.WithPurgeSubject("swelego.work."+job+".>")); err != nil {
+		return fmt.Errorf("job %s: withdraw its items: %w", job, err)
+	}
+	return nil
 }
