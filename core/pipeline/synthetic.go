@@ -195,13 +195,13 @@ func (s *syntheticStage) environmentBlock() (taskenv.Environment, bool) {
 // synthRun is one run of the stage: what every step shares.
 type synthRun struct {
 	*syntheticStage
-	sc       *engine.StageContext
-	envs     *taskenv.Manager
-	env      taskenv.Environment
-	commit   string
-	model    sdk.Model
-	hopts    harness.Options
-	open     harness.Opener
+	sc     *engine.StageContext
+	envs   *taskenv.Manager
+	env    taskenv.Environment
+	commit string
+	model  sdk.Model
+	hopts  harness.Options
+	open   harness.Opener
 	// v validates here; remote, when set (a queue block), validates
 	// through swelego workers instead.
 	v        *validator
