@@ -431,6 +431,13 @@ func TestDistributedSynthetic(t *testing.T) {
 		if fmt.Sprint(gy) != fmt.Sprint(wy) {
 			t.Errorf("%s: yield %+v, the local run's %+v", name, gy, wy)
 		}
+		combined := 0
+		for _, task := range gotTasks {
+			if o, _ := pipeline.Origin(task); o.Block == "combine" {
+				combined++
+			}
+		}
+		t.Logf("%s: %d tasks (%d combined), %d rejections", name, len(gotTasks), combined, len(gotRejected))
 	}
 
 	// The killed worker's candidate was validated by another; the summary
