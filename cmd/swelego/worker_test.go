@@ -168,9 +168,10 @@ func sandboxTmp(t *testing.T) string {
 // NATS JetStream server and two `swelego worker` processes on bwrap: the
 // task without a repository is parked after two attempts with their
 // errors while the rest completes, every instance is recorded once, with
-// the keys and statuses a local eval of the same files gives, and no
+// the status a local eval gives (resolved, the empty patch empty), the
+// workers' counts hold every item and the two failed attempts, and no
 // sandbox folder is left. TestDistributedSynthetic kills workers and the
-// coordinator.
+// coordinator and compares with a local run.
 func TestDistributedEval(t *testing.T) {
 	t.Parallel()
 	if _, err := exec.LookPath("bwrap"); err != nil {
@@ -221,15 +222,6 @@ func TestDistributedEval(t *testing.T) {
 		}
 	}
 
-	// The local eval the distributed one must equal, run meanwhile.
-	localWork := t.TempDir()
-	local := swelegoCmd(dir, evalArgs(localWork, "--workers", "2")...)
-	local.Env = append(local.Env, env...)
-	var localOut lockedBuffer
-	local.Stdout, local.Stderr = &localOut, &localOut
-	if err := local.Start(); err != nil {
-		t.Fatal(err)
-	}
 	workers := startQueueWorkers(t, dir, url, env, 2)
 	work := t.TempDir()
 	coord := swelegoCmd(dir, evalArgs(work, "--queue", url, "--queue-ack-wait", "3s", "--queue-max-attempts", "2")...)
@@ -239,10 +231,10 @@ func TestDistributedEval(t *testing.T) {
 	if !strings.Contains(string(out), "parked after 2 failed attempts") {
 		t.Errorf("the ghost task is not reported parked after 2 attempts:\n%s", tail(string(out), 4000))
 	}
-	notGraded(local, localOut.String(), local.Wait())
-	want := readResults(t, filepath.Join(localWork, "eval", "cli", "results.jsonl"))
 
-	// Every record exactly once, equal to the local eval's.
+	// Every record exactly once, with the status a local eval gives
+	// (the gold patches resolve their tasks: TestQuickstartRecipe's
+	// Docker eval, BenchmarkEvalBundled).
 	results := filepath.Join(work, "eval", "cli", "results.jsonl")
 	seen := map[string]int{}
 	for _, rec := range readJSONL(t, results) {
@@ -250,22 +242,24 @@ func TestDistributedEval(t *testing.T) {
 		seen[id]++
 	}
 	got := readResults(t, results)
-	if len(got) != len(want) || len(want) != len(tasks) {
-		t.Errorf("%d distributed results, %d local, want %d each", len(got), len(want), len(tasks))
+	if len(got) != len(tasks) {
+		t.Errorf("%d results, want %d", len(got), len(tasks))
 	}
-	for id, w := range want {
+	for _, task := range tasks {
+		id := task.InstanceID
 		if seen[id] != 1 {
 			t.Errorf("%s recorded %d times", id, seen[id])
 		}
-		if got[id].Status != w.Status {
-			t.Errorf("%s: distributed %s, local %s", id, got[id].Status, w.Status)
+		want := harness.ResultResolved
+		if id == emptyID {
+			want = harness.ResultEmptyPatch
+		}
+		if got[id].Status != want {
+			t.Errorf("%s: %s, want %s", id, got[id].Status, want)
 		}
 	}
 	if _, ok := got[ghost.InstanceID]; ok {
 		t.Errorf("the parked task has a stored result")
-	}
-	if got[emptyID].Status != harness.ResultEmptyPatch {
-		t.Errorf("%s: %s, want an empty patch", emptyID, got[emptyID].Status)
 	}
 	// The workers' counts: every graded item by one of them, the ghost's
 	// two failed attempts.
@@ -335,12 +329,12 @@ func TestDistributedSynthetic(t *testing.T) {
 	recipe := abs(t, "../../examples/synthetic/recipe.hcl")
 	runArgs := func(work string, extra ...string) []string {
 		return append([]string{"run", recipe, "--stage", "tasks", "--workdir", work,
-			"-var", "sandbox_backend=bwrap", "-var", "max_candidates=3"}, extra...)
+			"-var", "sandbox_backend=bwrap", "-var", "max_candidates=2"}, extra...)
 	}
 
 	// The local run the distributed one must equal, meanwhile.
 	localWork := t.TempDir()
-	local := swelegoCmd(dir, runArgs(localWork, "-var", "workers=1")...)
+	local := swelegoCmd(dir, runArgs(localWork)...)
 	local.Env = append(local.Env, env...)
 	var localOut lockedBuffer
 	local.Stdout, local.Stderr = &localOut, &localOut
@@ -361,8 +355,9 @@ func TestDistributedSynthetic(t *testing.T) {
 	coordDone := make(chan error, 1)
 	go func() { coordDone <- coord.Wait() }()
 
+	began := time.Now()
 	killed, killedKey := killMidItem(t, workers)
-	t.Logf("killed a worker validating %s", killedKey)
+	t.Logf("killed a worker validating %s after %s", killedKey, time.Since(began).Round(time.Second))
 
 	// SIGKILL the coordinator once it has stored two records.
 	stored := func() int {
@@ -385,6 +380,7 @@ func TestDistributedSynthetic(t *testing.T) {
 	})
 	coord.Process.Signal(syscall.SIGKILL)
 	<-coordDone
+	t.Logf("killed the coordinator after %s", time.Since(began).Round(time.Second))
 
 	rerun := swelegoCmd(dir, args...)
 	rerun.Env = append(rerun.Env, env...)
@@ -392,9 +388,11 @@ func TestDistributedSynthetic(t *testing.T) {
 	if err != nil {
 		t.Fatalf("rerun of the coordinator: %v\n%s", err, tail(string(out), 6000))
 	}
+	t.Logf("rerun done after %s", time.Since(began).Round(time.Second))
 	if err := local.Wait(); err != nil {
 		t.Fatalf("local run: %v\n%s", err, tail(localOut.String(), 6000))
 	}
+	t.Logf("local done after %s", time.Since(began).Round(time.Second))
 
 	// The same tasks and rejections as the local run, each once.
 	for _, name := range []string{"textkit", "semver"} {
