@@ -124,15 +124,19 @@ func (c *Client) Run(ctx context.Context, job string, items []Item, accept Accep
 	return nil
 }
 
+// resultsWait is how long one fetch of results waits for them: a run's
+// first look and its last result wait this long at most.
+const resultsWait = 200 * time.Millisecond
+
 // drain fetches from the ordered consumer and handles what comes: with
-// catchUp until no message is pending, else one batch (waiting up to a
-// second for it).
+// catchUp until no message is pending, else one batch (waiting up to
+// resultsWait for it).
 func (c *Client) drain(ctx context.Context, oc jetstream.Consumer, handle func(jetstream.Msg) error, catchUp bool) error {
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		batch, err := oc.Fetch(256, jetstream.FetchMaxWait(time.Second))
+		batch, err := oc.Fetch(256, jetstream.FetchMaxWait(resultsWait))
 		if err != nil {
 			return fmt.Errorf("read results: %w", err)
 		}
