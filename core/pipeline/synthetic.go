@@ -134,6 +134,13 @@ type ModelOpener func(ctx context.Context, address string) (sdk.Model, error)
 // log's last lines, and fails (the run exits non-zero) rather than finish
 // with no tasks; it stops validating once baseGiveUp candidates were
 // rejected that way while none ran its tests.
+//
+// With a queue (a queue block, or `run --queue`), each candidate's compile
+// check and validation, and each combination's validation, is an item
+// (ValidateItemKind) that swelego workers run in their own sandboxes; the
+// stage writes what they return by instance id, as it writes its own
+// verdicts (synthetic_validate.go), and still asks the injectors, writes
+// the statements and picks the combinations itself.
 type syntheticStage struct {
 	stageBase
 	cfg *hcl.Synthetic
