@@ -130,6 +130,15 @@ func killMidItem(t *testing.T, workers []*queueWorker) (killed []*queueWorker, k
 	return killed, key
 }
 
+// allLogs joins the workers' logs.
+func allLogs(workers []*queueWorker) string {
+	var b strings.Builder
+	for _, w := range workers {
+		b.WriteString(w.log.String())
+	}
+	return b.String()
+}
+
 // drainWorkers SIGTERMs the workers not killed: each drains, exits 0 and
 // has logged its rate.
 func drainWorkers(t *testing.T, workers, killed []*queueWorker) {
@@ -429,13 +438,24 @@ func TestDistributedSynthetic(t *testing.T) {
 		if fmt.Sprint(gy) != fmt.Sprint(wy) {
 			t.Errorf("%s: yield %+v, the local run's %+v", name, gy, wy)
 		}
-		combined := 0
-		for _, task := range gotTasks {
+		// Combinations whose bugs apply together were validated by workers.
+		var combos []string
+		for id, task := range wantTasks {
 			if o, _ := pipeline.Origin(task); o.Block == "combine" {
-				combined++
+				combos = append(combos, id)
 			}
 		}
-		t.Logf("%s: %d tasks (%d combined), %d rejections", name, len(gotTasks), combined, len(gotRejected))
+		for id, r := range wantRejected {
+			if strings.HasPrefix(r.Injector, "combine/") && r.Step != pipeline.StepApply {
+				combos = append(combos, id)
+			}
+		}
+		for _, id := range combos {
+			if !regexp.MustCompile(`msg="item done".* key=` + regexp.QuoteMeta(id) + `\b`).MatchString(allLogs(workers)) {
+				t.Errorf("%s: combination %s was not validated by a worker", name, id)
+			}
+		}
+		t.Logf("%s: %d tasks, %d rejections, %d combinations validated", name, len(gotTasks), len(gotRejected), len(combos))
 	}
 
 	// The killed worker's candidate was validated by another; the summary
