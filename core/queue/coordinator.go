@@ -12,6 +12,11 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 )
 
+// ErrRefused is returned by Run when accept refuses the outcome of the
+// publication it waits for (a worker that answers another question, such
+// as one of another version): no other outcome of that item will come.
+var ErrRefused = errors.New("the outcome of the item published was refused")
+
 // Accept is called with each outcome of a job's items; it returns whether
 // the outcome settles its item (a result of what is graded now, or a
 // parked item), so that the caller may refuse a stale result. It is
@@ -19,7 +24,8 @@ import (
 type Accept func(ctx context.Context, o Outcome) (settled bool, err error)
 
 // Run publishes the items of job that have no outcome yet and calls
-// accept with outcomes until every item is settled. Outcomes already
+// accept with outcomes until every item is settled, or accept refuses the
+// outcome of an item's current publication (ErrRefused). Outcomes already
 // published (by workers that ran while an earlier coordinator of the same
 // job died) are read first, so a rerun publishes only what is missing; an
 // item still waiting in the work stream with the same payload is not
@@ -69,6 +75,10 @@ func (c *Client) Run(ctx context.Context, job string, items []Item, accept Accep
 		}
 		if ok {
 			settled[o.Key] = true
+		} else if g := gens[o.Key]; g != "" && o.Gen == g {
+			// The outcome of the publication waited for was refused: no
+			// other will come, so waiting on would hang the job.
+			return fmt.Errorf("job %s: %s: %w (worker %s)", job, o.Key, ErrRefused, o.Worker)
 		}
 		return nil
 	}

@@ -297,3 +297,18 @@ func TestRunChangedAndWithdrawn(t *testing.T) {
 		t.Errorf("%d items of the settled job still waiting", n)
 	}
 }
+
+// TestRunRefused: a coordinator that refuses the outcome of what it
+// published gets ErrRefused instead of waiting for an outcome that will
+// not come.
+func TestRunRefused(t *testing.T) {
+	url := queuetest.Start(t)
+	startWorkers(t, url, 1, square(nil))
+	coord := connect(t, url, "coordinator", queue.Options{})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	err := coord.Run(ctx, queue.JobID("run-refused", "x"), items(2), func(context.Context, queue.Outcome) (bool, error) { return false, nil })
+	if !errors.Is(err, queue.ErrRefused) {
+		t.Fatalf("Run: %v, want ErrRefused", err)
+	}
+}
