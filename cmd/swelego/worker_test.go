@@ -315,14 +315,15 @@ func synthRecords(t *testing.T, work, name string) (map[string]sdk.Task, map[str
 }
 
 // TestDistributedSynthetic runs the synthetic example recipe's sources
-// (three candidates per injector) through an embedded NATS JetStream
-// server and three `swelego worker` processes on bwrap, while the same
-// recipe runs locally: one worker is SIGKILLed in the middle of a
+// (two candidates per injector, to stay cheap) through an embedded NATS
+// JetStream server and three `swelego worker` processes on bwrap, while
+// the same recipe runs locally: one worker is SIGKILLed in the middle of a
 // candidate and another validates it; the coordinator is SIGKILLed once
 // it has stored records and run again. Its tasks equal the local run's
-// (keys, FAIL_TO_PASS, PASS_TO_PASS, combined tasks too), as do its
-// rejections (keys and steps), every record appears once, the summary
-// counts what each worker did, and no sandbox folder is left.
+// (keys, FAIL_TO_PASS, PASS_TO_PASS, fix, base commit), as do its
+// rejections (keys and steps) and yield reports; combinations whose bugs
+// apply together are validated by workers; every record appears once,
+// the summary counts what each worker did, and no sandbox folder is left.
 func TestDistributedSynthetic(t *testing.T) {
 	t.Parallel()
 	if _, err := exec.LookPath("bwrap"); err != nil {
@@ -350,6 +351,12 @@ func TestDistributedSynthetic(t *testing.T) {
 	if err := local.Start(); err != nil {
 		t.Fatal(err)
 	}
+	localDone := make(chan error, 1)
+	go func() { localDone <- local.Wait() }()
+	t.Cleanup(func() {
+		local.Process.Kill()
+		<-localDone
+	})
 
 	workers := startQueueWorkers(t, dir, url, env, 3)
 	work := t.TempDir()
@@ -398,9 +405,10 @@ func TestDistributedSynthetic(t *testing.T) {
 		t.Fatalf("rerun of the coordinator: %v\n%s", err, tail(string(out), 6000))
 	}
 	t.Logf("rerun done after %s", time.Since(began).Round(time.Second))
-	if err := local.Wait(); err != nil {
+	if err := <-localDone; err != nil {
 		t.Fatalf("local run: %v\n%s", err, tail(localOut.String(), 6000))
 	}
+	localDone <- nil // for the cleanup
 	t.Logf("local done after %s", time.Since(began).Round(time.Second))
 
 	// The same tasks and rejections as the local run, each once.
