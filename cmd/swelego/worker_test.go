@@ -351,8 +351,9 @@ func TestDistributedSynthetic(t *testing.T) {
 	if err := local.Start(); err != nil {
 		t.Fatal(err)
 	}
-	localDone := make(chan error, 1)
-	go func() { localDone <- local.Wait() }()
+	var localErr error
+	localDone := make(chan struct{})
+	go func() { localErr = local.Wait(); close(localDone) }()
 	t.Cleanup(func() {
 		local.Process.Kill()
 		<-localDone
@@ -405,10 +406,10 @@ func TestDistributedSynthetic(t *testing.T) {
 		t.Fatalf("rerun of the coordinator: %v\n%s", err, tail(string(out), 6000))
 	}
 	t.Logf("rerun done after %s", time.Since(began).Round(time.Second))
-	if err := <-localDone; err != nil {
-		t.Fatalf("local run: %v\n%s", err, tail(localOut.String(), 6000))
+	<-localDone
+	if localErr != nil {
+		t.Fatalf("local run: %v\n%s", localErr, tail(localOut.String(), 6000))
 	}
-	localDone <- nil // for the cleanup
 	t.Logf("local done after %s", time.Since(began).Round(time.Second))
 
 	// The same tasks and rejections as the local run, each once.
