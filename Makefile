@@ -182,6 +182,7 @@ bench: deps
 	$(GO) test -run='^$$' -bench=. -benchtime=2s ./core/pluginhost/
 	$(GO) test -run='^$$' -bench=. -benchtime=20x ./core/sandbox/
 	$(GO) test -run='^$$' -bench=EvalBundled -benchtime=1x -timeout 30m ./core/pipeline/
+	$(GO) test -run='^$$' -bench=EvalQueue -benchtime=1x -timeout 30m ./core/pipeline/
 	$(GO) test -run='^$$' -bench=Grading -benchtime=5x -timeout 30m ./core/taskenv/
 	$(GO) test -run='^$$' -bench=Mutate -benchtime=3x ./plugins/golang/ ./plugins/python/
 	$(GO) test -run='^$$' -bench=SyntheticValidation -benchtime=1x -timeout 30m ./cmd/swelego/

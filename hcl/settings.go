@@ -42,8 +42,8 @@ type Sandbox struct {
 	Timeout time.Duration `hcl:"timeout"`
 }
 
-// Queue is the queue block: the NATS JetStream server the eval stages
-// grade through.
+// Queue is the queue block: the NATS JetStream server synthetic sources
+// validate and eval stages grade through.
 type Queue struct {
 	URL         string        `hcl:"url"`
 	AckWait     time.Duration `hcl:"ack_wait"`

@@ -38,9 +38,7 @@ type evalFlags struct {
 	imageNaming, imageNamespace                          string
 	imageArchives                                        []string
 	memory, skippedP2P                                   string
-	queue                                                string
-	queueAckWait                                         time.Duration
-	queueMaxAttempts                                     int
+	queue                                                queueFlags
 	workers                                              int
 	timeout                                              time.Duration
 	rerun, retryErrors                                   bool
@@ -98,9 +96,7 @@ interrupted.`,
 	fs.StringVar(&f.imageNamespace, "image-namespace", "", `what leads an image name --image-naming gives, e.g. "swebench" or "registry.example:5000/swebench"`)
 	fs.StringArrayVar(&f.imageArchives, "image-archive", nil, "docker save archive to load a missing task image from before pulling it (repeatable)")
 	fs.StringVar(&f.skippedP2P, "skipped-pass-to-pass", "fail", `a skipped PASS_TO_PASS test: "fail" or "maintained" (SWE-bench v5's rule)`)
-	fs.StringVar(&f.queue, "queue", "", "grade through swelego workers on this NATS JetStream server (nats://HOST:4222) instead of here")
-	fs.DurationVar(&f.queueAckWait, "queue-ack-wait", 0, "with --queue: how long a worker may hold an item without a heartbeat (default 1m)")
-	fs.IntVar(&f.queueMaxAttempts, "queue-max-attempts", 0, "with --queue: failed deliveries before an item is parked (default 3)")
+	f.queue.add(cmd, "grade through swelego workers on this NATS JetStream server (nats://HOST:4222) instead of here")
 	cmd.MarkFlagRequired("tasks")
 	cmd.MarkFlagRequired("predictions")
 	return cmd
@@ -216,7 +212,7 @@ func runEval(ctx context.Context, f evalFlags, stdout, stderr io.Writer) error {
 		Timeout: f.timeout, RetryErrors: f.retryErrors,
 		Images: taskenv.ImageDefaults{Naming: f.imageNaming, Namespace: f.imageNamespace, Archives: f.imageArchives,
 			Progress: pullReporter(stderr)},
-		Queue: queueSettings(f),
+		Queue: f.queue.settings(),
 	})
 	var rerun []string
 	if f.rerun {
@@ -310,10 +306,24 @@ func evalDirHash(f evalFlags, fp string) string {
 	return hex.EncodeToString(h.Sum(nil))[:8]
 }
 
-// queueSettings are --queue's, nil without it.
-func queueSettings(f evalFlags) *hcl.Queue {
-	if f.queue == "" {
+// queueFlags are --queue and its settings (run's and eval's).
+type queueFlags struct {
+	url         string
+	ackWait     time.Duration
+	maxAttempts int
+}
+
+func (q *queueFlags) add(cmd *cobra.Command, usage string) {
+	fs := cmd.Flags()
+	fs.StringVar(&q.url, "queue", "", usage)
+	fs.DurationVar(&q.ackWait, "queue-ack-wait", 0, "with --queue: how long a worker may hold an item without a heartbeat (default 1m)")
+	fs.IntVar(&q.maxAttempts, "queue-max-attempts", 0, "with --queue: failed deliveries before an item is parked (default 3)")
+}
+
+// settings are --queue's, nil without it.
+func (q queueFlags) settings() *hcl.Queue {
+	if q.url == "" {
 		return nil
 	}
-	return &hcl.Queue{URL: f.queue, AckWait: f.queueAckWait, MaxAttempts: f.queueMaxAttempts}
+	return &hcl.Queue{URL: q.url, AckWait: q.ackWait, MaxAttempts: q.maxAttempts}
 }

@@ -24,6 +24,7 @@ func newRunCmd() *cobra.Command {
 		workdir  string
 		parallel int
 		retry    bool
+		q        queueFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "run RECIPE",
@@ -39,7 +40,13 @@ Finished sources, rollouts, TTS and evals run again every time to pick up new
 items (tasks appended to a source's file) and keep what they have. An eval that
 could not grade some instances because of the infrastructure (a repository not
 found, an image that did not build) stores no result for them, fails, and grades
-them on the next run; the run then exits with status 1.`,
+them on the next run; the run then exits with status 1.
+
+With a queue block in the recipe, or --queue, the sandbox work of synthetic
+sources (each candidate's compile check and validation) and of eval stages
+(grading) goes to swelego worker processes through a NATS JetStream server; this
+process keeps the run directory and writes their results by key, so the records
+equal a local run's and a rerun resumes the same way (see docs/cluster.md).`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
@@ -84,6 +91,9 @@ them on the next run; the run then exits with status 1.`,
 			if retry {
 				opts = append(opts, pipeline.WithRetryErrors())
 			}
+			if qs := q.settings(); qs != nil {
+				opts = append(opts, pipeline.WithQueue(qs))
+			}
 			all, err := pipeline.Stages(rec, l.host, opts...)
 			if err != nil {
 				return err
@@ -113,6 +123,7 @@ them on the next run; the run then exits with status 1.`,
 	cmd.Flags().StringVar(&workdir, "workdir", "", "run directory (overrides the recipe's swelego { workdir })")
 	cmd.Flags().IntVar(&parallel, "parallel", 1, "stages that may run at the same time")
 	cmd.Flags().BoolVar(&retry, "retry-errors", false, "eval stages grade again the instances whose stored result is an error")
+	q.add(cmd, "validate and grade through swelego workers on this NATS JetStream server (nats://HOST:4222) instead of here; overrides the recipe's queue block")
 	return cmd
 }
 

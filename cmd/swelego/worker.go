@@ -29,12 +29,14 @@ func newWorkerCmd() *cobra.Command {
 	var f workerFlags
 	cmd := &cobra.Command{
 		Use:   "worker --queue nats://HOST:4222",
-		Short: "Grade the eval items a coordinator publishes on a NATS JetStream queue, in this machine's sandboxes",
-		Long: `worker pulls work items from a NATS JetStream server (a recipe's queue block or
-swelego eval --queue publishes them), runs each in its own sandboxes with its own
-plugins and publishes the result. Items carry the task, the prediction and the
-environment definitions; repositories are found in the folders the item names, a
-path every worker shares. An item that fails here goes back to the queue for any
+		Short: "Run the items a coordinator publishes on a NATS JetStream queue (grading, synthetic validation) in this machine's sandboxes",
+		Long: `worker pulls work items from a NATS JetStream server (swelego run with a recipe's
+queue block or --queue, or swelego eval --queue publishes them), runs each in its
+own sandboxes with its own plugins and publishes the result. It serves every kind
+of item: grading a prediction (eval stages) and validating a synthetic candidate
+(compile check, tests on the buggy and the fixed tree, reruns). Items carry the
+task or the candidate and the environment definitions; repositories are found in
+the folders the item names (git bundles, folders), a path every worker shares. An item that fails here goes back to the queue for any
 worker; after the coordinator's max_attempts failures it is parked with its errors.
 
 The first SIGTERM or interrupt drains the worker: it takes no new items and
@@ -106,7 +108,7 @@ func runWorker(parent context.Context, f workerFlags, stderr io.Writer) error {
 		return err
 	}
 	defer host.Close()
-	w := &pipeline.EvalWorker{
+	w := &pipeline.Worker{
 		Backend: backend, Languages: language.NewSet(pipeline.HostLanguages(host)), DefaultLanguage: defaultLanguage,
 		LogParsers: host.LogParser, RunID: runID, Logger: log,
 	}
@@ -116,7 +118,7 @@ func runWorker(parent context.Context, f workerFlags, stderr io.Writer) error {
 	}
 	defer c.Close()
 	log.Info("worker started", "queue", f.queue, "backend", backend.Name(), "slots", f.slots)
-	st, err := c.Work(ctx, drain, w.Handle, queue.WorkOptions{Slots: f.slots, Kinds: []string{pipeline.EvalItemKind}, StatsEvery: f.statsEvery})
+	st, err := c.Work(ctx, drain, w.Handle, queue.WorkOptions{Slots: f.slots, Kinds: pipeline.WorkerKinds, StatsEvery: f.statsEvery})
 	if err != nil && ctx.Err() == nil {
 		return err
 	}

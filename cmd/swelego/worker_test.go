@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"github.com/swelego/swelego/core/harness"
+	"github.com/swelego/swelego/core/pipeline"
 	"github.com/swelego/swelego/core/queue/queuetest"
 	"github.com/swelego/swelego/sdk"
 )
@@ -52,15 +54,133 @@ func waitUntil(t *testing.T, what string, limit time.Duration, cond func() bool)
 
 var itemStarted = regexp.MustCompile(`msg="item started".* key=(\S+)`)
 
+// queueWorker is a `swelego worker` process and its log.
+type queueWorker struct {
+	cmd *exec.Cmd
+	log *lockedBuffer
+}
+
+// startQueueWorkers starts n `swelego worker` processes (bwrap) on the
+// queue at url, killed when the test ends.
+func startQueueWorkers(t *testing.T, dir, url string, env []string, n int) []*queueWorker {
+	t.Helper()
+	var workers []*queueWorker
+	for i := range n {
+		w := &queueWorker{log: &lockedBuffer{}}
+		w.cmd = swelegoCmd(dir, "worker", "--queue", url, "--backend", "bwrap", "--name", "w"+string(rune('0'+i)), "--stats-every", "5s")
+		w.cmd.Env = append(w.cmd.Env, env...)
+		w.cmd.Stdout, w.cmd.Stderr = w.log, w.log
+		if err := w.cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			if w.cmd.ProcessState == nil {
+				w.cmd.Process.Kill()
+				w.cmd.Wait()
+			}
+		})
+		workers = append(workers, w)
+	}
+	return workers
+}
+
+// inFlight returns the key of an item the worker started and did not
+// finish, "" when none.
+func (w *queueWorker) inFlight() string {
+	log := w.log.String()
+	for _, m := range itemStarted.FindAllStringSubmatch(log, -1) {
+		if !regexp.MustCompile(`msg="item done".* key=` + regexp.QuoteMeta(m[1]) + `\b`).MatchString(log) {
+			return m[1]
+		}
+	}
+	return ""
+}
+
+// killMidItem SIGKILLs a worker while it runs an item. An item may finish
+// between the look and the kill; then another worker's is taken (at most
+// two are killed). It returns the workers killed, the last one killed in
+// the middle of item key.
+func killMidItem(t *testing.T, workers []*queueWorker) (killed []*queueWorker, key string) {
+	t.Helper()
+	for key == "" && len(killed) < 2 {
+		var victim *queueWorker
+		var k string
+		waitUntil(t, "a worker to start an item", 5*time.Minute, func() bool {
+			for _, w := range workers {
+				if slices.Contains(killed, w) {
+					continue
+				}
+				if k = w.inFlight(); k != "" {
+					victim = w
+					return true
+				}
+			}
+			return false
+		})
+		victim.cmd.Process.Signal(syscall.SIGKILL)
+		victim.cmd.Wait()
+		killed = append(killed, victim)
+		if victim.inFlight() == k {
+			key = k
+		}
+	}
+	if key == "" {
+		t.Fatal("no worker could be killed in the middle of an item")
+	}
+	return killed, key
+}
+
+// allLogs joins the workers' logs.
+func allLogs(workers []*queueWorker) string {
+	var b strings.Builder
+	for _, w := range workers {
+		b.WriteString(w.log.String())
+	}
+	return b.String()
+}
+
+// drainWorkers SIGTERMs the workers not killed: each drains, exits 0 and
+// has logged its rate.
+func drainWorkers(t *testing.T, workers, killed []*queueWorker) {
+	t.Helper()
+	for _, w := range workers {
+		if slices.Contains(killed, w) {
+			continue
+		}
+		w.cmd.Process.Signal(syscall.SIGTERM)
+		if err := w.cmd.Wait(); err != nil {
+			t.Errorf("worker after SIGTERM: %v\n%s", err, tail(w.log.String(), 2000))
+		}
+		if !strings.Contains(w.log.String(), "items_per_min") {
+			t.Errorf("worker log has no rate:\n%s", tail(w.log.String(), 2000))
+		}
+	}
+}
+
+// sandboxTmp is a TMPDIR for a test's bwrap sandboxes that the sandbox
+// user can reach (t.TempDir's folders are not).
+func sandboxTmp(t *testing.T) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "swelego-queue-test-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
 // TestDistributedEval grades the bundled tasks (gold patches, one empty
 // patch, and a task whose repository exists nowhere) through an embedded
-// NATS JetStream server and three `swelego worker` processes on bwrap:
-// one worker is SIGKILLed while it grades an item and another grades it;
-// the coordinator is SIGKILLed with results still out and rerun; the task
-// without a repository is parked after two attempts with their errors
-// while the rest completes. Every instance is recorded exactly once, with
-// the keys and statuses a local eval of the same files gives, and no
-// sandbox folder is left.
+// NATS JetStream server and two `swelego worker` processes on bwrap: the
+// task without a repository is parked after two attempts with their
+// errors while the rest completes, every instance is recorded once, with
+// the status a local eval gives (resolved, the empty patch empty), the
+// workers' counts hold every item and the two failed attempts, and no
+// sandbox folder is left. TestDistributedSynthetic kills workers and the
+// coordinator and compares with a local run.
 func TestDistributedEval(t *testing.T) {
 	t.Parallel()
 	if _, err := exec.LookPath("bwrap"); err != nil {
@@ -95,63 +215,153 @@ func TestDistributedEval(t *testing.T) {
 	}
 	predsFile := filepath.Join(dir, "preds.jsonl")
 	writeFile(t, predsFile, pb.String())
-	// The bwrap sandboxes' folders of this test, reachable by the sandbox
-	// user (t.TempDir's folders are not).
-	sbxTmp, err := os.MkdirTemp("", "swelego-queue-test-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(sbxTmp) })
-	if err := os.Chmod(sbxTmp, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	sbxTmp := sandboxTmp(t)
 	env := append(os.Environ(), "SWELEGO_CACHE="+testCache, "TMPDIR="+sbxTmp)
 	evalArgs := func(work string, extra ...string) []string {
 		return append([]string{"eval", "--tasks", tasksFile, "--predictions", predsFile, "--backend", "bwrap",
 			"--repos", abs(t, "../../examples/repos"), "--workdir", work}, extra...)
 	}
-	// notGraded runs a coordinator to its end: it exits 1 because the
-	// ghost task cannot be graded.
+	// notGraded checks a coordinator ran to its end: it exits 1 because
+	// the ghost task cannot be graded.
 	notGraded := func(cmd *exec.Cmd, out string, err error) {
 		t.Helper()
 		var ee *exec.ExitError
 		if !errors.As(err, &ee) || ee.ExitCode() != 1 || !strings.Contains(out, "ghost__ghost-1") {
-			t.Fatalf("swelego %s: %v, want exit 1 naming ghost__ghost-1\n%s", strings.Join(cmd.Args[1:], " "), err, tail(out, 4000))
+			t.Errorf("swelego %s: %v, want exit 1 naming ghost__ghost-1\n%s", strings.Join(cmd.Args[1:], " "), err, tail(out, 4000))
 		}
 	}
 
-	// The local eval the distributed one must equal.
-	localWork := t.TempDir()
-	local := swelegoCmd(dir, evalArgs(localWork, "--workers", "2")...)
-	local.Env = append(local.Env, env...)
-	out, err := local.CombinedOutput()
-	notGraded(local, string(out), err)
-	want := readResults(t, filepath.Join(localWork, "eval", "cli", "results.jsonl"))
-
-	type worker struct {
-		cmd *exec.Cmd
-		log *lockedBuffer
-	}
-	var workers []*worker
-	for i := range 3 {
-		w := &worker{log: &lockedBuffer{}}
-		w.cmd = swelegoCmd(dir, "worker", "--queue", url, "--backend", "bwrap", "--name", "w"+string(rune('0'+i)), "--stats-every", "5s")
-		w.cmd.Env = append(w.cmd.Env, env...)
-		w.cmd.Stdout, w.cmd.Stderr = w.log, w.log
-		if err := w.cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() {
-			if w.cmd.ProcessState == nil {
-				w.cmd.Process.Kill()
-				w.cmd.Wait()
-			}
-		})
-		workers = append(workers, w)
-	}
-
+	workers := startQueueWorkers(t, dir, url, env, 2)
 	work := t.TempDir()
-	args := evalArgs(work, "--queue", url, "--queue-ack-wait", "3s", "--queue-max-attempts", "2")
+	coord := swelegoCmd(dir, evalArgs(work, "--queue", url, "--queue-ack-wait", "3s", "--queue-max-attempts", "2")...)
+	coord.Env = append(coord.Env, env...)
+	out, err := coord.CombinedOutput()
+	notGraded(coord, string(out), err)
+	if !strings.Contains(string(out), "parked after 2 failed attempts") {
+		t.Errorf("the ghost task is not reported parked after 2 attempts:\n%s", tail(string(out), 4000))
+	}
+
+	// Every record exactly once, with the status a local eval gives
+	// (the gold patches resolve their tasks: TestQuickstartRecipe's
+	// Docker eval, BenchmarkEvalBundled).
+	results := filepath.Join(work, "eval", "cli", "results.jsonl")
+	seen := map[string]int{}
+	for _, rec := range readJSONL(t, results) {
+		id, _ := rec["instance_id"].(string)
+		seen[id]++
+	}
+	got := readResults(t, results)
+	if len(got) != len(tasks) {
+		t.Errorf("%d results, want %d", len(got), len(tasks))
+	}
+	for _, task := range tasks {
+		id := task.InstanceID
+		if seen[id] != 1 {
+			t.Errorf("%s recorded %d times", id, seen[id])
+		}
+		want := harness.ResultResolved
+		if id == emptyID {
+			want = harness.ResultEmptyPatch
+		}
+		if got[id].Status != want {
+			t.Errorf("%s: %s, want %s", id, got[id].Status, want)
+		}
+	}
+	if _, ok := got[ghost.InstanceID]; ok {
+		t.Errorf("the parked task has a stored result")
+	}
+	// The workers' counts: every graded item by one of them, the ghost's
+	// two failed attempts.
+	var counts map[string]pipeline.WorkerCount
+	data, _ := os.ReadFile(filepath.Join(work, "eval", "cli", pipeline.WorkersFile))
+	json.Unmarshal(data, &counts)
+	items, failures := 0, 0
+	for _, c := range counts {
+		items += c.Items
+		failures += c.Failures
+	}
+	if items != len(tasks) || failures != 2 {
+		t.Errorf("workers' counts %+v: %d items, %d failures; want %d and 2", counts, items, failures, len(tasks))
+	}
+	drainWorkers(t, workers, nil)
+	left, _ := filepath.Glob(filepath.Join(sbxTmp, "swelego-sandboxes", "sbx-*"))
+	if len(left) > 0 {
+		t.Errorf("sandbox folders left: %v", left)
+	}
+}
+
+// synthRecords reads a synthetic source's tasks and rejections by
+// instance id, failing on an id recorded twice.
+func synthRecords(t *testing.T, work, name string) (map[string]sdk.Task, map[string]pipeline.Rejection) {
+	t.Helper()
+	tasks := map[string]sdk.Task{}
+	for _, task := range synthTasks(t, work, name) {
+		if _, dup := tasks[task.InstanceID]; dup {
+			t.Errorf("%s: task %s recorded twice", name, task.InstanceID)
+		}
+		tasks[task.InstanceID] = task
+	}
+	rejected := map[string]pipeline.Rejection{}
+	for _, r := range synthRejections(t, work, name) {
+		if _, dup := rejected[r.InstanceID]; dup {
+			t.Errorf("%s: rejection %s recorded twice", name, r.InstanceID)
+		}
+		if _, dup := tasks[r.InstanceID]; dup {
+			t.Errorf("%s: %s recorded as a task and a rejection", name, r.InstanceID)
+		}
+		rejected[r.InstanceID] = r
+	}
+	return tasks, rejected
+}
+
+// TestDistributedSynthetic runs the synthetic example recipe's sources
+// (two candidates per injector, to stay cheap) through an embedded NATS
+// JetStream server and three `swelego worker` processes on bwrap, while
+// the same recipe runs locally: one worker is SIGKILLed in the middle of a
+// candidate and another validates it; the coordinator is SIGKILLed once
+// it has stored records and run again. Its tasks equal the local run's
+// (keys, FAIL_TO_PASS, PASS_TO_PASS, fix, base commit), as do its
+// rejections (keys and steps) and yield reports; combinations whose bugs
+// apply together are validated by workers; every record appears once,
+// the summary counts what each worker did, and no sandbox folder is left.
+func TestDistributedSynthetic(t *testing.T) {
+	t.Parallel()
+	if _, err := exec.LookPath("bwrap"); err != nil {
+		t.Skip("bwrap is not installed")
+	}
+	if testing.Short() {
+		t.Skip("builds environment images and validates mutations")
+	}
+	url := queuetest.Start(t)
+	dir := t.TempDir()
+	sbxTmp := sandboxTmp(t)
+	env := append(os.Environ(), "SWELEGO_CACHE="+testCache, "TMPDIR="+sbxTmp)
+	recipe := abs(t, "../../examples/synthetic/recipe.hcl")
+	runArgs := func(work string, extra ...string) []string {
+		return append([]string{"run", recipe, "--stage", "tasks", "--workdir", work,
+			"-var", "sandbox_backend=bwrap", "-var", "max_candidates=2"}, extra...)
+	}
+
+	// The local run the distributed one must equal, meanwhile.
+	localWork := t.TempDir()
+	local := swelegoCmd(dir, runArgs(localWork)...)
+	local.Env = append(local.Env, env...)
+	var localOut lockedBuffer
+	local.Stdout, local.Stderr = &localOut, &localOut
+	if err := local.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var localErr error
+	localDone := make(chan struct{})
+	go func() { localErr = local.Wait(); close(localDone) }()
+	t.Cleanup(func() {
+		local.Process.Kill()
+		<-localDone
+	})
+
+	workers := startQueueWorkers(t, dir, url, env, 3)
+	work := t.TempDir()
+	args := runArgs(work, "--queue", url, "--queue-ack-wait", "3s")
 	coord := swelegoCmd(dir, args...)
 	coord.Env = append(coord.Env, env...)
 	var coordOut lockedBuffer
@@ -162,95 +372,103 @@ func TestDistributedEval(t *testing.T) {
 	coordDone := make(chan error, 1)
 	go func() { coordDone <- coord.Wait() }()
 
-	// SIGKILL a worker while it grades a real task. An item may finish
-	// between the look and the kill; then another worker's is taken (at
-	// most two of the three are killed).
-	var killed []*worker
-	var killedKey string
-	inFlight := func(w *worker) string {
-		log := w.log.String()
-		for _, m := range itemStarted.FindAllStringSubmatch(log, -1) {
-			if m[1] != ghost.InstanceID && !regexp.MustCompile(`msg="item done".* key=`+regexp.QuoteMeta(m[1])+`\b`).MatchString(log) {
-				return m[1]
-			}
-		}
-		return ""
-	}
-	for killedKey == "" && len(killed) < 2 {
-		var victim *worker
-		var key string
-		waitUntil(t, "a worker to start grading", 5*time.Minute, func() bool {
-			for _, w := range workers {
-				if slices.Contains(killed, w) {
-					continue
-				}
-				if key = inFlight(w); key != "" {
-					victim = w
-					return true
-				}
-			}
-			return false
-		})
-		victim.cmd.Process.Signal(syscall.SIGKILL)
-		victim.cmd.Wait()
-		killed = append(killed, victim)
-		if inFlight(victim) == key {
-			killedKey = key
-		}
-	}
-	if killedKey == "" {
-		t.Fatal("no worker could be killed in the middle of an item")
-	}
-	t.Logf("killed a worker grading %s", killedKey)
+	began := time.Now()
+	killed, killedKey := killMidItem(t, workers)
+	t.Logf("killed a worker validating %s after %s", killedKey, time.Since(began).Round(time.Second))
 
-	// SIGKILL the coordinator once it has stored two results.
-	results := filepath.Join(work, "eval", "cli", "results.jsonl")
-	waitUntil(t, "two results", 5*time.Minute, func() bool {
+	// SIGKILL the coordinator once it has stored two records.
+	stored := func() int {
+		n := 0
+		for _, name := range []string{"textkit", "semver"} {
+			for _, f := range []string{"tasks.jsonl", pipeline.RejectedOutput + ".jsonl"} {
+				data, _ := os.ReadFile(filepath.Join(work, "source", "synthetic", name, f))
+				n += bytes.Count(data, []byte("\n"))
+			}
+		}
+		return n
+	}
+	waitUntil(t, "two records", 5*time.Minute, func() bool {
 		select {
 		case err := <-coordDone:
 			t.Fatalf("the coordinator ended before it could be killed: %v\n%s", err, tail(coordOut.String(), 4000))
 		default:
 		}
-		data, _ := os.ReadFile(results)
-		return bytes.Count(data, []byte("\n")) >= 2
+		return stored() >= 2
 	})
 	coord.Process.Signal(syscall.SIGKILL)
 	<-coordDone
+	t.Logf("killed the coordinator after %s", time.Since(began).Round(time.Second))
 
 	rerun := swelegoCmd(dir, args...)
 	rerun.Env = append(rerun.Env, env...)
-	out, err = rerun.CombinedOutput()
-	notGraded(rerun, string(out), err)
-	if !strings.Contains(string(out), "parked after 2 failed attempts") {
-		t.Errorf("the ghost task is not reported parked after 2 attempts:\n%s", tail(string(out), 4000))
+	out, err := rerun.CombinedOutput()
+	if err != nil {
+		t.Fatalf("rerun of the coordinator: %v\n%s", err, tail(string(out), 6000))
+	}
+	t.Logf("rerun done after %s", time.Since(began).Round(time.Second))
+	<-localDone
+	if localErr != nil {
+		t.Fatalf("local run: %v\n%s", localErr, tail(localOut.String(), 6000))
+	}
+	t.Logf("local done after %s", time.Since(began).Round(time.Second))
+
+	// The same tasks and rejections as the local run, each once.
+	for _, name := range []string{"textkit", "semver"} {
+		wantTasks, wantRejected := synthRecords(t, localWork, name)
+		gotTasks, gotRejected := synthRecords(t, work, name)
+		if len(wantTasks) == 0 {
+			t.Errorf("%s: the local run kept no task", name)
+		}
+		for id, w := range wantTasks {
+			g, ok := gotTasks[id]
+			if !ok {
+				t.Errorf("%s: task %s of the local run is missing", name, id)
+				continue
+			}
+			checkTask(t, g)
+			if !slices.Equal(g.FailToPass, w.FailToPass) || !slices.Equal(g.PassToPass, w.PassToPass) || g.Patch != w.Patch || g.BaseCommit != w.BaseCommit {
+				t.Errorf("%s: task %s differs from the local run's:\nF2P %v\nwant %v\nP2P %v\nwant %v", name, id, g.FailToPass, w.FailToPass, g.PassToPass, w.PassToPass)
+			}
+		}
+		for id := range gotTasks {
+			if _, ok := wantTasks[id]; !ok {
+				t.Errorf("%s: task %s is not the local run's", name, id)
+			}
+		}
+		if len(gotRejected) != len(wantRejected) {
+			t.Errorf("%s: %d rejections, the local run %d", name, len(gotRejected), len(wantRejected))
+		}
+		for id, w := range wantRejected {
+			if g, ok := gotRejected[id]; !ok || g.Step != w.Step {
+				t.Errorf("%s: rejection %s: step %q, the local run's %q", name, id, g.Step, w.Step)
+			}
+		}
+		gy, wy := checkYield(t, work, name), checkYield(t, localWork, name)
+		if fmt.Sprint(gy) != fmt.Sprint(wy) {
+			t.Errorf("%s: yield %+v, the local run's %+v", name, gy, wy)
+		}
+		// Combinations whose bugs apply together were validated by workers.
+		var combos []string
+		for id, task := range wantTasks {
+			if o, _ := pipeline.Origin(task); o.Block == "combine" {
+				combos = append(combos, id)
+			}
+		}
+		for id, r := range wantRejected {
+			if strings.HasPrefix(r.Injector, "combine/") && r.Step != pipeline.StepApply {
+				combos = append(combos, id)
+			}
+		}
+		for _, id := range combos {
+			if !regexp.MustCompile(`msg="item done".* key=` + regexp.QuoteMeta(id) + `\b`).MatchString(allLogs(workers)) {
+				t.Errorf("%s: combination %s was not validated by a worker", name, id)
+			}
+		}
+		t.Logf("%s: %d tasks, %d rejections, %d combinations validated", name, len(gotTasks), len(gotRejected), len(combos))
 	}
 
-	// Every record exactly once, equal to the local eval's.
-	seen := map[string]int{}
-	for _, rec := range readJSONL(t, results) {
-		id, _ := rec["instance_id"].(string)
-		seen[id]++
-	}
-	got := readResults(t, results)
-	if len(got) != len(want) || len(want) != len(tasks) {
-		t.Errorf("%d distributed results, %d local, want %d each", len(got), len(want), len(tasks))
-	}
-	for id, w := range want {
-		if seen[id] != 1 {
-			t.Errorf("%s recorded %d times", id, seen[id])
-		}
-		if got[id].Status != w.Status {
-			t.Errorf("%s: distributed %s, local %s", id, got[id].Status, w.Status)
-		}
-	}
-	if _, ok := got[ghost.InstanceID]; ok {
-		t.Errorf("the parked task has a stored result")
-	}
-	if got[emptyID].Status != harness.ResultEmptyPatch {
-		t.Errorf("%s: %s, want an empty patch", emptyID, got[emptyID].Status)
-	}
-
-	// The killed worker's item was graded by another.
+	// The killed worker's candidate was validated by another; the summary
+	// shows what each worker did.
 	done := regexp.MustCompile(`msg="item done".* key=` + regexp.QuoteMeta(killedKey) + `\b`)
 	var others []string
 	for _, w := range workers {
@@ -259,24 +477,12 @@ func TestDistributedEval(t *testing.T) {
 		}
 	}
 	if !done.MatchString(strings.Join(others, "")) {
-		t.Errorf("no other worker graded %s, the killed worker's item", killedKey)
+		t.Errorf("no other worker validated %s, the killed worker's item", killedKey)
 	}
-
-	// SIGTERM drains the others; they report their rate.
-	for _, w := range workers {
-		if slices.Contains(killed, w) {
-			continue
-		}
-		w.cmd.Process.Signal(syscall.SIGTERM)
-		if err := w.cmd.Wait(); err != nil {
-			t.Errorf("worker after SIGTERM: %v\n%s", err, tail(w.log.String(), 2000))
-		}
-		if !strings.Contains(w.log.String(), "items_per_min") {
-			t.Errorf("worker log has no rate:\n%s", tail(w.log.String(), 2000))
-		}
+	if !regexp.MustCompile(`(?m)^workers:\n(  w[0-2] .*items.*\n)+`).MatchString(string(out)) {
+		t.Errorf("the summary does not count each worker's items:\n%s", tail(string(out), 3000))
 	}
-	// The killed worker's sandbox folder was swept by the rerun's backend;
-	// nothing else is left.
+	drainWorkers(t, workers, killed)
 	left, _ := filepath.Glob(filepath.Join(sbxTmp, "swelego-sandboxes", "sbx-*"))
 	if len(left) > 0 {
 		t.Errorf("sandbox folders left: %v", left)

@@ -582,11 +582,7 @@ func newEvalStage(base stageBase, cfg *hcl.Eval, retryErrors bool) *evalStage {
 		envs: func(ctx context.Context, sc *engine.StageContext) (*taskenv.Manager, func(), error) {
 			return s.environments(ctx, sc, cfg.Backend)
 		}}
-	if b := base.recipe.Block("queue"); b != nil {
-		if q, err := settingsOf[hcl.Queue](b); err == nil {
-			s.grader.queue = q
-		}
-	}
+	s.grader.queue = base.queue
 	return s
 }
 
@@ -655,6 +651,8 @@ func (g *evalGrader) grade(ctx context.Context, sc *engine.StageContext) error {
 			return err
 		}
 		defer closeQueue()
+		qg.Workers = LoadWorkerCounts(sc.Dir())
+		defer qg.Workers.Write(sc.Dir(), sc.Logger)
 		ev.Remote = qg
 	}
 	_, err = ev.Grade(ctx, sc, tasks, preds)

@@ -2,22 +2,17 @@ package pipeline
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"path/filepath"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/swelego/swelego/core/engine"
 	"github.com/swelego/swelego/core/harness"
-	"github.com/swelego/swelego/core/language"
 	"github.com/swelego/swelego/core/queue"
-	"github.com/swelego/swelego/core/sandbox"
 	"github.com/swelego/swelego/core/taskenv"
 	"github.com/swelego/swelego/hcl"
 	"github.com/swelego/swelego/sdk"
@@ -62,6 +57,8 @@ type QueueGrader struct {
 	Job          string
 	Environments []taskenv.Environment
 	RepoDirs     []string
+	// Workers, when set, counts what each worker did.
+	Workers *WorkerCounts
 }
 
 var _ RemoteGrader = (*QueueGrader)(nil)
@@ -85,6 +82,7 @@ func (q *QueueGrader) GradeRemote(ctx context.Context, e *Evaluator, tasks map[s
 	return q.Client.Run(ctx, q.Job, items, func(ctx context.Context, o queue.Outcome) (bool, error) {
 		p := byID[o.Key]
 		if o.Parked {
+			q.Workers.add(o)
 			r := harness.Result{InstanceID: o.Key, Status: harness.ResultError, ExitCode: -1, Infra: true,
 				Error: fmt.Sprintf("parked after %d failed attempts: %s", len(o.Errors), strings.Join(o.Errors, "; "))}
 			return true, record(p, r)
@@ -100,6 +98,7 @@ func (q *QueueGrader) GradeRemote(ctx context.Context, e *Evaluator, tasks map[s
 		if rec.Graded != digests[o.Key] || rec.InstanceID != o.Key {
 			return false, nil // graded from another task or prediction
 		}
+		q.Workers.add(o)
 		err := record(p, rec.Result)
 		if errors.Is(err, engine.ErrDuplicateKey) {
 			return true, nil
@@ -108,30 +107,15 @@ func (q *QueueGrader) GradeRemote(ctx context.Context, e *Evaluator, tasks map[s
 	})
 }
 
-// EvalWorker grades EvalItems with its own sandbox backend and plugins:
-// the handler of `swelego worker`.
-type EvalWorker struct {
-	Backend         sandbox.Backend
-	Languages       *language.Set
-	DefaultLanguage string
-	LogParsers      func(ctx context.Context, name string) (sdk.LogParser, error)
-	// RunID labels the worker's sandboxes.
-	RunID  string
-	Logger *slog.Logger
-
-	mu   sync.Mutex
-	envs map[string]*taskenv.Manager // by the environments and folders an item names
-}
-
-// Handle grades one item. An infrastructure failure is an error (the
-// attempt failed, another worker may try); a grade, whatever its status,
-// is the result.
-func (w *EvalWorker) Handle(ctx context.Context, it queue.Item) (json.RawMessage, error) {
+// handleEval grades one EvalItem: a worker's handler of EvalItemKind. An
+// infrastructure failure is an error (the attempt failed, another worker
+// may try); a grade, whatever its status, is the result.
+func (w *Worker) handleEval(ctx context.Context, it queue.Item) (json.RawMessage, error) {
 	item, err := DecodeEvalItem(it)
 	if err != nil {
 		return nil, err
 	}
-	ev := &Evaluator{Envs: w.manager(item), Logger: w.logger(), LogParsers: w.LogParsers,
+	ev := &Evaluator{Envs: w.manager(item.Environments, item.RepoDirs), Logger: w.logger(), LogParsers: w.LogParsers,
 		Harness: harness.Options{Timeout: item.Timeout, Rules: item.Rules}}
 	r := ev.gradeOne(ctx, item.Task, item.Prediction)
 	if ctx.Err() != nil {
@@ -159,46 +143,31 @@ func DecodeEvalItem(it queue.Item) (EvalItem, error) {
 	return item, nil
 }
 
-func (w *EvalWorker) logger() *slog.Logger {
-	if w.Logger == nil {
-		return slog.New(slog.DiscardHandler)
-	}
-	return w.Logger
-}
-
-// manager returns the environment manager of the item's environments and
-// repository folders, made once per distinct set.
-func (w *EvalWorker) manager(item EvalItem) *taskenv.Manager {
-	h := sha256.New()
-	json.NewEncoder(h).Encode([]any{item.Environments, item.RepoDirs})
-	key := hex.EncodeToString(h.Sum(nil))
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if m, ok := w.envs[key]; ok {
-		return m
-	}
-	if w.envs == nil {
-		w.envs = map[string]*taskenv.Manager{}
-	}
-	m := taskenv.New(taskenv.Options{Backend: w.Backend, Environments: item.Environments, RepoDirs: item.RepoDirs,
-		RunID: w.RunID, Logger: w.logger(), Languages: w.Languages, DefaultLanguage: w.DefaultLanguage})
-	w.envs[key] = m
-	return m
-}
-
 // queueGrader connects to the queue block's server and makes the grader
 // of the stage at address in run; close closes the connection.
 func queueGrader(ctx context.Context, q *hcl.Queue, runID, address string, envs []taskenv.Environment, repoDirs []string, log *slog.Logger) (*QueueGrader, func(), error) {
-	c, err := queue.Connect(ctx, q.URL, queue.Options{AckWait: q.AckWait, MaxAttempts: q.MaxAttempts, Name: "swelego coordinator " + address, Logger: log})
+	c, err := queueClient(ctx, q, address, log)
 	if err != nil {
 		return nil, nil, err
 	}
-	abs := make([]string, 0, len(repoDirs))
-	for _, d := range repoDirs {
+	return &QueueGrader{Client: c, Job: queue.JobID(runID, address), Environments: envs, RepoDirs: absPaths(repoDirs)}, c.Close, nil
+}
+
+// queueClient connects to the queue block's server as the coordinator of
+// the stage at address.
+func queueClient(ctx context.Context, q *hcl.Queue, address string, log *slog.Logger) (*queue.Client, error) {
+	return queue.Connect(ctx, q.URL, queue.Options{AckWait: q.AckWait, MaxAttempts: q.MaxAttempts, Name: "swelego coordinator " + address, Logger: log})
+}
+
+// absPaths makes each folder absolute: items carry paths every worker
+// shares, not paths relative to the coordinator's folder.
+func absPaths(dirs []string) []string {
+	out := make([]string, 0, len(dirs))
+	for _, d := range dirs {
 		if a, err := filepath.Abs(d); err == nil {
 			d = a
 		}
-		abs = append(abs, d)
+		out = append(out, d)
 	}
-	return &QueueGrader{Client: c, Job: queue.JobID(runID, address), Environments: envs, RepoDirs: abs}, c.Close, nil
+	return out
 }

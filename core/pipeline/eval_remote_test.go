@@ -52,23 +52,30 @@ func FuzzDecodeEvalItem(f *testing.F) {
 	})
 }
 
-// TestEvalStageQueue: a recipe's queue block makes its eval stages grade
-// through the queue, and leaves their fingerprints alone, so a run may go
-// from local to distributed grading and keep its results.
+// TestEvalStageQueue: a recipe's queue block, or WithQueue (`run
+// --queue`) in its place, makes its eval stages grade through the queue
+// (and every stage get it: synthetic sources validate through it), and
+// leaves their fingerprints alone, so a run may go from local to
+// distributed grading and keep its results.
 func TestEvalStageQueue(t *testing.T) {
 	const body = "source \"swebench\" \"a\" {}\neval \"final\" {\n tasks = source.swebench.a\n predictions = \"gold\"\n}\n"
+	const block = "queue {\n url = \"nats://q:4222\"\n max_attempts = 2\n}\n"
+	flag := &hcl.Queue{URL: "nats://other:4222"}
 	cases := []struct {
 		name string
 		src  string
+		opts []Option
 		want *hcl.Queue
 	}{
 		{name: "local", src: body},
-		{name: "queue", src: body + "queue {\n url = \"nats://q:4222\"\n max_attempts = 2\n}\n", want: &hcl.Queue{URL: "nats://q:4222", MaxAttempts: 2}},
+		{name: "queue", src: body + block, want: &hcl.Queue{URL: "nats://q:4222", MaxAttempts: 2}},
+		{name: "flag", src: body, opts: []Option{WithQueue(flag)}, want: flag},
+		{name: "flag over block", src: body + block, opts: []Option{WithQueue(flag)}, want: flag},
 	}
 	var prints []string
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			stages, err := Stages(loadRecipe(t, tc.src), nil, testLanguages)
+			stages, err := Stages(loadRecipe(t, tc.src), nil, append([]Option{testLanguages}, tc.opts...)...)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -85,13 +92,19 @@ func TestEvalStageQueue(t *testing.T) {
 			if (got == nil) != (tc.want == nil) || got != nil && *got != *tc.want {
 				t.Errorf("queue %+v, want %+v", got, tc.want)
 			}
+			if src, ok := stages[0].(*sourceStage); !ok || src.queue != got {
+				t.Errorf("the source stage's queue is not the eval's: %+v", stages[0])
+			}
 			if ev.grader.address != "eval.final" || len(ev.grader.repoDirs) != 2 {
 				t.Errorf("address %q, repository folders %v", ev.grader.address, ev.grader.repoDirs)
 			}
 			prints = append(prints, ev.Fingerprint())
 		})
 	}
-	if len(prints) == 2 && prints[0] != prints[1] {
-		t.Error("the queue block changed the eval stage's fingerprint")
+	for _, p := range prints {
+		if p != prints[0] {
+			t.Errorf("the queue changed the eval stage's fingerprint: %v", prints)
+			break
+		}
 	}
 }

@@ -39,6 +39,7 @@ type Option func(*options)
 
 type options struct {
 	retryErrors     bool
+	queue           *hcl.Queue
 	languages       *language.Set
 	defaultLanguage string
 }
@@ -78,6 +79,11 @@ func HostLanguages(h *pluginhost.Host) language.Lookup {
 // result is an error (`swelego run --retry-errors`).
 func WithRetryErrors() Option { return func(o *options) { o.retryErrors = true } }
 
+// WithQueue spreads the stages' sandbox work (eval grading, synthetic
+// validation) over swelego workers through the NATS JetStream server q
+// names, in place of the recipe's queue block (`swelego run --queue`).
+func WithQueue(q *hcl.Queue) Option { return func(o *options) { o.queue = q } }
+
 // Stages builds an engine stage for every stage block of the recipe.
 func Stages(rec *hcl.Recipe, host *pluginhost.Host, opts ...Option) ([]engine.Stage, error) {
 	var o options
@@ -87,9 +93,16 @@ func Stages(rec *hcl.Recipe, host *pluginhost.Host, opts ...Option) ([]engine.St
 	if o.languages == nil && host != nil {
 		o.languages = language.NewSet(HostLanguages(host))
 	}
+	q := o.queue
+	if b := rec.Block("queue"); b != nil && q == nil {
+		var err error
+		if q, err = settingsOf[hcl.Queue](b); err != nil {
+			return nil, err
+		}
+	}
 	var out []engine.Stage
 	for _, b := range rec.Stages {
-		st, err := newStage(stageBase{block: b, recipe: rec, host: host, languages: o.languages, defaultLanguage: o.defaultLanguage}, o)
+		st, err := newStage(stageBase{block: b, recipe: rec, host: host, languages: o.languages, defaultLanguage: o.defaultLanguage, queue: q}, o)
 		if err != nil {
 			return nil, err
 		}
@@ -213,14 +226,16 @@ func stageSuggestion(rec *hcl.Recipe, name string) string {
 	return ""
 }
 
-// stageBase is what every stage has: its block, the recipe, the plugins
-// and the languages.
+// stageBase is what every stage has: its block, the recipe, the plugins,
+// the languages and the queue its sandbox work goes through (nil: this
+// process's sandboxes).
 type stageBase struct {
 	block           *hcl.Block
 	recipe          *hcl.Recipe
 	host            *pluginhost.Host
 	languages       *language.Set
 	defaultLanguage string
+	queue           *hcl.Queue
 }
 
 func (s *stageBase) Address() string { return s.block.Address }

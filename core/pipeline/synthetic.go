@@ -15,11 +15,11 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"time"
 	"unicode/utf8"
 
 	"github.com/swelego/swelego/core/engine"
 	"github.com/swelego/swelego/core/harness"
+	"github.com/swelego/swelego/core/queue"
 	"github.com/swelego/swelego/core/taskenv"
 	"github.com/swelego/swelego/hcl"
 	"github.com/swelego/swelego/sdk"
@@ -134,6 +134,13 @@ type ModelOpener func(ctx context.Context, address string) (sdk.Model, error)
 // log's last lines, and fails (the run exits non-zero) rather than finish
 // with no tasks; it stops validating once baseGiveUp candidates were
 // rejected that way while none ran its tests.
+//
+// With a queue (a queue block, or `run --queue`), each candidate's compile
+// check and validation, and each combination's validation, is an item
+// (ValidateItemKind) that swelego workers run in their own sandboxes; the
+// stage writes what they return by instance id, as it writes its own
+// verdicts (synthetic_validate.go), and still asks the injectors, writes
+// the statements and picks the combinations itself.
 type syntheticStage struct {
 	stageBase
 	cfg *hcl.Synthetic
@@ -195,13 +202,17 @@ func (s *syntheticStage) environmentBlock() (taskenv.Environment, bool) {
 // synthRun is one run of the stage: what every step shares.
 type synthRun struct {
 	*syntheticStage
-	sc       *engine.StageContext
-	envs     *taskenv.Manager
-	env      taskenv.Environment
-	commit   string
-	model    sdk.Model
-	hopts    harness.Options
-	open     harness.Opener
+	sc     *engine.StageContext
+	envs   *taskenv.Manager
+	env    taskenv.Environment
+	commit string
+	model  sdk.Model
+	hopts  harness.Options
+	open   harness.Opener
+	// v validates here; remote, when set (a queue block), validates
+	// through swelego workers instead.
+	v        *validator
+	remote   RemoteValidator
 	tasks    *engine.Writer
 	rejected *engine.Writer
 	prog     *engine.Progress
@@ -218,6 +229,9 @@ type synthRun struct {
 	// (validation got past the base run), earlier runs' kept tasks and
 	// validation rejections included.
 	baseRan int
+	// parked are the candidates no worker could validate, with each
+	// attempt's error.
+	parked []string
 }
 
 // baseGiveUp is how many candidates may be rejected at StepBase, while no
@@ -285,6 +299,17 @@ func (s *syntheticStage) Run(ctx context.Context, sc *engine.StageContext) error
 		return fmt.Errorf("%s: %w", s.block.Address, err)
 	}
 	r.open = func(ctx context.Context, t sdk.Task) (harness.Sandbox, error) { return envs.Open(ctx, t) }
+	r.v = &validator{envs: envs, env: r.env, commit: r.commit, hopts: r.hopts}
+	if s.queue != nil {
+		c, err := queueClient(ctx, s.queue, s.block.Address, sc.Logger)
+		if err != nil {
+			return fmt.Errorf("%s: %w", s.block.Address, err)
+		}
+		defer c.Close()
+		counts := LoadWorkerCounts(sc.Dir())
+		defer counts.Write(sc.Dir(), sc.Logger)
+		r.remote = &QueueValidator{Client: c, Job: queue.JobID(sc.Run.ID(), s.block.Address), Workers: counts}
+	}
 
 	if r.tasks, err = sc.OpenOutput(TasksOutput, engine.KeyField("instance_id")); err != nil {
 		return err
@@ -310,22 +335,22 @@ func (s *syntheticStage) Run(ctx context.Context, sc *engine.StageContext) error
 
 	r.prog = sc.Progress(len(todo))
 	defer r.prog.Finish()
-	compiled, err := r.compileCheck(ctx, todo)
-	if err != nil {
-		return fmt.Errorf("%s: %w", s.block.Address, err)
+	var notTried int
+	if r.remote != nil {
+		notTried, err = r.validateRemote(ctx, todo)
+	} else {
+		notTried, err = r.validateLocal(ctx, todo)
 	}
-	var done atomic.Int64
-	err = forEach(ctx, s.cfg.Workers, compiled, func(c synthCandidate) error {
-		defer done.Add(1)
-		return r.validateCandidate(ctx, c)
-	})
-	notTried := 0
-	if errors.Is(err, errGiveUp) {
-		notTried = len(compiled) - int(done.Load())
-	} else if err != nil {
+	switch {
+	case errors.Is(err, errGiveUp):
+	case err != nil:
 		return fmt.Errorf("%s: %w", s.block.Address, err)
-	} else if err := r.combine(ctx); err != nil {
-		return fmt.Errorf("%s: %w", s.block.Address, err)
+	case len(r.parked) == 0:
+		// Combinations are made of every validated bug: with some
+		// candidates parked they wait for the run that validates them.
+		if err := r.combine(ctx); err != nil {
+			return fmt.Errorf("%s: %w", s.block.Address, err)
+		}
 	}
 	if err := r.report(); err != nil {
 		return err
@@ -333,7 +358,30 @@ func (s *syntheticStage) Run(ctx context.Context, sc *engine.StageContext) error
 	if err := r.checkBase(notTried); err != nil {
 		return fmt.Errorf("%s: %w", s.block.Address, err)
 	}
+	if len(r.parked) > 0 {
+		return fmt.Errorf("%s: %d candidates were parked: no worker could validate them (%s); run the same command again to retry them, and combine the bugs validated",
+			s.block.Address, len(r.parked), strings.Join(r.parked, "; "))
+	}
 	return nil
+}
+
+// validateLocal checks that the candidates compile, then validates them in
+// this process's sandboxes, cfg.Workers at a time. notTried counts the
+// candidates left when validation gave up (errGiveUp).
+func (r *synthRun) validateLocal(ctx context.Context, todo []synthCandidate) (notTried int, err error) {
+	compiled, err := r.compileCheck(ctx, todo)
+	if err != nil {
+		return 0, err
+	}
+	var done atomic.Int64
+	err = forEach(ctx, r.cfg.Workers, compiled, func(c synthCandidate) error {
+		defer done.Add(1)
+		return r.validateCandidate(ctx, c)
+	})
+	if errors.Is(err, errGiveUp) {
+		return len(compiled) - int(done.Load()), err
+	}
+	return 0, err
 }
 
 // openModel opens the source's model, or returns nil when it names none.
@@ -578,6 +626,12 @@ func (r *synthRun) validateCandidate(ctx context.Context, c synthCandidate) erro
 	if err != nil {
 		return err
 	}
+	return r.settle(ctx, c, t, rej)
+}
+
+// settle writes the task or the rejection validation gave compiled
+// candidate c; errGiveUp says to validate no more.
+func (r *synthRun) settle(ctx context.Context, c synthCandidate, t sdk.Task, rej *Rejection) error {
 	r.prog.Add(1)
 	if rej != nil {
 		if err := r.reject(ctx, c, *rej); err != nil {
@@ -626,81 +680,22 @@ func Origin(t sdk.Task) (o SyntheticOrigin, ok bool) {
 }
 
 // validate turns mutations (one, or several of a combination) into a task,
-// or says at which step and why it cannot be one (a Rejection holding Step,
-// Reason and Log). Errors are for the stage (cancellation); a candidate's
-// own failures are rejections.
-//
-// The harness validates the task as the environment completes it
-// (taskenv.Manager.Prepare: its test command), exactly what evaluation
-// runs. The task returned does not copy the test command: the environment
-// stays the one place it is set.
+// or says at which step and why it cannot be one (validator.validate),
+// here or through the remote validator, and counts a run of the tests on
+// the original tree.
 func (r *synthRun) validate(ctx context.Context, id, injector string, mutations []string) (t sdk.Task, rej *Rejection, err error) {
-	fix, err := reverseDiff(ctx, r.envs, r.env, r.commit, mutations)
-	if err != nil {
-		if ctx.Err() != nil {
-			return t, nil, ctx.Err()
-		}
-		return t, &Rejection{Step: StepValidate, Reason: "the mutation does not apply: " + err.Error()}, nil
+	var baseRan bool
+	if r.remote != nil {
+		t, rej, baseRan, err = r.validateOneRemote(ctx, id, injector, mutations)
+	} else {
+		t, rej, baseRan, err = r.v.validate(ctx, id, injector, mutations)
 	}
-	t = sdk.Task{
-		InstanceID: id, Repo: r.env.Repo, Source: sdk.SourceSynthetic, Injector: injector,
-		Language: r.env.Language, Environment: r.env.Name, EnvironmentSetupCommit: r.commit,
-		Patch: fix, PatchDirection: sdk.PatchFixes, Version: "synthetic",
-		CreatedAt: time.Now().UTC().Format(time.RFC3339),
-	}
-	dir, err := os.MkdirTemp("", "swelego-synth-")
-	if err != nil {
-		return t, nil, err
-	}
-	defer os.RemoveAll(dir)
-	t.BaseCommit, err = r.envs.SyntheticBase(ctx, r.env, t, filepath.Join(dir, "repo"))
-	if err != nil {
-		return t, &Rejection{Step: StepValidate, Reason: "the buggy tree cannot be built: " + err.Error()}, nil
-	}
-	run, err := r.envs.Prepare(t)
-	if err != nil {
-		return t, nil, err
-	}
-	f2p, p2p, err := harness.Validate(ctx, r.open, run, r.hopts)
-	if ctx.Err() != nil {
-		return t, nil, ctx.Err()
-	}
-	if err == nil || errors.Is(err, harness.ErrNoFailToPass) {
+	if baseRan {
 		r.ymu.Lock()
 		r.baseRan++
 		r.ymu.Unlock()
 	}
-	var ve *harness.ValidationError
-	var log string
-	if errors.As(err, &ve) {
-		log = ve.Log
-	}
-	// The fixed tree of a synthetic task is the original code: a run there
-	// that passes nothing, or that cannot be graded at all (the runner is
-	// not installed, no report), is the environment's failure.
-	invalidAtBase := ve != nil && ve.Side == "fixed" && errors.Is(err, harness.ErrInvalidRun)
-	switch {
-	case errors.Is(err, harness.ErrTestsDoNotRun) || invalidAtBase:
-		why := err.Error()
-		if ve != nil {
-			why = fmt.Sprintf("%v (exit status %d)", ve.Err, ve.ExitCode)
-		}
-		if !strings.HasPrefix(why, harness.ErrTestsDoNotRun.Error()) {
-			why = harness.ErrTestsDoNotRun.Error() + ": " + why
-		}
-		if ex := logExcerpt(log, 4); ex != "" {
-			why += ": " + ex
-		}
-		return t, &Rejection{Step: StepBase, Reason: why, Log: log}, nil
-	case err != nil && !errors.Is(err, harness.ErrNoFailToPass):
-		return t, &Rejection{Step: StepValidate, Reason: "validation failed: " + err.Error(), Log: log}, nil
-	case len(f2p) == 0:
-		return t, &Rejection{Step: StepValidate, Reason: "no test fails because of the bug"}, nil
-	case len(p2p) == 0:
-		return t, &Rejection{Step: StepValidate, Reason: "no test passes on both trees (the bug breaks everything, e.g. the build)"}, nil
-	}
-	t.FailToPass, t.PassToPass = f2p, p2p
-	return t, nil, nil
+	return t, rej, err
 }
 
 // errorLineRe finds the line of a test run's log that says why nothing

@@ -1,6 +1,7 @@
 package queue
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -11,6 +12,11 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 )
 
+// ErrRefused is returned by Run when accept refuses the outcome of the
+// publication it waits for (a worker that answers another question, such
+// as one of another version): no other outcome of that item will come.
+var ErrRefused = errors.New("the outcome of the item published was refused")
+
 // Accept is called with each outcome of a job's items; it returns whether
 // the outcome settles its item (a result of what is graded now, or a
 // parked item), so that the caller may refuse a stale result. It is
@@ -18,10 +24,12 @@ import (
 type Accept func(ctx context.Context, o Outcome) (settled bool, err error)
 
 // Run publishes the items of job that have no outcome yet and calls
-// accept with outcomes until every item is settled. Outcomes already
+// accept with outcomes until every item is settled, or accept refuses the
+// outcome of an item's current publication (ErrRefused). Outcomes already
 // published (by workers that ran while an earlier coordinator of the same
 // job died) are read first, so a rerun publishes only what is missing; an
-// item still waiting in the work stream is not published again. Items need
+// item still waiting in the work stream with the same payload is not
+// published again. Items need
 // Key, Kind and Payload; Run sets Job, Gen and MaxAttempts. A parked
 // outcome counts only for the publication that parked it, so items parked
 // by an earlier run are published again.
@@ -67,6 +75,10 @@ func (c *Client) Run(ctx context.Context, job string, items []Item, accept Accep
 		}
 		if ok {
 			settled[o.Key] = true
+		} else if g := gens[o.Key]; g != "" && o.Gen == g {
+			// The outcome of the publication waited for was refused: no
+			// other will come, so waiting on would hang the job.
+			return fmt.Errorf("job %s: %s: %w (worker %s)", job, o.Key, ErrRefused, o.Worker)
 		}
 		return nil
 	}
@@ -87,10 +99,13 @@ func (c *Client) Run(ctx context.Context, job string, items []Item, accept Accep
 		subj := workSubject(job, key)
 		if raw, err := ws.GetLastMsgForSubject(ctx, subj); err == nil {
 			var waiting Item
-			if json.Unmarshal(raw.Data, &waiting) == nil && waiting.Gen != "" {
+			if json.Unmarshal(raw.Data, &waiting) == nil && waiting.Gen != "" && bytes.Equal(waiting.Payload, it.Payload) {
 				gens[key] = waiting.Gen // still queued or in flight
 				continue
 			}
+			// Waiting with another payload (what it holds changed since):
+			// published again; the stale one's outcome is the caller's to
+			// refuse.
 		} else if !errors.Is(err, jetstream.ErrMsgNotFound) {
 			return fmt.Errorf("job %s: look up %s: %w", job, key, err)
 		}
@@ -119,15 +134,19 @@ func (c *Client) Run(ctx context.Context, job string, items []Item, accept Accep
 	return nil
 }
 
+// resultsWait is how long one fetch of results waits for them: a run's
+// first look and its last result wait this long at most.
+const resultsWait = 200 * time.Millisecond
+
 // drain fetches from the ordered consumer and handles what comes: with
-// catchUp until no message is pending, else one batch (waiting up to a
-// second for it).
+// catchUp until no message is pending, else one batch (waiting up to
+// resultsWait for it).
 func (c *Client) drain(ctx context.Context, oc jetstream.Consumer, handle func(jetstream.Msg) error, catchUp bool) error {
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		batch, err := oc.Fetch(256, jetstream.FetchMaxWait(time.Second))
+		batch, err := oc.Fetch(256, jetstream.FetchMaxWait(resultsWait))
 		if err != nil {
 			return fmt.Errorf("read results: %w", err)
 		}
@@ -149,4 +168,19 @@ func (c *Client) drain(ctx context.Context, oc jetstream.Consumer, handle func(j
 			return nil
 		}
 	}
+}
+
+// Withdraw removes the job's items still waiting in the work stream, so
+// that no worker starts them: the coordinator stopped wanting them (a
+// stage that gave up). Items in a worker's hands run to their end; their
+// outcomes are kept in the results stream as any other.
+func (c *Client) Withdraw(ctx context.Context, job string) error {
+	ws, err := c.js.Stream(ctx, WorkStream)
+	if err != nil {
+		return fmt.Errorf("job %s: %w", job, err)
+	}
+	if err := ws.Purge(ctx, jetstream.WithPurgeSubject("swelego.work."+job+".>")); err != nil {
+		return fmt.Errorf("job %s: withdraw its items: %w", job, err)
+	}
+	return nil
 }

@@ -10,7 +10,8 @@
 // repeats. An item that failed on MaxAttempts deliveries is parked on the
 // job's poison subject with the error of each attempt instead of being
 // retried forever. The package knows nothing of what an item is: its
-// payload is JSON the caller defines (core/pipeline's eval items).
+// payload is JSON the caller defines (core/pipeline's eval and validate
+// items).
 //
 // Subjects: swelego.work.JOB.KEYHASH (stream SWELEGO_WORK, work-queue
 // retention, one durable consumer shared by every worker),

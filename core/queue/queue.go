@@ -88,6 +88,9 @@ type Outcome struct {
 	Payload json.RawMessage `json:"payload,omitempty"`
 	Parked  bool            `json:"parked,omitempty"`
 	Errors  []string        `json:"errors,omitempty"`
+	// FailedOn names the worker of each failed attempt before this
+	// outcome (attempts whose worker died are not known).
+	FailedOn []string `json:"failed_on,omitempty"`
 }
 
 // Client is a connection to a NATS server with JetStream.

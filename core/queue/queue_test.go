@@ -10,6 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
 	"github.com/swelego/swelego/core/queue"
 	"github.com/swelego/swelego/core/queue/queuetest"
 )
@@ -120,9 +123,12 @@ func TestRunOutcomes(t *testing.T) {
 						t.Errorf("%s: parked %v with %d errors, want parked with %d: %q", key, o.Parked, len(o.Errors), tc.maxAttempts, o.Errors)
 					}
 					for _, e := range o.Errors {
-						if !strings.Contains(e, "cannot square "+key) {
-							t.Errorf("%s: attempt error %q does not say why", key, e)
+						if !strings.Contains(e, "cannot square "+key) || !strings.Contains(e, "(worker w") {
+							t.Errorf("%s: attempt error %q does not say why or where", key, e)
 						}
+					}
+					if len(o.FailedOn) != tc.maxAttempts {
+						t.Errorf("%s: failed on %v, want the %d workers of the attempts", key, o.FailedOn, tc.maxAttempts)
 					}
 					continue
 				}
@@ -203,5 +209,106 @@ func TestRunRerun(t *testing.T) {
 		if k := fmt.Sprintf("item-%d", i); ran[k] != 1 {
 			t.Errorf("%s ran %d times, want once (the rerun publishes nothing already done or waiting)", k, ran[k])
 		}
+	}
+}
+
+// waiting counts the job's items in the work stream.
+func waiting(t *testing.T, url, job string) int {
+	t.Helper()
+	nc, err := nats.Connect(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	ctx := context.Background()
+	ws, err := js.Stream(ctx, queue.WorkStream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := ws.Info(ctx, jetstream.WithSubjectFilter("swelego.work."+job+".>"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, c := range info.State.Subjects {
+		n += int(c)
+	}
+	return n
+}
+
+// TestRunChangedAndWithdrawn: a coordinator publishes with no worker
+// running and dies; its successor's item whose payload changed since is
+// published again (the stale one's outcome is refused, the new one
+// settles it), the others are not. Withdraw then empties a job's waiting
+// items.
+func TestRunChangedAndWithdrawn(t *testing.T) {
+	url := queuetest.Start(t)
+	job := queue.JobID("run-changed", "eval.x")
+	first := connect(t, url, "coordinator-1", queue.Options{AckWait: 2 * time.Second})
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if err := first.Run(ctx, job, items(3), func(context.Context, queue.Outcome) (bool, error) { return true, nil }); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("first coordinator without workers: %v, want its deadline", err)
+	}
+	if n := waiting(t, url, job); n != 3 {
+		t.Fatalf("%d items waiting, want 3", n)
+	}
+	changed := items(3)
+	changed[1].Payload = json.RawMessage("10")
+	second := connect(t, url, "coordinator-2", queue.Options{AckWait: 2 * time.Second})
+	stop := startWorkers(t, url, 1, square(nil))
+	got := map[string]int{}
+	ctx2, cancel2 := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel2()
+	err := second.Run(ctx2, job, changed, func(_ context.Context, o queue.Outcome) (bool, error) {
+		var sq int
+		json.Unmarshal(o.Payload, &sq)
+		if o.Key == "item-1" && sq != 100 {
+			return false, nil // the stale item's
+		}
+		got[o.Key] = sq
+		return true, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := map[string]int{"item-0": 0, "item-1": 100, "item-2": 4}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("outcomes %v, want %v", got, want)
+	}
+
+	// Withdraw: nothing of the job stays waiting.
+	stop()
+	idle := queue.JobID("run-withdrawn", "eval.x")
+	third := connect(t, url, "coordinator-3", queue.Options{})
+	ctx3, cancel3 := context.WithTimeout(context.Background(), 4*time.Second)
+	defer cancel3()
+	third.Run(ctx3, idle, items(2), func(context.Context, queue.Outcome) (bool, error) { return true, nil })
+	if n := waiting(t, url, idle); n != 2 {
+		t.Fatalf("%d items waiting, want 2", n)
+	}
+	if err := third.Withdraw(context.Background(), idle); err != nil {
+		t.Fatal(err)
+	}
+	if n := waiting(t, url, idle); n != 0 {
+		t.Errorf("%d items of a withdrawn job still waiting", n)
+	}
+	if n := waiting(t, url, job); n != 0 {
+		t.Errorf("%d items of the settled job still waiting", n)
+	}
+}
+
+// TestRunRefused: a coordinator that refuses the outcome of what it
+// published gets ErrRefused instead of waiting for an outcome that will
+// not come.
+func TestRunRefused(t *testing.T) {
+	url := queuetest.Start(t)
+	startWorkers(t, url, 1, square(nil))
+	coord := connect(t, url, "coordinator", queue.Options{})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	err := coord.Run(ctx, queue.JobID("run-refused", "x"), items(2), func(context.Context, queue.Outcome) (bool, error) { return false, nil })
+	if !errors.Is(err, queue.ErrRefused) {
+		t.Fatalf("Run: %v, want ErrRefused", err)
 	}
 }

@@ -140,11 +140,16 @@ func (c *Client) Work(ctx context.Context, drain <-chan struct{}, h Handler, opt
 		if it.MaxAttempts > 0 && int(md.NumDelivered) > it.MaxAttempts {
 			// Every attempt failed (with an error, or its worker died):
 			// park the item with what each attempt said.
-			errs := c.attemptErrors(ctx, kv, it)
+			attempts := c.attempts(ctx, kv, it)
+			var errs, failedOn []string
+			for _, a := range attempts {
+				errs = append(errs, a.String())
+				failedOn = append(failedOn, a.Worker)
+			}
 			if lost := it.MaxAttempts - len(errs); lost > 0 {
 				errs = append(errs, fmt.Sprintf("%d attempt(s) ended without an answer (worker lost or past the ack wait)", lost))
 			}
-			if err := c.publishOutcome(ctx, poisonSubject(it.Job), Outcome{Job: it.Job, Key: it.Key, Gen: it.Gen, Worker: c.opts.Name, Parked: true, Errors: errs}); err != nil {
+			if err := c.publishOutcome(ctx, poisonSubject(it.Job), Outcome{Job: it.Job, Key: it.Key, Gen: it.Gen, Worker: c.opts.Name, Parked: true, Errors: errs, FailedOn: failedOn}); err != nil {
 				log.Error("cannot park the item", "error", err)
 				m.Nak()
 				return
@@ -185,12 +190,18 @@ func (c *Client) Work(ctx context.Context, drain <-chan struct{}, h Handler, opt
 		}
 		if herr != nil {
 			failed.Add(1)
-			c.recordAttempt(ctx, kv, it, fmt.Sprintf("%s (worker %s, attempt %d)", herr.Error(), c.opts.Name, md.NumDelivered))
+			c.recordAttempt(ctx, kv, it, Attempt{Worker: c.opts.Name, Delivery: int(md.NumDelivered), Error: herr.Error()})
 			log.Warn("attempt failed", "error", herr)
 			m.NakWithDelay(time.Second)
 			return
 		}
-		if err := c.publishOutcome(ctx, resultSubject(it.Job), Outcome{Job: it.Job, Key: it.Key, Gen: it.Gen, Worker: c.opts.Name, Payload: payload}); err != nil {
+		o := Outcome{Job: it.Job, Key: it.Key, Gen: it.Gen, Worker: c.opts.Name, Payload: payload}
+		if md.NumDelivered > 1 {
+			for _, a := range c.attempts(ctx, kv, it) {
+				o.FailedOn = append(o.FailedOn, a.Worker)
+			}
+		}
+		if err := c.publishOutcome(ctx, resultSubject(it.Job), o); err != nil {
 			log.Error("cannot publish the result; returned to the queue", "error", err)
 			m.Nak()
 			return
@@ -243,25 +254,37 @@ func (c *Client) publishOutcome(ctx context.Context, subject string, o Outcome) 
 	return err
 }
 
-// recordAttempt appends an attempt's error to the item's entry in the
+// Attempt is a failed attempt at an item, as the attempts bucket keeps it.
+type Attempt struct {
+	Worker   string `json:"worker"`
+	Delivery int    `json:"delivery"`
+	Error    string `json:"error"`
+}
+
+// String is the attempt as a parked item's Errors list it.
+func (a Attempt) String() string {
+	return fmt.Sprintf("%s (worker %s, attempt %d)", a.Error, a.Worker, a.Delivery)
+}
+
+// recordAttempt appends a failed attempt to the item's entry in the
 // attempts bucket.
-func (c *Client) recordAttempt(ctx context.Context, kv jetstream.KeyValue, it Item, msg string) {
+func (c *Client) recordAttempt(ctx context.Context, kv jetstream.KeyValue, it Item, a Attempt) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	key := attemptsKey(it)
 	for range 5 {
-		var errs []string
+		var as []Attempt
 		var rev uint64
 		e, err := kv.Get(ctx, key)
 		switch {
 		case err == nil:
-			json.Unmarshal(e.Value(), &errs)
+			json.Unmarshal(e.Value(), &as)
 			rev = e.Revision()
 		case !errors.Is(err, jetstream.ErrKeyNotFound):
 			c.opts.Logger.Warn("attempts bucket", "error", err)
 			return
 		}
-		data, _ := json.Marshal(append(errs, msg))
+		data, _ := json.Marshal(append(as, a))
 		if rev == 0 {
 			_, err = kv.Create(ctx, key, data)
 		} else {
@@ -274,12 +297,13 @@ func (c *Client) recordAttempt(ctx context.Context, kv jetstream.KeyValue, it It
 	c.opts.Logger.Warn("cannot record the attempt's error", "key", it.Key)
 }
 
-func (c *Client) attemptErrors(ctx context.Context, kv jetstream.KeyValue, it Item) []string {
+// attempts returns the item's failed attempts.
+func (c *Client) attempts(ctx context.Context, kv jetstream.KeyValue, it Item) []Attempt {
 	e, err := kv.Get(ctx, attemptsKey(it))
 	if err != nil {
 		return nil
 	}
-	var errs []string
-	json.Unmarshal(e.Value(), &errs)
-	return errs
+	var as []Attempt
+	json.Unmarshal(e.Value(), &as)
+	return as
 }

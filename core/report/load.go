@@ -55,6 +55,9 @@ type Stage struct {
 	Checkpoint   string // the published model folder, when there is one
 	TTS          *pipeline.TTSReport
 	TTSErrors    int
+	// Workers counts what each swelego worker did for the stage, when its
+	// items went over a queue (pipeline.WorkersFile).
+	Workers map[string]pipeline.WorkerCount
 }
 
 // Mask is one masked assistant turn of an sft stage (its masks output).
@@ -137,6 +140,9 @@ func (r *Run) stageDir(address string) string {
 
 func (s *Stage) load(dir string) error {
 	out := func(name string) string { return filepath.Join(dir, name+".jsonl") }
+	if _, err := readJSON(filepath.Join(dir, pipeline.WorkersFile), &s.Workers); err != nil {
+		return err
+	}
 	var err error
 	switch s.Kind {
 	case KindTasks:

@@ -99,14 +99,16 @@ func testRun(t *testing.T) *Run {
 	bad := traj
 	bad.InstanceID, bad.Status, bad.Error = "demo__demo-2", sdk.StatusError, "tool set failed: boom"
 	stages := []engine.Stage{
-		&recordStage{address: "source.swebench.demo", outputs: map[string][]any{pipeline.TasksOutput: {task}}, counts: map[string]int64{"skipped_duplicate": 2}},
+		&recordStage{address: "source.swebench.demo", outputs: map[string][]any{pipeline.TasksOutput: {task}}, counts: map[string]int64{"skipped_duplicate": 2},
+			files: map[string]any{pipeline.WorkersFile: map[string]pipeline.WorkerCount{"w0": {Items: 3}}}},
 		&recordStage{address: "rollout.teacher", deps: []string{"source.swebench.demo"}, outputs: map[string][]any{pipeline.TrajectoriesOutput: {traj, bad}},
 			counts: map[string]int64{"not_played": 3}, err: errors.New("3 attempts could not be played because of the infrastructure")},
 		&recordStage{address: "eval.gold", deps: []string{"source.swebench.demo"}, outputs: map[string][]any{pipeline.ResultsOutput: {harness.Result{
 			InstanceID: "demo__demo-1", Status: harness.ResultResolved, PatchApplied: true,
 			FailToPass: map[string]harness.Status{"test_a": harness.StatusPassed}, PassToPass: map[string]harness.Status{"test_b": harness.StatusPassed},
 			Log: "test_a PASSED\ntest_b PASSED\n"}}},
-			files: map[string]any{pipeline.ReportFile: harness.Report{TotalInstances: 1, SubmittedInstances: 1, ResolvedInstances: 1}}},
+			files: map[string]any{pipeline.ReportFile: harness.Report{TotalInstances: 1, SubmittedInstances: 1, ResolvedInstances: 1},
+				pipeline.WorkersFile: map[string]pipeline.WorkerCount{"w0": {Items: 2, Failures: 1}, "worker-b": {Items: 1}}}},
 		&recordStage{address: "sft.student", outputs: map[string][]any{
 			pipeline.MetricsOutput: {trainer.Metrics{Step: 1, Stage: "easy", Loss: 2, LR: 1e-3, TokensPerSec: 100}, trainer.Metrics{Step: 2, Stage: "hard", Loss: 1, LR: 5e-4, TokensPerSec: 120}},
 			pipeline.MasksOutput:   {Mask{ID: "demo__demo-1/1", Message: 2, Weight: 0, Reason: "the tool call failed"}},
@@ -138,7 +140,8 @@ func TestSummary(t *testing.T) {
 		"  rollout.teacher       rollouts: 1 resolved, 0 semi-resolved, 0 unresolved, 1 error; 2 error turns [failed]\n",
 		"  eval.gold             eval: 1 resolved of 1 submitted (0 unresolved, 0 empty patch, 0 error)\n",
 		"  sft.student           sft: 2 steps, final loss 1.000 (first 2.000), 1 masked turns\n",
-		"failures:\n",
+		// What each worker did, over the stages whose items went over a queue.
+		"workers:\n  w0        5 items, 1 failed attempts\n  worker-b  1 items, 0 failed attempts\nfailures:\n",
 		"  rollout.teacher       1 × stage failed: 3 attempts could not be played because of the infrastructure [infrastructure]\n",
 		"  rollout.teacher       3 × attempts not played (infrastructure) [infrastructure]\n",
 		"  rollout.teacher       1 × rollout error: tool set failed [infrastructure]",

@@ -4,12 +4,14 @@ import (
 	"cmp"
 	"fmt"
 	"io"
+	"maps"
 	"path/filepath"
 	"slices"
 	"strings"
 
 	"github.com/swelego/swelego/core/engine"
 	"github.com/swelego/swelego/core/harness"
+	"github.com/swelego/swelego/core/pipeline"
 	"github.com/swelego/swelego/sdk"
 )
 
@@ -182,6 +184,16 @@ func WriteSummary(w io.Writer, r *Run, reportPath string) error {
 	for _, s := range r.Ordered() {
 		fmt.Fprintf(w, "  %-*s  %s\n", width, s.Address, s.StageLine())
 	}
+	if ws := r.Workers(); len(ws) > 0 {
+		fmt.Fprintln(w, "workers:")
+		nw := 0
+		for _, c := range ws {
+			nw = max(nw, len(c.Name))
+		}
+		for _, c := range ws {
+			fmt.Fprintf(w, "  %-*s  %d items, %d failed attempts\n", nw, c.Name, c.Items, c.Failures)
+		}
+	}
 	fails := r.Failures()
 	if len(fails) == 0 {
 		fmt.Fprintln(w, "failures: none")
@@ -200,6 +212,31 @@ func WriteSummary(w io.Writer, r *Run, reportPath string) error {
 		_, err = fmt.Fprintf(w, "report: %s\n", reportPath)
 	}
 	return err
+}
+
+// WorkerLine is what one swelego worker did over the whole run.
+type WorkerLine struct {
+	Name string
+	pipeline.WorkerCount
+}
+
+// Workers sums what each swelego worker did for the run's stages, by
+// name; none when no stage went over a queue.
+func (r *Run) Workers() []WorkerLine {
+	sum := map[string]pipeline.WorkerCount{}
+	for _, s := range r.Stages {
+		for name, c := range s.Workers {
+			t := sum[name]
+			t.Items += c.Items
+			t.Failures += c.Failures
+			sum[name] = t
+		}
+	}
+	out := make([]WorkerLine, 0, len(sum))
+	for _, name := range slices.Sorted(maps.Keys(sum)) {
+		out = append(out, WorkerLine{Name: name, WorkerCount: sum[name]})
+	}
+	return out
 }
 
 // DefaultReportPath is where `swelego run` writes the run's report.

@@ -5,6 +5,11 @@
 # own fix. lm.hcl does the same with a model rewriting functions.
 #
 #   swelego run examples/synthetic/recipe.hcl
+#
+# With swelego worker processes on other machines (docs/cluster.md), the
+# candidates' compile checks and validations go to them:
+#
+#   swelego run examples/synthetic/recipe.hcl --queue nats://queue:4222
 
 swelego {
   name    = "synthetic"
@@ -15,6 +20,12 @@ variable "sandbox_backend" {
   type        = string
   default     = "auto"
   description = "auto (docker when an engine answers, else bwrap), docker or bwrap"
+}
+
+variable "max_candidates" {
+  type        = number
+  default     = 12
+  description = "candidates tried per injector block"
 }
 
 variable "workers" {
@@ -43,7 +54,7 @@ sandbox {
 source "synthetic" "textkit" {
   repo           = "swelego-examples/textkit"
   environment    = environment.textkit
-  max_candidates = 12
+  max_candidates = var.max_candidates
   workers        = var.workers
 
   injector "python" {
@@ -63,7 +74,7 @@ source "synthetic" "textkit" {
 source "synthetic" "semver" {
   repo           = "swelego-examples/semver"
   environment    = environment.semver
-  max_candidates = 12
+  max_candidates = var.max_candidates
   workers        = var.workers
 
   injector "golang" {
