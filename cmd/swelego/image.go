@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/swelego/swelego/core/engine"
 	"github.com/swelego/swelego/core/envimage"
 	"github.com/swelego/swelego/core/pipeline"
 	"github.com/swelego/swelego/core/taskenv"
@@ -77,7 +78,7 @@ on first use by eval and run.`,
 					continue
 				}
 				seen[key] = true
-				img, err := envimage.BuildBase(envimage.LogSteps(ctx, slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil))), s, store)
+				img, err := envimage.BuildBase(envimage.LogSteps(ctx, slog.New(engine.NewLogHandler(cmd.ErrOrStderr(), logFormat, slog.LevelInfo))), s, store)
 				if err != nil {
 					return fmt.Errorf("build %s base image: %w", s.Name, err)
 				}

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/swelego/swelego/core/backend/cpu"
+	"github.com/swelego/swelego/core/engine"
 	"github.com/swelego/swelego/core/infer"
 	"github.com/swelego/swelego/core/serve"
 )
@@ -63,7 +64,7 @@ func runServe(ctx context.Context, f serveFlags, stdout, stderr io.Writer) error
 	if f.verbose {
 		level = slog.LevelDebug
 	}
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	log := slog.New(engine.NewLogHandler(stderr, logFormat, level))
 	be := cpu.New(f.threads)
 	defer be.Close()
 	ck, err := serve.Load(ctx, f.checkpoint, be, serve.LoadOptions{Tokenizer: f.tokenizer, Template: f.template})

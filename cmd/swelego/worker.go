@@ -13,6 +13,7 @@ import (
 	units "github.com/docker/go-units"
 	"github.com/spf13/cobra"
 
+	"github.com/swelego/swelego/core/engine"
 	"github.com/swelego/swelego/core/language"
 	"github.com/swelego/swelego/core/pipeline"
 	"github.com/swelego/swelego/core/queue"
@@ -66,7 +67,7 @@ func runWorker(parent context.Context, f workerFlags, stderr io.Writer) error {
 		host, _ := os.Hostname()
 		f.name = fmt.Sprintf("%s-%d", host, os.Getpid())
 	}
-	log := slog.New(slog.NewTextHandler(stderr, nil)).With("worker", f.name)
+	log := slog.New(engine.NewLogHandler(stderr, logFormat, slog.LevelInfo)).With("worker", f.name)
 	// The first signal drains, the second cancels what is running.
 	ctx, cancel := context.WithCancel(context.WithoutCancel(parent))
 	defer cancel()

@@ -52,7 +52,7 @@ func waitUntil(t *testing.T, what string, limit time.Duration, cond func() bool)
 	}
 }
 
-var itemStarted = regexp.MustCompile(`msg="item started".* key=(\S+)`)
+var itemStarted = regexp.MustCompile(`INF item started .*key=(\S+)`)
 
 // queueWorker is a `swelego worker` process and its log.
 type queueWorker struct {
@@ -67,7 +67,7 @@ func startQueueWorkers(t *testing.T, dir, url string, env []string, n int) []*qu
 	var workers []*queueWorker
 	for i := range n {
 		w := &queueWorker{log: &lockedBuffer{}}
-		w.cmd = swelegoCmd(dir, "worker", "--queue", url, "--backend", "bwrap", "--name", "w"+string(rune('0'+i)), "--stats-every", "5s")
+		w.cmd = swelegoCmd(dir, "--log-format", "text", "worker", "--queue", url, "--backend", "bwrap", "--name", "w"+string(rune('0'+i)), "--stats-every", "5s")
 		w.cmd.Env = append(w.cmd.Env, env...)
 		w.cmd.Stdout, w.cmd.Stderr = w.log, w.log
 		if err := w.cmd.Start(); err != nil {
@@ -89,7 +89,7 @@ func startQueueWorkers(t *testing.T, dir, url string, env []string, n int) []*qu
 func (w *queueWorker) inFlight() string {
 	log := w.log.String()
 	for _, m := range itemStarted.FindAllStringSubmatch(log, -1) {
-		if !regexp.MustCompile(`msg="item done".* key=` + regexp.QuoteMeta(m[1]) + `\b`).MatchString(log) {
+		if !regexp.MustCompile(`INF item done .*key=` + regexp.QuoteMeta(m[1]) + `\b`).MatchString(log) {
 			return m[1]
 		}
 	}
@@ -460,7 +460,7 @@ func TestDistributedSynthetic(t *testing.T) {
 			}
 		}
 		for _, id := range combos {
-			if !regexp.MustCompile(`msg="item done".* key=` + regexp.QuoteMeta(id) + `\b`).MatchString(allLogs(workers)) {
+			if !regexp.MustCompile(`INF item done .*key=` + regexp.QuoteMeta(id) + `\b`).MatchString(allLogs(workers)) {
 				t.Errorf("%s: combination %s was not validated by a worker", name, id)
 			}
 		}
@@ -469,7 +469,7 @@ func TestDistributedSynthetic(t *testing.T) {
 
 	// The killed worker's candidate was validated by another; the summary
 	// shows what each worker did.
-	done := regexp.MustCompile(`msg="item done".* key=` + regexp.QuoteMeta(killedKey) + `\b`)
+	done := regexp.MustCompile(`INF item done .*key=` + regexp.QuoteMeta(killedKey) + `\b`)
 	var others []string
 	for _, w := range workers {
 		if w != killed[len(killed)-1] {

@@ -469,26 +469,36 @@ func newExecutor(r *Run, opts ExecOptions) *executor {
 	if level == nil {
 		level = slog.LevelInfo
 	}
-	f, _ := out.(*os.File)
-	terminal := f != nil && term.IsTerminal(int(f.Fd()))
-	switch format := opts.LogFormat; {
-	case format == LogJSON, format != LogText && !terminal:
-		e.logger = slog.New(slog.NewJSONHandler(out, &slog.HandlerOptions{Level: level, ReplaceAttr: jsonSeconds}))
-	default:
-		w := out
-		if terminal {
-			fd := int(f.Fd())
-			e.board = newBoard(out, func() int {
-				if w, _, err := term.GetSize(fd); err == nil && w > 0 {
-					return w
-				}
-				return 80
-			}, 200*time.Millisecond)
-			w = e.board
-		}
-		e.logger = slog.New(NewTextHandler(w, level, terminal && Colour()))
+	if !isTerminal(out) || opts.LogFormat == LogJSON {
+		e.logger = slog.New(NewLogHandler(out, opts.LogFormat, level))
+		return e
 	}
+	fd := int(out.(*os.File).Fd())
+	e.board = newBoard(out, func() int {
+		if w, _, err := term.GetSize(fd); err == nil && w > 0 {
+			return w
+		}
+		return 80
+	}, 200*time.Millisecond)
+	e.logger = slog.New(NewTextHandler(e.board, level, Colour()))
 	return e
+}
+
+// isTerminal reports whether w is a terminal.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// NewLogHandler is the handler of logs written to out in format (LogAuto,
+// LogText or LogJSON; "" is LogAuto): text, in colour when out is a
+// terminal, or JSON lines, durations in seconds in both.
+func NewLogHandler(out io.Writer, format string, level slog.Leveler) slog.Handler {
+	terminal := isTerminal(out)
+	if format == LogJSON || format != LogText && !terminal {
+		return slog.NewJSONHandler(out, &slog.HandlerOptions{Level: level, ReplaceAttr: jsonSeconds})
+	}
+	return NewTextHandler(out, level, terminal && Colour())
 }
 
 // The log formats of ExecOptions.LogFormat.
