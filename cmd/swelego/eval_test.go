@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"os"
@@ -294,9 +295,11 @@ func TestImageBuild(t *testing.T) {
 	requireDocker(t)
 	cmd := swelegoCmd(t.TempDir(), "image", "build", "--language", "python", "--recipe", abs(t, "../../examples/quickstart/recipe.hcl"))
 	cmd.Env = append(cmd.Env, "SWELEGO_CACHE="+testCache)
-	out, err := cmd.CombinedOutput()
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr // the build's progress, when an image is built
+	out, err := cmd.Output()
 	if err != nil {
-		t.Fatalf("%v\n%s", err, out)
+		t.Fatalf("%v\n%s%s", err, out, stderr.Bytes())
 	}
 	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
 	if len(lines) != 2 || !strings.HasPrefix(lines[0], "swelego/base-python:") || !strings.HasPrefix(lines[1], "swelego/base-go:") {

@@ -49,7 +49,8 @@ func TestJavaScriptRecipe(t *testing.T) {
 	}
 
 	work := t.TempDir()
-	cmd := swelegoCmd(t.TempDir(), "run", recipe, "--workdir", work, "-var", "sandbox_backend=bwrap")
+	cmd := swelegoCmd(t.TempDir(), "run", recipe, "--workdir", work, "-var", "sandbox_backend=bwrap",
+		"-var", "max_candidates=6") // half the example's candidates: CI time
 	cmd.Env = append(cmd.Env, "SWELEGO_CACHE="+testCache)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("%v\n%s", err, tail(string(out), 4000))

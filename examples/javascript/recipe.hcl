@@ -22,6 +22,12 @@ variable "sandbox_backend" {
   description = "auto (docker when an engine answers, else bwrap), docker or bwrap"
 }
 
+variable "max_candidates" {
+  type        = number
+  default     = 12
+  description = "candidates validated (the injector makes more; the rest are counted as over the limit)"
+}
+
 variable "workers" {
   type        = number
   default     = 2
@@ -46,7 +52,7 @@ sandbox {
 source "synthetic" "urlkit" {
   repo           = "swelego-examples/urlkit"
   environment    = environment.urlkit
-  max_candidates = 12
+  max_candidates = var.max_candidates
   workers        = var.workers
 
   injector "javascript" {
