@@ -139,7 +139,7 @@ func runEval(ctx context.Context, f evalFlags, stdout, stderr io.Writer) error {
 		return &exitError{code: 2, err: fmt.Errorf(`--skipped-pass-to-pass: want "fail" or "maintained", not %q`, f.skippedP2P)}
 	}
 	switch f.imageNaming {
-	case "", taskenv.ImageNamingSWEBench:
+	case "", imageNamingSWEBench:
 	default:
 		return &exitError{code: 2, err: fmt.Errorf(`--image-naming: want "swebench", not %q`, f.imageNaming)}
 	}
@@ -327,3 +327,7 @@ func (q queueFlags) settings() *hcl.Queue {
 	}
 	return &hcl.Queue{URL: q.url, AckWait: q.ackWait, MaxAttempts: q.maxAttempts}
 }
+
+// imageNamingSWEBench is --image-naming's one scheme: images named as
+// SWE-bench publishes them (core's taskenv applies any scheme given as it).
+const imageNamingSWEBench = "swebench"

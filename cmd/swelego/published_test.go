@@ -274,7 +274,7 @@ func redTeamImage(t *testing.T, ctx context.Context, backendName, store, dockerC
 	defer b.Close()
 	m := taskenv.New(taskenv.Options{Store: store, Backend: b, DefaultLanguage: "python",
 		Languages: language.NewSet(language.Static(python.Language{}, swebench.Language{})),
-		Images:    taskenv.ImageDefaults{Naming: taskenv.ImageNamingSWEBench, Namespace: host + "/swebench", DockerConfig: filepath.Join(dockerCfg, "config.json")}})
+		Images:    taskenv.ImageDefaults{Naming: imageNamingSWEBench, Namespace: host + "/swebench", DockerConfig: filepath.Join(dockerCfg, "config.json")}})
 	sb, err := m.Open(ctx, task)
 	if err != nil {
 		t.Fatalf("%s: open: %v", backendName, err)

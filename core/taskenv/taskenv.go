@@ -38,13 +38,10 @@ type Environment struct {
 	// A published image as the environment (see ImageRef): the repository
 	// is at /testbed in it already and nothing is built.
 	Image          string   // image reference for every task of the environment
-	ImageNaming    string   // "swebench": a task's image is named after its instance id (envimage.SWEBenchRef)
+	ImageNaming    string   // any scheme hcl accepts (SWE-bench's, the only one): a task's image is named after its instance id (envimage.SWEBenchRef)
 	ImageNamespace string   // what leads a named image: a namespace, optionally after a registry host
 	ImageArchives  []string // `docker save` archives loaded when an image is missing, before pulling it
 }
-
-// ImageNamingSWEBench names a task's image as SWE-bench publishes it.
-const ImageNamingSWEBench = "swebench"
 
 // ImageRef is the published image a task runs in, "" when its environment
 // is built instead: the task's own image (its image field, else the
@@ -63,7 +60,8 @@ func (e Environment) ImageRef(t sdk.Task) string {
 	if e.Image != "" {
 		return e.Image
 	}
-	if e.ImageNaming == ImageNamingSWEBench {
+	if e.ImageNaming != "" { // hcl and the CLI accept SWE-bench's scheme only
+
 		return envimage.SWEBenchRef(e.ImageNamespace, t.InstanceID)
 	}
 	return ""
