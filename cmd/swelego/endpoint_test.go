@@ -9,6 +9,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -132,26 +134,34 @@ func (e *oracleEndpoint) serve(req llmtest.Request) llmtest.Reply {
 }
 
 // TestRolloutThroughEndpoint runs full rollouts against a local stand-in
-// OpenAI-compatible server, with native tool calls and with each text
-// format. The native run also meets a 429, a 500, a hung response that hits
-// the client's timeout and a malformed tool call, and still resolves.
+// OpenAI-compatible server, with native tool calls (a Python and a Go
+// task) and with each text format (one task each). The native run also
+// meets a 429, a 500, a hung response that hits the client's timeout and a
+// malformed tool call, and still resolves.
 func TestRolloutThroughEndpoint(t *testing.T) {
 	t.Parallel() // waits on sandboxes more than it computes
 	requireDocker(t)
 	if testing.Short() {
 		t.Skip("opens sandboxes for bundled tasks")
 	}
-	var tasks []sdk.Task
-	ids := []string{"textkit__textkit-2", "semver__semver-3"}
-	for _, task := range bundledTaskList(t) {
-		for _, id := range ids {
-			if task.InstanceID == id {
-				tasks = append(tasks, task)
-			}
-		}
+	byFormat := map[llm.Format][]string{
+		llm.FormatNative:    {"textkit__textkit-2", "semver__semver-3"},
+		llm.FormatOpenHands: {"textkit__textkit-2"},
+		llm.FormatQwen:      {"semver__semver-3"},
 	}
 	for _, format := range []llm.Format{llm.FormatNative, llm.FormatOpenHands, llm.FormatQwen} {
 		t.Run(string(format), func(t *testing.T) {
+			ids := byFormat[format]
+			var tasks []sdk.Task
+			for _, task := range bundledTaskList(t) {
+				if slices.Contains(ids, task.InstanceID) {
+					tasks = append(tasks, task)
+				}
+			}
+			quoted := make([]string, len(ids))
+			for i, id := range ids {
+				quoted[i] = strconv.Quote(id)
+			}
 			srv := llmtest.NewServer(t)
 			ep := &oracleEndpoint{t: t, format: format, tasks: tasks, oracles: map[string]*agent.Oracle{}, skipped: map[string]int{}}
 			if format == llm.FormatNative {
@@ -166,7 +176,7 @@ func TestRolloutThroughEndpoint(t *testing.T) {
 			dir := t.TempDir()
 			recipe := fmt.Sprintf(`source "swebench" "bundled" {
   path         = %q
-  instance_ids = [%q, %q]
+  instance_ids = [%s]
 }
 environment "textkit" {
   repo     = "swelego-examples/textkit"
@@ -196,7 +206,7 @@ rollout "agent" {
   max_turns = 60
   workers   = 1
 }
-`, abs(t, bundledTasks), ids[0], ids[1], abs(t, "../../examples/repos/textkit.bundle"), abs(t, "../../examples/repos/semver.bundle"), srv.URL(), format)
+`, abs(t, bundledTasks), strings.Join(quoted, ", "), abs(t, "../../examples/repos/textkit.bundle"), abs(t, "../../examples/repos/semver.bundle"), srv.URL(), format)
 			writeFile(t, filepath.Join(dir, "recipe.hcl"), recipe)
 			work := filepath.Join(dir, "run")
 			cmd := swelegoCmd(dir, "run", "recipe.hcl", "--workdir", work)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -17,14 +18,22 @@ import (
 	"github.com/swelego/swelego/sdk"
 )
 
-// rolloutRecipe writes a recipe over the bundled tasks with one oracle
-// rollout per error rate.
-func rolloutRecipe(t *testing.T, backend string, workers int, rates map[string]float64) string {
+// rolloutRecipe writes a recipe over the bundled tasks ids names (all
+// of them when it names none) with one oracle rollout per error rate.
+func rolloutRecipe(t *testing.T, backend string, workers int, rates map[string]float64, ids ...string) string {
 	t.Helper()
 	dir := t.TempDir()
 	var b strings.Builder
+	quoted := make([]string, len(ids))
+	for i, id := range ids {
+		quoted[i] = strconv.Quote(id)
+	}
+	instanceIDs := ""
+	if len(ids) > 0 {
+		instanceIDs = "\n  instance_ids = [" + strings.Join(quoted, ", ") + "]"
+	}
 	fmt.Fprintf(&b, `source "swebench" "bundled" {
-  path = %q
+  path = %q%s
 }
 environment "textkit" {
   repo     = "swelego-examples/textkit"
@@ -43,7 +52,7 @@ sandbox {
 toolset "swe" {
   plugin = "swetools"
 }
-`, abs(t, bundledTasks), abs(t, "../../examples/repos/textkit.bundle"), abs(t, "../../examples/repos/semver.bundle"), backend)
+`, abs(t, bundledTasks), instanceIDs, abs(t, "../../examples/repos/textkit.bundle"), abs(t, "../../examples/repos/semver.bundle"), backend)
 	for name, rate := range rates {
 		fmt.Fprintf(&b, `model %q {
   provider   = "oracle"
@@ -78,12 +87,11 @@ func readTrajectories(t *testing.T, path string) []sdk.Trajectory {
 	return out
 }
 
-// checkOracleRollout checks a finished oracle rollout over the bundled
-// tasks: every task resolved by a finished episode, error turns present
-// exactly when wantErrors, and predictions for every task.
-func checkOracleRollout(t *testing.T, dir string, wantErrors bool) {
+// checkOracleRollout checks a finished oracle rollout over tasks of the
+// bundled ones: every task resolved by a finished episode, error turns
+// present exactly when wantErrors, and predictions for every task.
+func checkOracleRollout(t *testing.T, dir string, tasks int, wantErrors bool) {
 	t.Helper()
-	tasks := len(readJSONL(t, abs(t, bundledTasks)))
 	trs := readTrajectories(t, filepath.Join(dir, "trajectories.jsonl"))
 	if len(trs) != tasks {
 		t.Fatalf("%s: %d trajectories, want %d", dir, len(trs), tasks)
@@ -142,7 +150,7 @@ func TestQuickstartRecipe(t *testing.T) {
 	if !strings.Contains(string(out), "test teacher") {
 		t.Errorf("the run's output does not say the oracle is a test teacher:\n%s", tail(string(out), 2000))
 	}
-	checkOracleRollout(t, filepath.Join(work, "rollout", "teacher"), true)
+	checkOracleRollout(t, filepath.Join(work, "rollout", "teacher"), len(readJSONL(t, abs(t, bundledTasks))), true)
 	checkMaskedErrorTurns(t, string(out))
 	checkSummaryGolden(t, "quickstart", string(out), work)
 	t.Run("report", func(t *testing.T) {
@@ -250,14 +258,17 @@ func runIDOf(t *testing.T, work string) string {
 
 // TestRolloutSIGKILL kills a two-worker rollout of the oracle without
 // mistakes midway; the rerun finishes it with each (task, attempt)
-// trajectory exactly once, every task resolved and no error turn.
+// trajectory exactly once, every task resolved and no error turn. Four of
+// the bundled tasks, two of each language, on Docker (the killed run's
+// containers are what the rerun must not leave behind).
 func TestRolloutSIGKILL(t *testing.T) {
 	t.Parallel() // waits on sandboxes more than it computes
 	requireDocker(t)
 	if testing.Short() {
 		t.Skip("opens sandboxes for every bundled task")
 	}
-	recipe := rolloutRecipe(t, "auto", 2, map[string]float64{"kill": 0})
+	ids := []string{"textkit__textkit-1", "textkit__textkit-4", "semver__semver-2", "semver__semver-3"}
+	recipe := rolloutRecipe(t, "docker", 2, map[string]float64{"kill": 0}, ids...)
 	work := t.TempDir()
 	out := filepath.Join(work, "rollout", "kill", "trajectories.jsonl")
 	cmd := swelegoCmd(filepath.Dir(recipe), "run", recipe, "--workdir", work)
@@ -271,7 +282,7 @@ func TestRolloutSIGKILL(t *testing.T) {
 	cmd.Process.Kill()
 	cmd.Wait()
 	killed := countLines(out)
-	tasks := len(readJSONL(t, abs(t, bundledTasks)))
+	tasks := len(ids)
 	if killed >= tasks {
 		t.Fatalf("the first run finished all %d tasks before it was killed", tasks)
 	}
@@ -294,6 +305,6 @@ func TestRolloutSIGKILL(t *testing.T) {
 			t.Errorf("%s stored %d times", k, n)
 		}
 	}
-	checkOracleRollout(t, filepath.Dir(out), false)
+	checkOracleRollout(t, filepath.Dir(out), tasks, false)
 	assertNoContainers(t, runIDOf(t, work))
 }
