@@ -211,11 +211,14 @@ type synthRun struct {
 	open   harness.Opener
 	// v validates here; remote, when set (a queue block), validates
 	// through swelego workers instead.
-	v        *validator
-	remote   RemoteValidator
-	tasks    *engine.Writer
-	rejected *engine.Writer
-	prog     *engine.Progress
+	v      *validator
+	remote RemoteValidator
+	// itemRepos are where the remote validator's workers find the
+	// repository.
+	itemRepos ItemRepos
+	tasks     *engine.Writer
+	rejected  *engine.Writer
+	prog      *engine.Progress
 
 	ymu   sync.Mutex
 	yield map[string]*Yield
@@ -309,6 +312,10 @@ func (s *syntheticStage) Run(ctx context.Context, sc *engine.StageContext) error
 		counts := LoadWorkerCounts(sc.Dir())
 		defer counts.Write(sc.Dir(), sc.Logger)
 		r.remote = &QueueValidator{Client: c, Job: queue.JobID(sc.Run.ID(), s.block.Address), Workers: counts}
+		shipper := NewRepoShipper(s.queue.Repos, c, EnvironmentsOf(s.recipe), []string{s.recipe.Dir, filepath.Join(s.recipe.Dir, "repos")}, sc.Logger)
+		if r.itemRepos, err = shipper.For(ctx, r.env); err != nil {
+			return fmt.Errorf("%s: %w", s.block.Address, err)
+		}
 	}
 
 	if r.tasks, err = sc.OpenOutput(TasksOutput, engine.KeyField("instance_id")); err != nil {

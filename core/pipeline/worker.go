@@ -29,6 +29,11 @@ type Worker struct {
 	// RunID labels the worker's sandboxes.
 	RunID  string
 	Logger *slog.Logger
+	// Objects fetches the repository bundles items name (the queue
+	// client); Store is the cache they are fetched into, under ObjectsDir
+	// (default taskenv.DefaultStore(), where the images and mirrors are).
+	Objects Fetcher
+	Store   string
 
 	mu   sync.Mutex
 	envs map[string]*taskenv.Manager // by the environments and folders an item names
