@@ -30,8 +30,8 @@ type Worker struct {
 	RunID  string
 	Logger *slog.Logger
 	// Objects fetches the repository bundles items name (the queue
-	// client); Store is the cache they are fetched into, under ObjectsDir
-	// (default taskenv.DefaultStore(), where the images and mirrors are).
+	// client); Store is the worker's cache: its images, mirrors, and the
+	// bundles fetched, under ObjectsDir (default taskenv.DefaultStore()).
 	Objects Fetcher
 	Store   string
 
@@ -74,7 +74,7 @@ func (w *Worker) manager(envs []taskenv.Environment, repoDirs []string) *taskenv
 	if w.envs == nil {
 		w.envs = map[string]*taskenv.Manager{}
 	}
-	m := taskenv.New(taskenv.Options{Backend: w.Backend, Environments: envs, RepoDirs: repoDirs,
+	m := taskenv.New(taskenv.Options{Store: w.Store, Backend: w.Backend, Environments: envs, RepoDirs: repoDirs,
 		RunID: w.RunID, Logger: w.logger(), Languages: w.Languages, DefaultLanguage: w.DefaultLanguage})
 	w.envs[key] = m
 	return m
