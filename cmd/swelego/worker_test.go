@@ -223,8 +223,8 @@ func TestDistributedEval(t *testing.T) {
 	// The coordinator's repositories, in a folder no worker is told of,
 	// deleted once the items are published.
 	coordRepos := filepath.Join(t.TempDir(), "repos")
-	if err := copyTree(abs(t, "../../examples/repos"), coordRepos); err != nil {
-		t.Fatal(err)
+	if out, err := exec.Command("cp", "-r", abs(t, "../../examples/repos"), coordRepos).CombinedOutput(); err != nil {
+		t.Fatalf("copy the repositories: %v: %s", err, out)
 	}
 	evalArgs := func(work string, extra ...string) []string {
 		return append([]string{"--log-format", "text", "eval", "--tasks", tasksFile, "--predictions", predsFile, "--backend", "bwrap",

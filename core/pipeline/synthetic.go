@@ -338,9 +338,17 @@ func (s *syntheticStage) Run(ctx context.Context, sc *engine.StageContext) error
 		}
 		all = append(all, cands...)
 	}
-	todo := r.pick(all)
+	return r.validateAll(ctx, r.pick(all))
+}
 
-	r.prog = sc.Progress(len(todo))
+// validateAll validates the candidates todo (here or through the remote
+// validator), combines the bugs validated, writes the yield report and
+// fails when the environment's tests do not run or candidates were
+// parked.
+func (r *synthRun) validateAll(ctx context.Context, todo []synthCandidate) error {
+	s := r.syntheticStage
+	var err error
+	r.prog = r.sc.Progress(len(todo))
 	defer r.prog.Finish()
 	var notTried int
 	if r.remote != nil {
