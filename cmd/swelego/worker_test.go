@@ -241,6 +241,11 @@ func TestDistributedEval(t *testing.T) {
 	}
 
 	workers := startQueueWorkers(t, dir, url, env, 2)
+	defer func() {
+		if t.Failed() {
+			t.Logf("workers' logs:\n%s", tail(allLogs(workers), 8000))
+		}
+	}()
 	work := t.TempDir()
 	coord := swelegoCmd(dir, evalArgs(work, "--queue", url, "--queue-ack-wait", "3s", "--queue-max-attempts", "2")...)
 	coord.Env = append(coord.Env, env...)
@@ -283,7 +288,7 @@ func TestDistributedEval(t *testing.T) {
 	}
 	got := readResults(t, results)
 	if len(got) != len(tasks) {
-		t.Errorf("%d results, want %d", len(got), len(tasks))
+		t.Errorf("%d results, want %d\n%s", len(got), len(tasks), tail(string(out), 6000))
 	}
 	for _, task := range tasks {
 		id := task.InstanceID
