@@ -142,8 +142,9 @@ type RemoteValidator interface {
 // ValidateItem is what a worker needs to validate one candidate: its
 // instance id, modifier and mutations, the environment it is validated in
 // (with the recipe's other environments and where the repository is:
-// ItemRepos), the commit the bugs go into and the validation settings. The worker resolves the language and the
-// log parser with its own plugins.
+// ItemRepos), the commit the bugs go into and the validation settings.
+// The worker resolves the language and the log parser with its own
+// plugins.
 type ValidateItem struct {
 	InstanceID string `json:"instance_id"`
 	Injector   string `json:"injector"`
