@@ -41,15 +41,16 @@ func (o Object) Valid() bool { return digestRe.MatchString(o.Digest) }
 // name is the object's name in the bucket.
 func (o Object) name() string { return "sha256-" + o.Digest }
 
-// objects returns the objects bucket, created the first time.
-func (c *Client) objects(ctx context.Context) (jetstream.ObjectStore, error) {
+// objects returns the objects bucket; create makes it when it is missing
+// (an uploader's call: a worker only reads what a coordinator uploaded).
+func (c *Client) objects(ctx context.Context, create bool) (jetstream.ObjectStore, error) {
 	c.objMu.Lock()
 	defer c.objMu.Unlock()
 	if c.obs != nil {
 		return c.obs, nil
 	}
 	obs, err := c.js.ObjectStore(ctx, ObjectsBucket)
-	if errors.Is(err, jetstream.ErrBucketNotFound) {
+	if create && errors.Is(err, jetstream.ErrBucketNotFound) {
 		obs, err = c.js.CreateOrUpdateObjectStore(ctx, jetstream.ObjectStoreConfig{
 			Bucket: ObjectsBucket, Description: "swelego: repository bundles by content digest", Storage: jetstream.FileStorage,
 		})
@@ -69,7 +70,7 @@ func (c *Client) Upload(ctx context.Context, path string) (Object, error) {
 	if err != nil {
 		return o, err
 	}
-	obs, err := c.objects(ctx)
+	obs, err := c.objects(ctx, true)
 	if err != nil {
 		return o, err
 	}
@@ -108,7 +109,7 @@ func (c *Client) Fetch(ctx context.Context, o Object, dest string) error {
 	if _, err := os.Stat(dest); err == nil {
 		return nil // fetched by another slot meanwhile
 	}
-	obs, err := c.objects(ctx)
+	obs, err := c.objects(ctx, false)
 	if err != nil {
 		return err
 	}

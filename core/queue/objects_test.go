@@ -18,7 +18,8 @@ import (
 	"github.com/swelego/swelego/core/queue/queuetest"
 )
 
-// TestObjects: a file uploaded is named by its digest and sent once (a
+// TestObjects: a worker does not make the bucket; a file uploaded is
+// named by its digest and sent once (a
 // second upload, by another client, stores nothing new); workers' slots
 // fetching it at the same time into one cache leave one whole file; an
 // object whose content is not its digest's is an error and leaves no
@@ -35,6 +36,12 @@ func TestObjects(t *testing.T) {
 	}
 	sum := sha256.Sum256(content)
 	want := queue.Object{Digest: hex.EncodeToString(sum[:]), Size: int64(len(content))}
+
+	// A worker before any upload: an error, and no bucket made.
+	early := connect(t, url, "early worker", queue.Options{})
+	if err := early.Fetch(ctx, want, filepath.Join(t.TempDir(), "x.bundle")); !errors.Is(err, jetstream.ErrBucketNotFound) {
+		t.Errorf("fetch before any upload: %v, want %v", err, jetstream.ErrBucketNotFound)
+	}
 
 	coord := connect(t, url, "coordinator", queue.Options{})
 	o, err := coord.Upload(ctx, src)
