@@ -276,14 +276,15 @@ func TestRemoteCombination(t *testing.T) {
 	if len(tasks) != 3 {
 		t.Fatalf("%d tasks stored, want the two bugs and their combination", len(tasks))
 	}
-	combo := tasks[2]
+	combo, parts := tasks[2], tasks[:2] // the bugs in the order validated
+	slices.SortFunc(parts, func(a, b sdk.Task) int { return strings.Compare(a.InstanceID, b.InstanceID) })
 	o, ok := Origin(combo)
 	wantF2P := []string{breaks["if width < 0:"], breaks["len(line) + 1 + len(word) < width"]}
 	slices.Sort(wantF2P)
 	switch {
 	case !ok || o.Block != "combine" || o.Per != "file" || !slices.Equal(o.Parts, []string{cands[0].id, cands[1].id}) || !slices.Equal(o.Files, []string{"textkit/wrap.py"}):
 		t.Errorf("combination's origin %+v", o)
-	case combo.InstanceID != (combination{parts: tasks[:2]}).id("swelego-examples/textkit") || combo.Injector != "combine/file":
+	case combo.InstanceID != (combination{parts: parts}).id("swelego-examples/textkit") || combo.Injector != "combine/file":
 		t.Errorf("combination stored as %s by %s", combo.InstanceID, combo.Injector)
 	case !slices.Equal(combo.FailToPass, wantF2P) || combo.ProblemStatement == "":
 		t.Errorf("combination FAIL_TO_PASS %v (want %v), statement %q", combo.FailToPass, wantF2P, combo.ProblemStatement)
