@@ -42,8 +42,23 @@ type Worker struct {
 // WorkerKinds are the item kinds a Worker runs.
 var WorkerKinds = []string{EvalItemKind, ValidateItemKind}
 
-// Handle runs one item of any kind in WorkerKinds.
+// Handle runs one item of any kind in WorkerKinds. After a failed
+// attempt the worker's environment managers are dropped: a manager keeps
+// what it failed at (an image build that met a passing fault, such as a
+// cache another process was writing), and a long-lived worker would fail
+// every later item of that environment the same way. The images and
+// mirrors on disk stay.
 func (w *Worker) Handle(ctx context.Context, it queue.Item) (json.RawMessage, error) {
+	out, err := w.handle(ctx, it)
+	if err != nil && ctx.Err() == nil {
+		w.mu.Lock()
+		w.envs = nil
+		w.mu.Unlock()
+	}
+	return out, err
+}
+
+func (w *Worker) handle(ctx context.Context, it queue.Item) (json.RawMessage, error) {
 	switch it.Kind {
 	case EvalItemKind:
 		return w.handleEval(ctx, it)
