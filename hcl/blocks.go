@@ -152,6 +152,7 @@ var blockSchemas = map[string]*blockSchema{
 			str("url", "The server's URL, such as \"nats://queue:4222\".").required(),
 			dur("ack_wait", "How long a worker may hold an item without a heartbeat before it goes to another worker.").defText("1m"),
 			whole("max_attempts", "Deliveries of an item that may fail before it is parked with its errors; 0: 3.").def(0).min(0),
+			str("repos", "How workers get the repositories: object_store, the coordinator uploads a git bundle of each repository the items need (a repository folder is bundled first) to the server's object store, and workers fetch what they lack into their cache; shared, items name the coordinator's paths, which must hold the same files on every worker.").oneOf(QueueReposObjectStore, QueueReposShared).def(QueueReposObjectStore),
 		},
 	}},
 	"source": {labels: []string{"type", "name"}, stage: true, ref: true,

@@ -480,10 +480,15 @@ source "github" "prs" {
 				if b == nil {
 					t.Fatal("no queue block")
 				}
-				if q, ok := b.Settings.(*Queue); !ok || *q != (Queue{URL: "nats://q:4222", AckWait: 30 * time.Second, MaxAttempts: 5}) {
+				if q, ok := b.Settings.(*Queue); !ok || *q != (Queue{URL: "nats://q:4222", AckWait: 30 * time.Second, MaxAttempts: 5, Repos: QueueReposObjectStore}) {
 					t.Errorf("queue settings %+v", b.Settings)
 				}
 			},
+		},
+		{
+			name:    "queue block with repositories of another kind",
+			src:     "queue {\n url = \"nats://q:4222\"\n repos = \"nfs\"\n}",
+			wantErr: `object_store`,
 		},
 		{
 			name:    "queue block without a url",

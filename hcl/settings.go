@@ -48,7 +48,16 @@ type Queue struct {
 	URL         string        `hcl:"url"`
 	AckWait     time.Duration `hcl:"ack_wait"`
 	MaxAttempts int           `hcl:"max_attempts"`
+	// Repos is QueueReposObjectStore or QueueReposShared; empty means
+	// QueueReposObjectStore.
+	Repos string `hcl:"repos"`
 }
+
+// How the workers of a queue get the repositories (Queue.Repos).
+const (
+	QueueReposObjectStore = "object_store"
+	QueueReposShared      = "shared"
+)
 
 // Model is a model block.
 type Model struct {

@@ -311,6 +311,7 @@ type queueFlags struct {
 	url         string
 	ackWait     time.Duration
 	maxAttempts int
+	repos       string
 }
 
 func (q *queueFlags) add(cmd *cobra.Command, usage string) {
@@ -318,6 +319,7 @@ func (q *queueFlags) add(cmd *cobra.Command, usage string) {
 	fs.StringVar(&q.url, "queue", "", usage)
 	fs.DurationVar(&q.ackWait, "queue-ack-wait", 0, "with --queue: how long a worker may hold an item without a heartbeat (default 1m)")
 	fs.IntVar(&q.maxAttempts, "queue-max-attempts", 0, "with --queue: failed deliveries before an item is parked (default 3)")
+	fs.StringVar(&q.repos, "queue-repos", hcl.QueueReposObjectStore, "with --queue: how workers get the repositories: object_store (bundles uploaded to the server) or shared (the same paths on every worker)")
 }
 
 // settings are --queue's, nil without it.
@@ -325,7 +327,7 @@ func (q queueFlags) settings() *hcl.Queue {
 	if q.url == "" {
 		return nil
 	}
-	return &hcl.Queue{URL: q.url, AckWait: q.ackWait, MaxAttempts: q.maxAttempts}
+	return &hcl.Queue{URL: q.url, AckWait: q.ackWait, MaxAttempts: q.maxAttempts, Repos: q.repos}
 }
 
 // imageNamingSWEBench is --image-naming's one scheme: images named as

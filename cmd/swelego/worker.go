@@ -36,9 +36,15 @@ queue block or --queue, or swelego eval --queue publishes them), runs each in it
 own sandboxes with its own plugins and publishes the result. It serves every kind
 of item: grading a prediction (eval stages) and validating a synthetic candidate
 (compile check, tests on the buggy and the fixed tree, reruns). Items carry the
-task or the candidate and the environment definitions; repositories are found in
-the folders the item names (git bundles, folders), a path every worker shares. An item that fails here goes back to the queue for any
-worker; after the coordinator's max_attempts failures it is parked with its errors.
+task or the candidate and the environment definitions. Repositories come as git
+bundles through the server's object store: the worker fetches each bundle it
+lacks once into its cache (SWELEGO_CACHE, beside the environment images), checks
+its digest, and keeps it for later items. With the coordinator's queue block
+repos = "shared" (--queue-repos shared), items name the coordinator's bundles
+and folders instead, a path that must hold the same files on every worker.
+
+An item that fails here goes back to the queue for any worker; after the
+coordinator's max_attempts failures it is parked with its errors.
 
 The first SIGTERM or interrupt drains the worker: it takes no new items and
 finishes those it holds; a second one cancels them and returns them to the queue.
@@ -109,15 +115,15 @@ func runWorker(parent context.Context, f workerFlags, stderr io.Writer) error {
 		return err
 	}
 	defer host.Close()
-	w := &pipeline.Worker{
-		Backend: backend, Languages: language.NewSet(pipeline.HostLanguages(host)), DefaultLanguage: defaultLanguage,
-		LogParsers: host.LogParser, RunID: runID, Logger: log,
-	}
 	c, err := queue.Connect(ctx, f.queue, queue.Options{Name: f.name, Logger: log})
 	if err != nil {
 		return err
 	}
 	defer c.Close()
+	w := &pipeline.Worker{
+		Backend: backend, Languages: language.NewSet(pipeline.HostLanguages(host)), DefaultLanguage: defaultLanguage,
+		LogParsers: host.LogParser, RunID: runID, Logger: log, Objects: c,
+	}
 	log.Info("worker started", "queue", f.queue, "backend", backend.Name(), "slots", f.slots)
 	st, err := c.Work(ctx, drain, w.Handle, queue.WorkOptions{Slots: f.slots, Kinds: pipeline.WorkerKinds, StatsEvery: f.statsEvery})
 	if err != nil && ctx.Err() == nil {

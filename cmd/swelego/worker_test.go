@@ -174,7 +174,10 @@ func sandboxTmp(t *testing.T) string {
 
 // TestDistributedEval grades the bundled tasks (gold patches, one empty
 // patch, and a task whose repository exists nowhere) through an embedded
-// NATS JetStream server and two `swelego worker` processes on bwrap: the
+// NATS JetStream server and two `swelego worker` processes on bwrap. The
+// repositories travel through the server's object store: the
+// coordinator's copy of them is deleted once its items are published, so
+// the workers grade from the bundles they fetched. The
 // task without a repository is parked after two attempts with their
 // errors while the rest completes, every instance is recorded once, with
 // the status a local eval gives (resolved, the empty patch empty), the
@@ -217,9 +220,15 @@ func TestDistributedEval(t *testing.T) {
 	writeFile(t, predsFile, pb.String())
 	sbxTmp := sandboxTmp(t)
 	env := append(os.Environ(), "SWELEGO_CACHE="+testCache, "TMPDIR="+sbxTmp)
+	// The coordinator's repositories, in a folder no worker is told of,
+	// deleted once the items are published.
+	coordRepos := filepath.Join(t.TempDir(), "repos")
+	if out, err := exec.Command("cp", "-r", abs(t, "../../examples/repos"), coordRepos).CombinedOutput(); err != nil {
+		t.Fatalf("copy the repositories: %v: %s", err, out)
+	}
 	evalArgs := func(work string, extra ...string) []string {
-		return append([]string{"eval", "--tasks", tasksFile, "--predictions", predsFile, "--backend", "bwrap",
-			"--repos", abs(t, "../../examples/repos"), "--workdir", work}, extra...)
+		return append([]string{"--log-format", "text", "eval", "--tasks", tasksFile, "--predictions", predsFile, "--backend", "bwrap",
+			"--repos", coordRepos, "--workdir", work}, extra...)
 	}
 	// notGraded checks a coordinator ran to its end: it exits 1 because
 	// the ghost task cannot be graded.
@@ -232,10 +241,37 @@ func TestDistributedEval(t *testing.T) {
 	}
 
 	workers := startQueueWorkers(t, dir, url, env, 2)
+	defer func() {
+		if t.Failed() {
+			t.Logf("workers' logs:\n%s", tail(allLogs(workers), 8000))
+		}
+	}()
 	work := t.TempDir()
 	coord := swelegoCmd(dir, evalArgs(work, "--queue", url, "--queue-ack-wait", "3s", "--queue-max-attempts", "2")...)
 	coord.Env = append(coord.Env, env...)
-	out, err := coord.CombinedOutput()
+	var coordOut lockedBuffer
+	coord.Stdout, coord.Stderr = &coordOut, &coordOut
+	if err := coord.Start(); err != nil {
+		t.Fatal(err)
+	}
+	coordDone := make(chan error, 1)
+	go func() { coordDone <- coord.Wait() }()
+	waitUntil(t, "the items published", 2*time.Minute, func() bool {
+		select {
+		case err := <-coordDone:
+			t.Fatalf("the coordinator ended before publishing: %v\n%s", err, tail(coordOut.String(), 4000))
+		default:
+		}
+		return strings.Contains(coordOut.String(), "queue: published")
+	})
+	if !strings.Contains(coordOut.String(), "queue: uploaded") && !strings.Contains(coordOut.String(), "queue: repository in the object store") {
+		t.Errorf("the coordinator sent no repository to the object store:\n%s", tail(coordOut.String(), 4000))
+	}
+	if err := os.RemoveAll(coordRepos); err != nil {
+		t.Fatal(err)
+	}
+	err = <-coordDone
+	out := []byte(coordOut.String())
 	notGraded(coord, string(out), err)
 	if !strings.Contains(string(out), "parked after 2 failed attempts") {
 		t.Errorf("the ghost task is not reported parked after 2 attempts:\n%s", tail(string(out), 4000))
@@ -252,7 +288,7 @@ func TestDistributedEval(t *testing.T) {
 	}
 	got := readResults(t, results)
 	if len(got) != len(tasks) {
-		t.Errorf("%d results, want %d", len(got), len(tasks))
+		t.Errorf("%d results, want %d\n%s", len(got), len(tasks), tail(string(out), 6000))
 	}
 	for _, task := range tasks {
 		id := task.InstanceID
@@ -287,6 +323,13 @@ func TestDistributedEval(t *testing.T) {
 	left, _ := filepath.Glob(filepath.Join(sbxTmp, "swelego-sandboxes", "sbx-*"))
 	if len(left) > 0 {
 		t.Errorf("sandbox folders left: %v", left)
+	}
+	// What the workers graded from: the bundles fetched into their cache.
+	for _, task := range tasks {
+		name := strings.SplitN(task.Repo, "/", 2)[1] + ".bundle"
+		if got, _ := filepath.Glob(filepath.Join(testCache, pipeline.ObjectsDir, "*", name)); len(got) == 0 {
+			t.Errorf("no %s in the workers' cache of fetched bundles", name)
+		}
 	}
 }
 

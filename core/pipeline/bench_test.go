@@ -15,6 +15,7 @@ import (
 	"github.com/swelego/swelego/core/queue/queuetest"
 	"github.com/swelego/swelego/core/sandbox"
 	"github.com/swelego/swelego/core/taskenv"
+	"github.com/swelego/swelego/hcl"
 	"github.com/swelego/swelego/plugins/golang"
 	"github.com/swelego/swelego/plugins/python"
 	"github.com/swelego/swelego/sdk"
@@ -185,7 +186,7 @@ func BenchmarkEvalQueue(b *testing.B) {
 			remote := func() *Evaluator {
 				round++
 				return &Evaluator{Envs: envs, Logger: discardLogger(),
-					Remote: &QueueGrader{Client: coord, Job: queue.JobID("bench", fmt.Sprint(round)), RepoDirs: []string{repos}}}
+					Remote: &QueueGrader{Client: coord, Job: queue.JobID("bench", fmt.Sprint(round)), Repos: NewRepoShipper(hcl.QueueReposShared, nil, nil, []string{repos}, nil)}}
 			}
 			grade(b, remote())
 			for b.Loop() {

@@ -31,16 +31,14 @@ type RemoteGrader interface {
 }
 
 // EvalItem is what a worker needs to grade one prediction: the task, the
-// prediction, the environments that say how to build its sandbox, the
-// folders holding repositories (a path every worker shares), and how to
-// grade.
+// prediction, the environments that say how to build its sandbox and
+// where its repository is (ItemRepos), and how to grade.
 type EvalItem struct {
-	Task         sdk.Task              `json:"task"`
-	Prediction   sdk.Prediction        `json:"prediction"`
-	Environments []taskenv.Environment `json:"environments,omitempty"`
-	RepoDirs     []string              `json:"repo_dirs,omitempty"`
-	Timeout      time.Duration         `json:"timeout,omitempty"`
-	Rules        harness.Rules         `json:"rules"`
+	Task       sdk.Task       `json:"task"`
+	Prediction sdk.Prediction `json:"prediction"`
+	ItemRepos
+	Timeout time.Duration `json:"timeout,omitempty"`
+	Rules   harness.Rules `json:"rules"`
 	// Graded is the digest of what is graded (gradedDigest); a result
 	// that carries another is stale.
 	Graded string `json:"graded_input"`
@@ -53,10 +51,11 @@ type EvalItem struct {
 // recorded as an infrastructure failure with each attempt's error, so it
 // is not stored and a rerun tries it again.
 type QueueGrader struct {
-	Client       *queue.Client
-	Job          string
-	Environments []taskenv.Environment
-	RepoDirs     []string
+	Client *queue.Client
+	Job    string
+	// Repos makes what each item carries of the repositories: e.Envs
+	// resolves the environment of each task on this machine.
+	Repos *RepoShipper
 	// Workers, when set, counts what each worker did.
 	Workers *WorkerCounts
 }
@@ -70,7 +69,15 @@ func (q *QueueGrader) GradeRemote(ctx context.Context, e *Evaluator, tasks map[s
 	items := make([]queue.Item, 0, len(todo))
 	for _, p := range todo {
 		t := tasks[p.InstanceID]
-		it := EvalItem{Task: t, Prediction: p, Environments: q.Environments, RepoDirs: q.RepoDirs,
+		repos := q.Repos.Base()
+		if env, err := e.Envs.Environment(t); err != nil {
+			// The workers will not find it either: the item is parked
+			// with their error, as a local grading records it.
+			e.Logger.Warn("the task's repository is not found here; its workers will not find it either", "instance_id", t.InstanceID, "error", err)
+		} else if repos, err = q.Repos.For(ctx, env); err != nil {
+			return fmt.Errorf("%s: %w", p.InstanceID, err)
+		}
+		it := EvalItem{Task: t, Prediction: p, ItemRepos: repos,
 			Timeout: e.Harness.Timeout, Rules: e.Harness.Rules, Graded: gradedDigest(t, p)}
 		data, err := json.Marshal(it)
 		if err != nil {
@@ -115,7 +122,11 @@ func (w *Worker) handleEval(ctx context.Context, it queue.Item) (json.RawMessage
 	if err != nil {
 		return nil, err
 	}
-	ev := &Evaluator{Envs: w.manager(item.Environments, item.RepoDirs), Logger: w.logger(), LogParsers: w.LogParsers,
+	envs, err := w.managerFor(ctx, item.ItemRepos)
+	if err != nil {
+		return nil, err
+	}
+	ev := &Evaluator{Envs: envs, Logger: w.logger(), LogParsers: w.LogParsers,
 		Harness: harness.Options{Timeout: item.Timeout, Rules: item.Rules}}
 	r := ev.gradeOne(ctx, item.Task, item.Prediction)
 	if ctx.Err() != nil {
@@ -150,7 +161,7 @@ func queueGrader(ctx context.Context, q *hcl.Queue, runID, address string, envs 
 	if err != nil {
 		return nil, nil, err
 	}
-	return &QueueGrader{Client: c, Job: queue.JobID(runID, address), Environments: envs, RepoDirs: absPaths(repoDirs)}, c.Close, nil
+	return &QueueGrader{Client: c, Job: queue.JobID(runID, address), Repos: NewRepoShipper(q.Repos, c, envs, repoDirs, log)}, c.Close, nil
 }
 
 // queueClient connects to the queue block's server as the coordinator of
@@ -160,7 +171,8 @@ func queueClient(ctx context.Context, q *hcl.Queue, address string, log *slog.Lo
 }
 
 // absPaths makes each folder absolute: items carry paths every worker
-// shares, not paths relative to the coordinator's folder.
+// shares (a queue's repos = "shared"), not paths relative to the
+// coordinator's folder.
 func absPaths(dirs []string) []string {
 	out := make([]string, 0, len(dirs))
 	for _, d := range dirs {

@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/swelego/swelego/core/harness"
@@ -68,7 +69,9 @@ func TestEvalStageQueue(t *testing.T) {
 		want *hcl.Queue
 	}{
 		{name: "local", src: body},
-		{name: "queue", src: body + block, want: &hcl.Queue{URL: "nats://q:4222", MaxAttempts: 2}},
+		{name: "queue", src: body + block, want: &hcl.Queue{URL: "nats://q:4222", MaxAttempts: 2, Repos: hcl.QueueReposObjectStore}},
+		{name: "shared repositories", src: body + strings.Replace(block, "}", " repos = \"shared\"\n}", 1),
+			want: &hcl.Queue{URL: "nats://q:4222", MaxAttempts: 2, Repos: hcl.QueueReposShared}},
 		{name: "flag", src: body, opts: []Option{WithQueue(flag)}, want: flag},
 		{name: "flag over block", src: body + block, opts: []Option{WithQueue(flag)}, want: flag},
 	}

@@ -211,11 +211,14 @@ type synthRun struct {
 	open   harness.Opener
 	// v validates here; remote, when set (a queue block), validates
 	// through swelego workers instead.
-	v        *validator
-	remote   RemoteValidator
-	tasks    *engine.Writer
-	rejected *engine.Writer
-	prog     *engine.Progress
+	v      *validator
+	remote RemoteValidator
+	// itemRepos are where the remote validator's workers find the
+	// repository.
+	itemRepos ItemRepos
+	tasks     *engine.Writer
+	rejected  *engine.Writer
+	prog      *engine.Progress
 
 	ymu   sync.Mutex
 	yield map[string]*Yield
@@ -309,6 +312,10 @@ func (s *syntheticStage) Run(ctx context.Context, sc *engine.StageContext) error
 		counts := LoadWorkerCounts(sc.Dir())
 		defer counts.Write(sc.Dir(), sc.Logger)
 		r.remote = &QueueValidator{Client: c, Job: queue.JobID(sc.Run.ID(), s.block.Address), Workers: counts}
+		shipper := NewRepoShipper(s.queue.Repos, c, EnvironmentsOf(s.recipe), []string{s.recipe.Dir, filepath.Join(s.recipe.Dir, "repos")}, sc.Logger)
+		if r.itemRepos, err = shipper.For(ctx, r.env); err != nil {
+			return fmt.Errorf("%s: %w", s.block.Address, err)
+		}
 	}
 
 	if r.tasks, err = sc.OpenOutput(TasksOutput, engine.KeyField("instance_id")); err != nil {
@@ -331,9 +338,17 @@ func (s *syntheticStage) Run(ctx context.Context, sc *engine.StageContext) error
 		}
 		all = append(all, cands...)
 	}
-	todo := r.pick(all)
+	return r.validateAll(ctx, r.pick(all))
+}
 
-	r.prog = sc.Progress(len(todo))
+// validateAll validates the candidates todo (here or through the remote
+// validator), combines the bugs validated, writes the yield report and
+// fails when the environment's tests do not run or candidates were
+// parked.
+func (r *synthRun) validateAll(ctx context.Context, todo []synthCandidate) error {
+	s := r.syntheticStage
+	var err error
+	r.prog = r.sc.Progress(len(todo))
 	defer r.prog.Finish()
 	var notTried int
 	if r.remote != nil {

@@ -141,25 +141,24 @@ type RemoteValidator interface {
 
 // ValidateItem is what a worker needs to validate one candidate: its
 // instance id, modifier and mutations, the environment it is validated in
-// (with the recipe's other environments and the folders holding
-// repositories, a path every worker shares), the commit the bugs go into
-// and the validation settings. The worker resolves the language and the
-// log parser with its own plugins.
+// (with the recipe's other environments and where the repository is:
+// ItemRepos), the commit the bugs go into and the validation settings.
+// The worker resolves the language and the log parser with its own
+// plugins.
 type ValidateItem struct {
 	InstanceID string `json:"instance_id"`
 	Injector   string `json:"injector"`
 	// Mutations are the candidate's diff, or a combination's.
 	Mutations []string `json:"mutations"`
 	// Compile runs the language's compile check on the mutation first.
-	Compile      bool                  `json:"compile,omitempty"`
-	Environment  string                `json:"environment"`
-	Repo         string                `json:"repo"`
-	Environments []taskenv.Environment `json:"environments,omitempty"`
-	RepoDirs     []string              `json:"repo_dirs,omitempty"`
-	Commit       string                `json:"commit"`
-	Reruns       int                   `json:"reruns"`
-	Timeout      time.Duration         `json:"timeout,omitempty"`
-	MaxLogBytes  int                   `json:"max_log_bytes,omitempty"`
+	Compile     bool   `json:"compile,omitempty"`
+	Environment string `json:"environment"`
+	Repo        string `json:"repo"`
+	ItemRepos
+	Commit      string        `json:"commit"`
+	Reruns      int           `json:"reruns"`
+	Timeout     time.Duration `json:"timeout,omitempty"`
+	MaxLogBytes int           `json:"max_log_bytes,omitempty"`
 }
 
 // ValidateResult is what validating an item gave: the task, or the
@@ -246,7 +245,10 @@ func (w *Worker) handleValidate(ctx context.Context, it queue.Item) (json.RawMes
 	if it.Key == "" || item.InstanceID != it.Key || len(item.Mutations) == 0 || (item.Compile && len(item.Mutations) != 1) {
 		return nil, fmt.Errorf("validate item %q: holds the candidate %q with %d mutations", it.Key, item.InstanceID, len(item.Mutations))
 	}
-	envs := w.manager(item.Environments, item.RepoDirs)
+	envs, err := w.managerFor(ctx, item.ItemRepos)
+	if err != nil {
+		return nil, err
+	}
 	env, err := envs.Environment(sdk.Task{Repo: item.Repo, Environment: item.Environment})
 	if err != nil {
 		return nil, err
@@ -287,9 +289,8 @@ func (w *Worker) handleValidate(ctx context.Context, it queue.Item) (json.RawMes
 func (r *synthRun) item(id, injector string, mutations []string, compile bool) ValidateItem {
 	return ValidateItem{
 		InstanceID: id, Injector: injector, Mutations: mutations, Compile: compile,
-		Environment: r.env.Name, Repo: r.env.Repo, Environments: EnvironmentsOf(r.recipe),
-		RepoDirs: absPaths([]string{r.recipe.Dir, filepath.Join(r.recipe.Dir, "repos")}),
-		Commit:   r.commit, Reruns: r.hopts.Reruns, Timeout: r.hopts.Timeout, MaxLogBytes: r.hopts.MaxLogBytes,
+		Environment: r.env.Name, Repo: r.env.Repo, ItemRepos: r.itemRepos,
+		Commit: r.commit, Reruns: r.hopts.Reruns, Timeout: r.hopts.Timeout, MaxLogBytes: r.hopts.MaxLogBytes,
 	}
 }
 

@@ -29,6 +29,11 @@ type Worker struct {
 	// RunID labels the worker's sandboxes.
 	RunID  string
 	Logger *slog.Logger
+	// Objects fetches the repository bundles items name (the queue
+	// client); Store is the worker's cache: its images, mirrors, and the
+	// bundles fetched, under ObjectsDir (default taskenv.DefaultStore()).
+	Objects Fetcher
+	Store   string
 
 	mu   sync.Mutex
 	envs map[string]*taskenv.Manager // by the environments and folders an item names
@@ -37,8 +42,23 @@ type Worker struct {
 // WorkerKinds are the item kinds a Worker runs.
 var WorkerKinds = []string{EvalItemKind, ValidateItemKind}
 
-// Handle runs one item of any kind in WorkerKinds.
+// Handle runs one item of any kind in WorkerKinds. After a failed
+// attempt the worker's environment managers are dropped: a manager keeps
+// what it failed at (an image build that met a passing fault, such as a
+// cache another process was writing), and a long-lived worker would fail
+// every later item of that environment the same way. The images and
+// mirrors on disk stay.
 func (w *Worker) Handle(ctx context.Context, it queue.Item) (json.RawMessage, error) {
+	out, err := w.handle(ctx, it)
+	if err != nil && ctx.Err() == nil {
+		w.mu.Lock()
+		w.envs = nil
+		w.mu.Unlock()
+	}
+	return out, err
+}
+
+func (w *Worker) handle(ctx context.Context, it queue.Item) (json.RawMessage, error) {
 	switch it.Kind {
 	case EvalItemKind:
 		return w.handleEval(ctx, it)
@@ -69,7 +89,7 @@ func (w *Worker) manager(envs []taskenv.Environment, repoDirs []string) *taskenv
 	if w.envs == nil {
 		w.envs = map[string]*taskenv.Manager{}
 	}
-	m := taskenv.New(taskenv.Options{Backend: w.Backend, Environments: envs, RepoDirs: repoDirs,
+	m := taskenv.New(taskenv.Options{Store: w.Store, Backend: w.Backend, Environments: envs, RepoDirs: repoDirs,
 		RunID: w.RunID, Logger: w.logger(), Languages: w.Languages, DefaultLanguage: w.DefaultLanguage})
 	w.envs[key] = m
 	return m

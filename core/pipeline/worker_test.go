@@ -40,3 +40,25 @@ func TestWorkerRefuses(t *testing.T) {
 		})
 	}
 }
+
+// TestWorkerForgetsFailures: after a failed attempt the worker makes its
+// environment managers afresh (a manager keeps a failed image build), and
+// keeps them while items succeed.
+func TestWorkerForgetsFailures(t *testing.T) {
+	w := &Worker{Store: t.TempDir()}
+	ctx := context.Background()
+	repos := ItemRepos{RepoDirs: []string{"../../examples/repos"}}
+	first, err := w.managerFor(ctx, repos)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again, _ := w.managerFor(ctx, repos); again != first {
+		t.Fatalf("a second item of the same repositories got another manager")
+	}
+	if _, err := w.Handle(ctx, queue.Item{Key: "a", Kind: ValidateItemKind, Payload: json.RawMessage("[")}); err == nil {
+		t.Fatal("a broken item did not fail")
+	}
+	if after, _ := w.managerFor(ctx, repos); after == first {
+		t.Errorf("the manager of before the failed attempt is still used")
+	}
+}

@@ -17,4 +17,11 @@
 // retention, one durable consumer shared by every worker),
 // swelego.results.JOB and swelego.poison.JOB (stream SWELEGO_RESULTS), and
 // the key-value bucket SWELEGO_ATTEMPTS that keeps each attempt's error.
+//
+// Files the items need that workers cannot reach on their own (git
+// bundles of repositories) travel through the object store bucket
+// SWELEGO_REPOS, named by the SHA-256 of their content: the coordinator
+// uploads each once (Upload; a file stored already is not sent again) and
+// items name the objects; a worker fetches a missing one once into its
+// cache (Fetch), checks its digest, and renames it into place.
 package queue

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -98,6 +99,10 @@ type Client struct {
 	nc   *nats.Conn
 	js   jetstream.JetStream
 	opts Options
+
+	objMu    sync.Mutex
+	obs      jetstream.ObjectStore
+	fetching map[string]*sync.Mutex // by destination (Fetch)
 }
 
 // Connect connects to the server at url (nats://HOST:4222).

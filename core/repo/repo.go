@@ -70,7 +70,11 @@ func (c *Cache) Mirror(ctx context.Context, src, commit string) (string, error) 
 			return "", fmt.Errorf("mirror %s: %w", src, err)
 		}
 		if err := os.Rename(tmp, dir); err != nil {
-			return "", err
+			// Another process sharing the cache (a second worker, a
+			// local run beside a coordinator) made the mirror meanwhile.
+			if _, serr := os.Stat(filepath.Join(dir, "HEAD")); serr != nil {
+				return "", err
+			}
 		}
 	}
 	if commit != "" && !hasCommit(ctx, dir, commit) {

@@ -122,3 +122,32 @@ func gitOut(t *testing.T, dir string, args ...string) string {
 	}
 	return out
 }
+
+// TestMirrorSharedCache: caches of several processes sharing one folder
+// (workers with one SWELEGO_CACHE, a local run beside a coordinator) that
+// mirror the same source at once all get the mirror; the one that loses
+// the race takes the winner's.
+func TestMirrorSharedCache(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	src, err := filepath.Abs("../../examples/repos/textkit.bundle")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 4
+	errs := make(chan error, n)
+	for range n {
+		go func() {
+			_, err := NewCache(dir).Mirror(ctx, src, "")
+			errs <- err
+		}()
+	}
+	for range n {
+		if err := <-errs; err != nil {
+			t.Errorf("mirror: %v", err)
+		}
+	}
+	if left, _ := filepath.Glob(filepath.Join(dir, ".mirror-*")); len(left) > 0 {
+		t.Errorf("temporary mirrors left: %v", left)
+	}
+}
