@@ -30,15 +30,22 @@ func newWorkerCmd() *cobra.Command {
 	var f workerFlags
 	cmd := &cobra.Command{
 		Use:   "worker --queue nats://HOST:4222",
-		Short: "Run the items a coordinator publishes on a NATS JetStream queue (grading, synthetic validation) in this machine's sandboxes",
+		Short: "Run the items a coordinator publishes on a NATS JetStream queue (grading, synthetic validation, rollouts, rollout scoring) in this machine's sandboxes",
 		Long: `worker pulls work items from a NATS JetStream server (swelego run with a recipe's
 queue block or --queue, or swelego eval --queue publishes them), runs each in its
 own sandboxes with its own plugins and publishes the result. It serves every kind
-of item: grading a prediction (eval stages) and validating a synthetic candidate
-(compile check, tests on the buggy and the fixed tree, reruns). Items carry the
-task or the candidate and the environment definitions; repositories are found in
-the folders the item names (git bundles, folders), a path every worker shares. An item that fails here goes back to the queue for any
-worker; after the coordinator's max_attempts failures it is parked with its errors.
+of item: grading a prediction (eval stages), validating a synthetic candidate
+(compile check, tests on the buggy and the fixed tree, reruns), playing and
+grading one rollout attempt (rollout stages, a tts stage's k rollouts per task)
+and scoring one rollout with a verifier (tts stages). Items carry the task or the
+candidate and the environment definitions; repositories are found in the folders
+the item names (git bundles, folders), a path every worker shares. Rollout and
+score items name their tool-set or verifier plugin, which this worker runs from
+its own plugins (built-in, or found on SWELEGO_PLUGIN_PATH and ./.swelego/plugins),
+and carry an endpoint model's settings: the API key is read here, from the
+environment variable the model block names (api_key_env). An item that fails here
+goes back to the queue for any worker; after the coordinator's max_attempts
+failures it is parked with its errors.
 
 The first SIGTERM or interrupt drains the worker: it takes no new items and
 finishes those it holds; a second one cancels them and returns them to the queue.
@@ -51,7 +58,7 @@ The log shows items done per minute and failures.`,
 	fs := cmd.Flags()
 	fs.StringVar(&f.queue, "queue", "", "the NATS server's URL (nats://HOST:4222)")
 	fs.StringVar(&f.backend, "backend", "auto", "sandbox backend: auto, docker or bwrap")
-	fs.IntVar(&f.slots, "slots", 1, "items graded at the same time")
+	fs.IntVar(&f.slots, "slots", 1, "items run at the same time")
 	fs.StringVar(&f.name, "name", "", "the worker's name in logs and results (default HOST-PID)")
 	fs.StringVar(&f.memory, "memory", "", "memory limit of each sandbox, e.g. 2g")
 	fs.DurationVar(&f.statsEvery, "stats-every", time.Minute, "how often the log shows items/min and failures")
@@ -111,7 +118,7 @@ func runWorker(parent context.Context, f workerFlags, stderr io.Writer) error {
 	defer host.Close()
 	w := &pipeline.Worker{
 		Backend: backend, Languages: language.NewSet(pipeline.HostLanguages(host)), DefaultLanguage: defaultLanguage,
-		LogParsers: host.LogParser, RunID: runID, Logger: log,
+		LogParsers: host.LogParser, ToolSets: host.ToolSet, Verifiers: host.Verifier, RunID: runID, Logger: log,
 	}
 	c, err := queue.Connect(ctx, f.queue, queue.Options{Name: f.name, Logger: log})
 	if err != nil {

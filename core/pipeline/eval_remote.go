@@ -159,6 +159,12 @@ func queueClient(ctx context.Context, q *hcl.Queue, address string, log *slog.Lo
 	return queue.Connect(ctx, q.URL, queue.Options{AckWait: q.AckWait, MaxAttempts: q.MaxAttempts, Name: "swelego coordinator " + address, Logger: log})
 }
 
+// repoDirs are the folders where a stage's items find repositories: the
+// recipe's folder and its repos/ folder, made absolute.
+func (s *stageBase) repoDirs() []string {
+	return absPaths([]string{s.recipe.Dir, filepath.Join(s.recipe.Dir, "repos")})
+}
+
 // absPaths makes each folder absolute: items carry paths every worker
 // shares, not paths relative to the coordinator's folder.
 func absPaths(dirs []string) []string {

@@ -134,15 +134,6 @@ func (s *ttsStage) runRollouts(ctx context.Context, sc *engine.StageContext, st 
 		}
 		return todo[i].Attempt < todo[j].Attempt
 	})
-	var lent sdk.Model
-	if len(todo) > 0 {
-		m, stop, err := s.lentModel(ctx, sc)
-		if err != nil {
-			return err
-		}
-		defer stop()
-		lent = m
-	}
 	prog := sc.Progress(len(trajs))
 	prog.Skip(len(trajs) - len(todo))
 	var (
@@ -156,11 +147,7 @@ func (s *ttsStage) runRollouts(ctx context.Context, sc *engine.StageContext, st 
 		sc.Logger.Warn("rollout not scored", "instance_id", id, "rollout", index, "error", err)
 		return errs.Append(ctx, rolloutKey(id, index), ErrorRecord{InstanceID: id, Candidate: index, Error: err.Error()})
 	}
-	err = forEach(ctx, st.workers, todo, func(tr sdk.Trajectory) error {
-		score, err := s.verifyRollout(ctx, envs, verifier, vb.Config, lent, byID[tr.InstanceID], tr)
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
+	record := func(tr sdk.Trajectory, score sdk.Score, err error) error {
 		if err != nil {
 			return fail(tr.InstanceID, tr.Attempt, err)
 		}
@@ -169,7 +156,23 @@ func (s *ttsStage) runRollouts(ctx context.Context, sc *engine.StageContext, st 
 			InstanceID: tr.InstanceID, Candidate: tr.Attempt, ModelNameOrPath: tr.Model,
 			Score: score.Value, Label: score.Label, Details: score.Details, Parts: score.Parts, Verifier: vid,
 		})
-	})
+	}
+	if s.queue != nil {
+		err = s.scoreRemote(ctx, sc, vb, byID, todo, record)
+	} else if len(todo) > 0 {
+		lent, stop, lerr := s.lentModel(ctx, sc)
+		if lerr != nil {
+			return lerr
+		}
+		defer stop()
+		err = forEach(ctx, st.workers, todo, func(tr sdk.Trajectory) error {
+			score, err := verifyRollout(ctx, envs, verifier, vb.Config, lent, byID[tr.InstanceID], tr)
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return record(tr, score, err)
+		})
+	}
 	prog.Finish()
 	if err != nil {
 		return fmt.Errorf("%s: %w", s.block.Address, err)
@@ -240,11 +243,12 @@ func (s *ttsStage) runRollouts(ctx context.Context, sc *engine.StageContext, st 
 	return nil
 }
 
-// verifyRollout scores one rollout: the verifier gets the task and the
+// verifyRollout scores one rollout, in this process or on a worker
+// (handleScore): the verifier gets the task and the
 // trajectory without anything that tells the grade or the fix, the final
 // patch, the lent model and a fresh sandbox of the task's environment at
 // its base commit, closed after the call.
-func (s *ttsStage) verifyRollout(ctx context.Context, envs *taskenv.Manager, v sdk.Verifier, cfg sdk.Config, model sdk.Model, task sdk.Task, tr sdk.Trajectory) (sdk.Score, error) {
+func verifyRollout(ctx context.Context, envs *taskenv.Manager, v sdk.Verifier, cfg sdk.Config, model sdk.Model, task sdk.Task, tr sdk.Trajectory) (sdk.Score, error) {
 	t, err := envs.Prepare(task)
 	if err != nil {
 		return sdk.Score{}, fmt.Errorf("prepare: %w", err)

@@ -23,7 +23,7 @@ func TestWorkerRefuses(t *testing.T) {
 		it   queue.Item
 		want string
 	}{
-		{"unknown kind", queue.Item{Key: "a", Kind: "rollout", Payload: payload(one)}, `kind "rollout"`},
+		{"unknown kind", queue.Item{Key: "a", Kind: "train", Payload: payload(one)}, `kind "train"`},
 		{"not JSON", queue.Item{Key: "a", Kind: ValidateItemKind, Payload: json.RawMessage("[")}, "validate item a"},
 		{"another candidate", queue.Item{Key: "b", Kind: ValidateItemKind, Payload: payload(one)}, `holds the candidate "a"`},
 		{"no mutation", queue.Item{Key: "a", Kind: ValidateItemKind, Payload: payload(ValidateItem{InstanceID: "a"})}, "0 mutations"},
