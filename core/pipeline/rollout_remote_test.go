@@ -108,10 +108,14 @@ func TestQueueRollouts(t *testing.T) {
 		}()
 		return func() { close(drain); cancel(); <-done; c.Close() }, c
 	}
-	// The doomed worker takes one item and never answers.
+	// The doomed worker takes an attempt and never answers (the ghost's
+	// item fails here as on any worker).
 	took := make(chan string, 1)
 	release := make(chan struct{})
 	stopDoomed, doomed := work("doomed", func(ctx context.Context, it queue.Item) (json.RawMessage, error) {
+		if strings.HasPrefix(it.Key, ghost.InstanceID) {
+			return nil, errors.New("no repository")
+		}
 		select {
 		case took <- it.Key:
 		default:
@@ -164,6 +168,9 @@ func TestQueueRollouts(t *testing.T) {
 	select {
 	case key := <-took:
 		t.Logf("the doomed worker took %s", key)
+		if strings.HasPrefix(key, ghost.InstanceID) {
+			t.Fatalf("the doomed worker kept %s", key)
+		}
 	case err := <-played:
 		t.Fatalf("played before the doomed worker took an item: %v", err)
 	}
@@ -189,7 +196,7 @@ func TestQueueRollouts(t *testing.T) {
 				tr.Status, len(tr.Turns), tr.Model, tr.FinalPatch, want.Status, len(want.Turns), want.Model, want.FinalPatch)
 		}
 	}
-	if len(notPlayed) != 1 || !strings.HasPrefix(notPlayed[0], "ghost__ghost-1/1: parked after") {
+	if len(notPlayed) != 1 || !strings.HasPrefix(notPlayed[0], "ghost__ghost-1/1: parked after 2 failed attempts") {
 		t.Errorf("not played: %q, want the ghost's attempt parked", notPlayed)
 	}
 	if c := counts.m["good"]; c == nil || c.Items != 2 {
