@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/swelego/swelego/core/agent"
 	"github.com/swelego/swelego/core/harness"
 	"github.com/swelego/swelego/core/pipeline"
 	"github.com/swelego/swelego/core/queue/queuetest"
@@ -178,7 +179,8 @@ func sandboxTmp(t *testing.T) string {
 // task without a repository is parked after two attempts with their
 // errors while the rest completes, every instance is recorded once, with
 // the status a local eval gives (resolved, the empty patch empty), the
-// workers' counts hold every item and the two failed attempts, and no
+// workers' counts hold every item and the two failed attempts; then the
+// same workers play a recipe's rollout attempts (distributedRollout); no
 // sandbox folder is left. TestDistributedSynthetic kills workers and the
 // coordinator and compares with a local run.
 func TestDistributedEval(t *testing.T) {
@@ -283,10 +285,82 @@ func TestDistributedEval(t *testing.T) {
 	if items != len(tasks) || failures != 2 {
 		t.Errorf("workers' counts %+v: %d items, %d failures; want %d and 2", counts, items, failures, len(tasks))
 	}
+	distributedRollout(t, dir, url, env, tasks)
 	drainWorkers(t, workers, nil)
 	left, _ := filepath.Glob(filepath.Join(sbxTmp, "swelego-sandboxes", "sbx-*"))
 	if len(left) > 0 {
 		t.Errorf("sandbox folders left: %v", left)
+	}
+}
+
+// distributedRollout runs a recipe's rollout stage, one oracle attempt of
+// two bundled textkit tasks (whose image the eval built), with --queue on
+// the workers of url: they play and grade the attempts with their own
+// swetools plugin, and each trajectory is stored once, resolved, as a
+// local run stores it (TestRolloutSIGKILL, checkOracleRollout).
+func distributedRollout(t *testing.T, dir, url string, env []string, tasks []sdk.Task) {
+	t.Helper()
+	var tb strings.Builder
+	var ids []string
+	for _, task := range tasks {
+		if task.Repo == "swelego-examples/textkit" && len(ids) < 2 {
+			line, _ := json.Marshal(task)
+			tb.Write(line)
+			tb.WriteByte('\n')
+			ids = append(ids, task.InstanceID)
+		}
+	}
+	tasksFile := filepath.Join(dir, "textkit.jsonl")
+	writeFile(t, tasksFile, tb.String())
+	recipe := filepath.Join(dir, "rollout.hcl")
+	writeFile(t, recipe, fmt.Sprintf(`source "swebench" "textkit" {
+  path = %q
+}
+environment "textkit" {
+  repo     = "swelego-examples/textkit"
+  git      = %q
+  language = "python"
+}
+sandbox {
+  backend = "bwrap"
+}
+model "oracle" {
+  provider = "oracle"
+  seed     = 5
+}
+rollout "r" {
+  tasks     = source.swebench.textkit
+  model     = model.oracle
+  max_turns = 60
+}
+`, tasksFile, abs(t, "../../examples/repos/textkit.bundle")))
+	work := t.TempDir()
+	cmd := swelegoCmd(dir, "run", recipe, "--workdir", work, "--queue", url)
+	cmd.Env = append(cmd.Env, env...)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("distributed rollout: %v\n%s", err, tail(string(out), 4000))
+	}
+	seen := map[string]int{}
+	for _, tr := range readTrajectories(t, filepath.Join(work, "rollout", "r", "trajectories.jsonl")) {
+		seen[tr.InstanceID]++
+		if tr.Attempt != 1 || tr.Status != sdk.StatusResolved || tr.Model != agent.OracleName || tr.FinalPatch == "" {
+			t.Errorf("%s/%d: %s by %q, patch %d bytes; want attempt 1 resolved by the oracle", tr.InstanceID, tr.Attempt, tr.Status, tr.Model, len(tr.FinalPatch))
+		}
+	}
+	for _, id := range ids {
+		if seen[id] != 1 {
+			t.Errorf("%s stored %d times", id, seen[id])
+		}
+	}
+	var counts map[string]pipeline.WorkerCount
+	data, _ := os.ReadFile(filepath.Join(work, "rollout", "r", pipeline.WorkersFile))
+	json.Unmarshal(data, &counts)
+	items := 0
+	for _, c := range counts {
+		items += c.Items
+	}
+	if items != len(ids) {
+		t.Errorf("workers' counts %+v, want %d items", counts, len(ids))
 	}
 }
 

@@ -181,7 +181,7 @@ func (s *rolloutStage) playAttempts(ctx context.Context, sc *engine.StageContext
 	done := 0
 	for _, t := range tasks {
 		for n := 1; n <= attempts; n++ {
-			if out.Has(attemptID(t.InstanceID, n)) {
+			if out.Has(rolloutKey(t.InstanceID, n)) {
 				done++
 				continue
 			}
@@ -209,7 +209,7 @@ func (s *rolloutStage) playAttempts(ctx context.Context, sc *engine.StageContext
 		sc.Logger.Info("rollout", "instance_id", tr.InstanceID, "attempt", tr.Attempt, "status", tr.Status,
 			"turns", len(tr.Turns), "stop", tr.StopReason, "error", tr.Error)
 		prog.Add(1)
-		return out.Append(ctx, attemptID(tr.InstanceID, tr.Attempt), tr)
+		return out.Append(ctx, rolloutKey(tr.InstanceID, tr.Attempt), tr)
 	}
 	if s.queue != nil {
 		err = s.playRemote(ctx, sc, todo, RolloutItem{Agent: settings, Toolset: toolPlugin, ToolConfig: json.RawMessage(toolConfig), Model: am}, record)
@@ -221,9 +221,6 @@ func (s *rolloutStage) playAttempts(ctx context.Context, sc *engine.StageContext
 	}
 	return notPlayed, nil
 }
-
-// attemptID is the key of an attempt's trajectory: instance_id/attempt.
-func attemptID(id string, attempt int) string { return fmt.Sprintf("%s/%d", id, attempt) }
 
 // playLocal plays the attempts of todo in this process's sandboxes,
 // s.play.Workers at a time, and records each.

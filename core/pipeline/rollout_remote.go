@@ -64,9 +64,9 @@ func (q *QueuePlayer) PlayRemote(ctx context.Context, items []RolloutItem, recor
 	for _, it := range items {
 		data, err := json.Marshal(it)
 		if err != nil {
-			return fmt.Errorf("%s: %w", attemptID(it.Task.InstanceID, it.Attempt), err)
+			return fmt.Errorf("%s: %w", rolloutKey(it.Task.InstanceID, it.Attempt), err)
 		}
-		key := attemptID(it.Task.InstanceID, it.Attempt)
+		key := rolloutKey(it.Task.InstanceID, it.Attempt)
 		byKey[key], digests[key] = it, inputDigest(data)
 		qitems = append(qitems, queue.Item{Key: key, Kind: RolloutItemKind, Payload: data})
 	}
@@ -163,7 +163,7 @@ func DecodeRolloutItem(it queue.Item) (RolloutItem, error) {
 	if err := json.Unmarshal(it.Payload, &item); err != nil {
 		return item, fmt.Errorf("rollout item %s: %w", it.Key, err)
 	}
-	if item.Task.InstanceID == "" || item.Attempt < 1 || it.Key != attemptID(item.Task.InstanceID, item.Attempt) {
+	if item.Task.InstanceID == "" || item.Attempt < 1 || it.Key != rolloutKey(item.Task.InstanceID, item.Attempt) {
 		return item, fmt.Errorf("rollout item %q: holds attempt %d of %q", it.Key, item.Attempt, item.Task.InstanceID)
 	}
 	if !item.Model.Oracle && item.Model.Endpoint == nil {

@@ -89,7 +89,7 @@ func TestQueueRollouts(t *testing.T) {
 		if infra {
 			t.Fatalf("attempt %d: %s", n, tr.Error)
 		}
-		local[attemptID(tr.InstanceID, n)] = tr
+		local[rolloutKey(tr.InstanceID, n)] = tr
 	}
 
 	url := queuetest.Start(t)
@@ -153,10 +153,10 @@ func TestQueueRollouts(t *testing.T) {
 		mu.Lock()
 		defer mu.Unlock()
 		if infra {
-			notPlayed = append(notPlayed, attemptID(tr.InstanceID, tr.Attempt)+": "+tr.Error)
+			notPlayed = append(notPlayed, rolloutKey(tr.InstanceID, tr.Attempt)+": "+tr.Error)
 			return nil
 		}
-		err := out.Append(ctx, attemptID(tr.InstanceID, tr.Attempt), tr)
+		err := out.Append(ctx, rolloutKey(tr.InstanceID, tr.Attempt), tr)
 		if errors.Is(err, engine.ErrDuplicateKey) {
 			dups++
 		}
@@ -249,7 +249,7 @@ func readTrajectoryFile(t *testing.T, path string) map[string]sdk.Trajectory {
 		if err := json.Unmarshal(raw, &tr); err != nil {
 			return err
 		}
-		out[attemptID(tr.InstanceID, tr.Attempt)] = tr
+		out[rolloutKey(tr.InstanceID, tr.Attempt)] = tr
 		return nil
 	})
 	if err != nil {
