@@ -244,10 +244,10 @@ func (s *ttsStage) runRollouts(ctx context.Context, sc *engine.StageContext, st 
 }
 
 // verifyRollout scores one rollout, in this process or on a worker
-// (handleScore): the verifier gets the task and the
-// trajectory without anything that tells the grade or the fix, the final
-// patch, the lent model and a fresh sandbox of the task's environment at
-// its base commit, closed after the call.
+// (handleScore): the verifier gets the task and the trajectory without
+// anything that tells the grade or the fix, the final patch, the lent
+// model and a fresh sandbox of the task's environment at its base commit,
+// closed after the call.
 func verifyRollout(ctx context.Context, envs *taskenv.Manager, v sdk.Verifier, cfg sdk.Config, model sdk.Model, task sdk.Task, tr sdk.Trajectory) (sdk.Score, error) {
 	t, err := envs.Prepare(task)
 	if err != nil {
