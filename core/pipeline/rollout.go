@@ -40,7 +40,8 @@ const DefaultToolSet = "swetools"
 // tasks, model, toolset, max_turns, workers, attempts, token_budget,
 // time_limit, system_prompt, task_prompt }`. Each attempt gets a fresh
 // sanitised sandbox from the task's environment image; its final patch is
-// graded in another fresh sandbox by the harness.
+// graded in another fresh sandbox by the harness. With a queue, swelego
+// workers play and grade the attempts (rollout_remote.go).
 type rolloutStage struct {
 	stageBase
 	tasks, model string // block addresses

@@ -52,6 +52,9 @@ func rolloutKey(id string, index int) string { return id + "/" + strconv.Itoa(in
 // verifier to rank each task's rollouts when it ranks, submits the pick
 // and writes the report.
 //
+// With a queue, the rollouts are played and scored by swelego workers
+// (rollout_remote.go, tts_remote.go); ranking and picking stay here.
+//
 // Everything is kept by key: a rerun plays only missing rollouts and
 // scores only unscored ones. The rollouts do not depend on the verifier:
 // the stage's fingerprint leaves it out, and scores and ranks carry the
