@@ -344,7 +344,7 @@ rollout "r" {
 	for _, tr := range readTrajectories(t, filepath.Join(work, "rollout", "r", "trajectories.jsonl")) {
 		seen[tr.InstanceID]++
 		if tr.Attempt != 1 || tr.Status != sdk.StatusResolved || tr.Model != agent.OracleName || tr.FinalPatch == "" {
-			t.Errorf("%s/%d: %s by %q, patch %d bytes; want attempt 1 resolved by the oracle", tr.InstanceID, tr.Attempt, tr.Status, tr.Model, len(tr.FinalPatch))
+			t.Errorf("%s/%d: %s by %q (%s), patch %d bytes; want attempt 1 resolved by the oracle", tr.InstanceID, tr.Attempt, tr.Status, tr.Model, tr.Error, len(tr.FinalPatch))
 		}
 	}
 	for _, id := range ids {
