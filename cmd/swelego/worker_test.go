@@ -293,11 +293,13 @@ func TestDistributedEval(t *testing.T) {
 	}
 }
 
-// distributedRollout runs a recipe's rollout stage, one oracle attempt of
-// two bundled textkit tasks (whose image the eval built), with --queue on
-// the workers of url: they play and grade the attempts with their own
-// swetools plugin, and each trajectory is stored once, resolved, as a
-// local run stores it (TestRolloutSIGKILL, checkOracleRollout).
+// distributedRollout runs a recipe's rollout stage and a tts stage (k=1),
+// one oracle attempt of two bundled textkit tasks (whose image the eval
+// built) each, with --queue on the workers of url: they play and grade
+// the attempts with their own swetools plugin and score the tts stage's
+// with their own tests verifier; each trajectory and score is stored
+// once, the trajectories resolved as a local run's are
+// (TestRolloutSIGKILL, checkOracleRollout).
 func distributedRollout(t *testing.T, dir, url string, env []string, tasks []sdk.Task) {
 	t.Helper()
 	var tb strings.Builder
@@ -333,6 +335,13 @@ rollout "r" {
   model     = model.oracle
   max_turns = 60
 }
+tts "t" {
+  tasks     = source.swebench.textkit
+  model     = model.oracle
+  k         = 1
+  max_turns = 60
+  verifier "verifier-tests" {}
+}
 `, tasksFile, abs(t, "../../examples/repos/textkit.bundle")))
 	work := t.TempDir()
 	cmd := swelegoCmd(dir, "run", recipe, "--workdir", work, "--queue", url)
@@ -341,8 +350,10 @@ rollout "r" {
 		t.Fatalf("distributed rollout: %v\n%s", err, tail(string(out), 4000))
 	}
 	seen := map[string]int{}
+	played := map[string]string{} // the rollout stage's patches
 	for _, tr := range readTrajectories(t, filepath.Join(work, "rollout", "r", "trajectories.jsonl")) {
 		seen[tr.InstanceID]++
+		played[tr.InstanceID] = tr.FinalPatch
 		if tr.Attempt != 1 || tr.Status != sdk.StatusResolved || tr.Model != agent.OracleName || tr.FinalPatch == "" {
 			t.Errorf("%s/%d: %s by %q (%s), patch %d bytes; want attempt 1 resolved by the oracle", tr.InstanceID, tr.Attempt, tr.Status, tr.Model, tr.Error, len(tr.FinalPatch))
 		}
@@ -352,15 +363,40 @@ rollout "r" {
 			t.Errorf("%s stored %d times", id, seen[id])
 		}
 	}
-	var counts map[string]pipeline.WorkerCount
-	data, _ := os.ReadFile(filepath.Join(work, "rollout", "r", pipeline.WorkersFile))
-	json.Unmarshal(data, &counts)
-	items := 0
-	for _, c := range counts {
-		items += c.Items
+	// The tts stage's rollout of each task is the rollout stage's (the
+	// oracle's seed and attempt are the same); each is scored once by
+	// the tests verifier on a worker.
+	for _, tr := range readTrajectories(t, filepath.Join(work, "tts", "t", "trajectories.jsonl")) {
+		if tr.Attempt != 1 || tr.Status != sdk.StatusResolved || tr.FinalPatch != played[tr.InstanceID] {
+			t.Errorf("tts %s/%d: %s, its patch the rollout stage's: %v", tr.InstanceID, tr.Attempt, tr.Status, tr.FinalPatch == played[tr.InstanceID])
+		}
 	}
-	if items != len(ids) {
-		t.Errorf("workers' counts %+v, want %d items", counts, len(ids))
+	scored := map[string]int{}
+	for _, rec := range readJSONL(t, filepath.Join(work, "tts", "t", "scores.jsonl")) {
+		id, _ := rec["instance_id"].(string)
+		scored[id]++
+		if v, _ := rec["score"].(float64); v <= 0 {
+			t.Errorf("tts %s: score %v, want the pass rate of a resolving patch", id, rec["score"])
+		}
+	}
+	for _, id := range ids {
+		if scored[id] != 1 {
+			t.Errorf("tts %s scored %d times", id, scored[id])
+		}
+	}
+	// Each stage's workers.json: the rollout stage's attempts, the tts
+	// stage's attempts and scores.
+	for stage, want := range map[string]int{"rollout/r": len(ids), "tts/t": 2 * len(ids)} {
+		var counts map[string]pipeline.WorkerCount
+		data, _ := os.ReadFile(filepath.Join(work, stage, pipeline.WorkersFile))
+		json.Unmarshal(data, &counts)
+		items := 0
+		for _, c := range counts {
+			items += c.Items
+		}
+		if items != want {
+			t.Errorf("%s: workers' counts %+v, want %d items", stage, counts, want)
+		}
 	}
 }
 
