@@ -51,7 +51,7 @@ func (sandboxVerifier) Verify(ctx context.Context, req sdk.VerifyRequest) (sdk.S
 
 // TestQueueRollouts plays oracle rollout attempts here and through an
 // embedded JetStream server on in-process workers (bwrap), then scores
-// them both ways: the distributed trajectories and scores equal the local
+// them both ways, as rollouts and as reranked candidates: the distributed trajectories and scores equal the local
 // ones; a worker that dies holding an item (its connection closed, its
 // heartbeats stopped) loses it to another after the ack wait; an attempt
 // no worker can play (its repository is nowhere) is parked and reported
@@ -209,29 +209,46 @@ func TestQueueRollouts(t *testing.T) {
 		t.Errorf("%d records, %d duplicates refused; want 2 and 2", out.Len(), dups)
 	}
 
-	// Scores: the verifier in a sandbox here and on the worker.
+	// Scores: the verifier in a sandbox here and on the worker, of each
+	// rollout (with its trajectory) and of its patch as a reranked
+	// candidate (numbered from 0 within a hypothetical predictions file).
 	cfg := sdk.Config(`{"rubric":"x"}`)
 	scorer := &QueueScorer{Client: coord, Job: queue.JobID("run", "tts.x", ScoreItemKind)}
 	var items []ScoreItem
 	localScores := map[string]sdk.Score{}
+	lend := func(ctx context.Context, t sdk.Task) (sandbox.Sandbox, error) {
+		_, sb, err := lendSandbox(ctx, envs, t)
+		return sb, err
+	}
 	for key, tr := range got {
 		s, err := verifyRollout(ctx, envs, sandboxVerifier{}, cfg, nil, tasks[0], tr)
 		if err != nil {
 			t.Fatalf("%s: %v", key, err)
 		}
 		localScores[key] = s
-		items = append(items, ScoreItem{Task: tasks[0], Trajectory: blindTrajectory(tr), RepoDirs: []string{repos}, Verifier: "v", Config: json.RawMessage(cfg)})
+		blind := blindTrajectory(tr)
+		items = append(items, ScoreItem{Task: tasks[0], Candidate: tr.Attempt, Patch: tr.FinalPatch, Trajectory: &blind,
+			RepoDirs: []string{repos}, Verifier: "v", Config: json.RawMessage(cfg)})
+		cand := rolloutKey(tr.InstanceID, tr.Attempt+10)
+		if localScores[cand], err = verifyCandidate(ctx, lend, sandboxVerifier{}, cfg, nil, tasks[0], tr.FinalPatch); err != nil {
+			t.Fatalf("%s: %v", cand, err)
+		}
+		items = append(items, ScoreItem{Task: tasks[0], Candidate: tr.Attempt + 10, Patch: tr.FinalPatch,
+			RepoDirs: []string{repos}, Verifier: "v", Config: json.RawMessage(cfg)})
 	}
 	scores := map[string]sdk.Score{}
-	err = scorer.ScoreRemote(ctx, items, func(tr sdk.Trajectory, s sdk.Score, err error) error {
+	err = scorer.ScoreRemote(ctx, items, func(it ScoreItem, s sdk.Score, err error) error {
 		if err != nil {
-			return fmt.Errorf("%s: %w", rolloutKey(tr.InstanceID, tr.Attempt), err)
+			return fmt.Errorf("%s: %w", it.key(), err)
 		}
-		scores[rolloutKey(tr.InstanceID, tr.Attempt)] = s
+		scores[it.key()] = s
 		return nil
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if len(scores) != len(localScores) {
+		t.Errorf("%d scores, want %d", len(scores), len(localScores))
 	}
 	for key, want := range localScores {
 		if s := scores[key]; s.Value != want.Value || s.Details != want.Details || want.Value < 1 {
@@ -301,13 +318,13 @@ func TestDecodeRolloutItem(t *testing.T) {
 }
 
 // TestDecodeScoreItem: a worker takes only a score item keyed by its own
-// rollout that names a verifier.
+// candidate (and rollout, when it holds one) that names a verifier.
 func TestDecodeScoreItem(t *testing.T) {
 	payload := func(it ScoreItem) json.RawMessage {
 		data, _ := json.Marshal(it)
 		return data
 	}
-	good := ScoreItem{Task: sdk.Task{InstanceID: "a"}, Trajectory: sdk.Trajectory{InstanceID: "a", Attempt: 3}, Verifier: "v"}
+	good := ScoreItem{Task: sdk.Task{InstanceID: "a"}, Candidate: 3, Trajectory: &sdk.Trajectory{InstanceID: "a", Attempt: 3}, Verifier: "v"}
 	cases := []struct {
 		name string
 		it   queue.Item
@@ -315,11 +332,16 @@ func TestDecodeScoreItem(t *testing.T) {
 	}{
 		{name: "score item", it: queue.Item{Key: "a/3", Kind: ScoreItemKind, Payload: payload(good)}},
 		{name: "other kind", it: queue.Item{Key: "a/3", Kind: RolloutItemKind, Payload: payload(good)}, want: `kind "rollout"`},
-		{name: "key of another rollout", it: queue.Item{Key: "a/1", Kind: ScoreItemKind, Payload: payload(good)}, want: "holds rollout 3"},
-		{name: "task of another instance", it: queue.Item{Key: "a/3", Kind: ScoreItemKind,
-			Payload: payload(ScoreItem{Task: sdk.Task{InstanceID: "b"}, Trajectory: good.Trajectory, Verifier: "v"})}, want: `for the task "b"`},
+		{name: "reranked candidate", it: queue.Item{Key: "a/0", Kind: ScoreItemKind,
+			Payload: payload(ScoreItem{Task: good.Task, Patch: "diff", Verifier: "v"})}},
+		{name: "other kind", it: queue.Item{Key: "a/3", Kind: RolloutItemKind, Payload: payload(good)}, want: `kind "rollout"`},
+		{name: "key of another candidate", it: queue.Item{Key: "a/1", Kind: ScoreItemKind, Payload: payload(good)}, want: "holds candidate 3"},
+		{name: "trajectory of another instance", it: queue.Item{Key: "b/3", Kind: ScoreItemKind,
+			Payload: payload(ScoreItem{Task: sdk.Task{InstanceID: "b"}, Candidate: 3, Trajectory: good.Trajectory, Verifier: "v"})}, want: `holds candidate 3 of "b"`},
+		{name: "trajectory of another rollout", it: queue.Item{Key: "a/2", Kind: ScoreItemKind,
+			Payload: payload(ScoreItem{Task: good.Task, Candidate: 2, Trajectory: good.Trajectory, Verifier: "v"})}, want: "holds candidate 2"},
 		{name: "no verifier", it: queue.Item{Key: "a/3", Kind: ScoreItemKind,
-			Payload: payload(ScoreItem{Task: good.Task, Trajectory: good.Trajectory})}, want: "names no verifier"},
+			Payload: payload(ScoreItem{Task: good.Task, Candidate: 3, Trajectory: good.Trajectory})}, want: "names no verifier"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -10,6 +10,7 @@ import (
 	"github.com/swelego/swelego/core/engine"
 	"github.com/swelego/swelego/core/llm"
 	"github.com/swelego/swelego/core/queue"
+	"github.com/swelego/swelego/core/sandbox"
 	"github.com/swelego/swelego/core/taskenv"
 	"github.com/swelego/swelego/hcl"
 	"github.com/swelego/swelego/sdk"
@@ -19,21 +20,27 @@ import (
 // verifier.
 const ScoreItemKind = "score"
 
-// ScoreItem is what a worker needs to score one rollout as verifyRollout
-// does here: the task, the trajectory (as the verifier sees it), the
-// environments and repository folders (as an EvalItem carries them), the
-// verifier plugin (the worker's own plugin of that name) with its
+// ScoreItem is what a worker needs to score one candidate as this
+// process does: the task, the candidate's number within its task and its
+// patch, the rollout's trajectory as the verifier sees it (verifyRollout;
+// none for a candidate of a reranked predictions file, verifyCandidate),
+// the environments and repository folders (as an EvalItem carries them),
+// the verifier plugin (the worker's own plugin of that name) with its
 // configuration, and the endpoint lent to it, if any (the name of the
 // variable holding its API key, never the key).
 type ScoreItem struct {
 	Task         sdk.Task              `json:"task"`
-	Trajectory   sdk.Trajectory        `json:"trajectory"`
+	Candidate    int                   `json:"candidate"`
+	Patch        string                `json:"patch,omitempty"`
+	Trajectory   *sdk.Trajectory       `json:"trajectory,omitempty"`
 	Environments []taskenv.Environment `json:"environments,omitempty"`
 	RepoDirs     []string              `json:"repo_dirs,omitempty"`
 	Verifier     string                `json:"verifier"`
 	Config       json.RawMessage       `json:"config,omitempty"`
 	Model        *llm.Config           `json:"model,omitempty"`
 }
+
+func (it ScoreItem) key() string { return rolloutKey(it.Task.InstanceID, it.Candidate) }
 
 // ScoreResult is a worker's answer to a ScoreItem: the score and the
 // digest of the item's payload.
@@ -54,15 +61,15 @@ type QueueScorer struct {
 	Workers *WorkerCounts
 }
 
-// ScoreRemote publishes items and calls record once with each rollout's
+// ScoreRemote publishes items and calls record once with each item's
 // score, or the error that kept it from being scored, until every item is
 // recorded or ctx ends.
-func (q *QueueScorer) ScoreRemote(ctx context.Context, items []ScoreItem, record func(sdk.Trajectory, sdk.Score, error) error) error {
+func (q *QueueScorer) ScoreRemote(ctx context.Context, items []ScoreItem, record func(ScoreItem, sdk.Score, error) error) error {
 	byKey := make(map[string]ScoreItem, len(items))
 	digests := make(map[string]string, len(items))
 	qitems := make([]queue.Item, 0, len(items))
 	for _, it := range items {
-		key := rolloutKey(it.Trajectory.InstanceID, it.Trajectory.Attempt)
+		key := it.key()
 		data, err := json.Marshal(it)
 		if err != nil {
 			return fmt.Errorf("%s: %w", key, err)
@@ -74,14 +81,14 @@ func (q *QueueScorer) ScoreRemote(ctx context.Context, items []ScoreItem, record
 		it := byKey[o.Key]
 		if o.Parked {
 			q.Workers.add(o)
-			return true, record(it.Trajectory, sdk.Score{}, fmt.Errorf("parked after %d failed attempts: %s", len(o.Errors), strings.Join(o.Errors, "; ")))
+			return true, record(it, sdk.Score{}, fmt.Errorf("parked after %d failed attempts: %s", len(o.Errors), strings.Join(o.Errors, "; ")))
 		}
 		var r ScoreResult
 		if err := json.Unmarshal(o.Payload, &r); err != nil || r.Input != digests[o.Key] {
 			return false, nil // unreadable, or scored from other inputs
 		}
 		q.Workers.add(o)
-		err := record(it.Trajectory, r.Score, nil)
+		err := record(it, r.Score, nil)
 		if errors.Is(err, engine.ErrDuplicateKey) {
 			return true, nil
 		}
@@ -93,7 +100,23 @@ func (q *QueueScorer) ScoreRemote(ctx context.Context, items []ScoreItem, record
 // stage's queue, with the verifier of vb and the endpoint lent to it.
 func (s *ttsStage) scoreRemote(ctx context.Context, sc *engine.StageContext, vb *hcl.PluginBody, byID map[string]sdk.Task,
 	todo []sdk.Trajectory, record func(sdk.Trajectory, sdk.Score, error) error) error {
-	if len(todo) == 0 {
+	items := make([]ScoreItem, 0, len(todo))
+	full := make(map[string]sdk.Trajectory, len(todo)) // the record keeps the model's name the blinded one drops
+	for _, tr := range todo {
+		blind := blindTrajectory(tr)
+		items = append(items, ScoreItem{Task: byID[tr.InstanceID], Candidate: tr.Attempt, Patch: tr.FinalPatch, Trajectory: &blind})
+		full[rolloutKey(tr.InstanceID, tr.Attempt)] = tr
+	}
+	return s.publishScores(ctx, sc, vb, items, func(it ScoreItem, score sdk.Score, err error) error {
+		return record(full[it.key()], score, err)
+	})
+}
+
+// publishScores completes items with what they share (the environments,
+// the verifier, the lent endpoint) and scores them over the stage's queue.
+func (s *ttsStage) publishScores(ctx context.Context, sc *engine.StageContext, vb *hcl.PluginBody, items []ScoreItem,
+	record func(ScoreItem, sdk.Score, error) error) error {
+	if len(items) == 0 {
 		return nil
 	}
 	lent, err := s.lentEndpoint()
@@ -108,19 +131,33 @@ func (s *ttsStage) scoreRemote(ctx context.Context, sc *engine.StageContext, vb 
 	q := &QueueScorer{Client: c, Job: queue.JobID(sc.Run.ID(), s.block.Address, ScoreItemKind), Workers: LoadWorkerCounts(sc.Dir())}
 	defer q.Workers.Write(sc.Dir(), sc.Logger)
 	envs, repoDirs := EnvironmentsOf(s.recipe), s.repoDirs()
+	for i := range items {
+		items[i].Environments, items[i].RepoDirs = envs, repoDirs
+		items[i].Verifier, items[i].Config, items[i].Model = vb.Plugin, json.RawMessage(vb.Config), lent
+	}
+	return q.ScoreRemote(ctx, items, record)
+}
+
+// scoreCandidatesRemote scores the candidates of a reranked predictions
+// file on swelego workers over the stage's queue; candidates of a task
+// not in tasks fail here, as they do in a local run.
+func (s *ttsStage) scoreCandidatesRemote(ctx context.Context, sc *engine.StageContext, vb *hcl.PluginBody, tasks map[string]sdk.Task,
+	todo []candidate, record func(candidate, sdk.Score, error) error, noTask func(candidate) error) error {
 	items := make([]ScoreItem, 0, len(todo))
-	for _, tr := range todo {
-		items = append(items, ScoreItem{Task: byID[tr.InstanceID], Trajectory: blindTrajectory(tr), Environments: envs, RepoDirs: repoDirs,
-			Verifier: vb.Plugin, Config: json.RawMessage(vb.Config), Model: lent})
+	byKey := make(map[string]candidate, len(todo))
+	for _, c := range todo {
+		task, ok := tasks[c.pred.InstanceID]
+		if !ok {
+			if err := noTask(c); err != nil {
+				return err
+			}
+			continue
+		}
+		items = append(items, ScoreItem{Task: task, Candidate: c.index, Patch: c.pred.ModelPatch})
+		byKey[c.key()] = c
 	}
-	// The record keeps the whole trajectory (its model's name), not the
-	// blinded one the item carries.
-	full := make(map[string]sdk.Trajectory, len(todo))
-	for _, tr := range todo {
-		full[rolloutKey(tr.InstanceID, tr.Attempt)] = tr
-	}
-	return q.ScoreRemote(ctx, items, func(tr sdk.Trajectory, score sdk.Score, err error) error {
-		return record(full[rolloutKey(tr.InstanceID, tr.Attempt)], score, err)
+	return s.publishScores(ctx, sc, vb, items, func(it ScoreItem, score sdk.Score, err error) error {
+		return record(byKey[it.key()], score, err)
 	})
 }
 
@@ -173,7 +210,19 @@ func (w *Worker) handleScore(ctx context.Context, it queue.Item) (json.RawMessag
 		}
 	}
 	envs := w.manager(item.Environments, item.RepoDirs)
-	score, err := verifyRollout(ctx, envs, v, sdk.Config(item.Config), model, item.Task, item.Trajectory)
+	var score sdk.Score
+	if item.Trajectory != nil {
+		score, err = verifyRollout(ctx, envs, v, sdk.Config(item.Config), model, item.Task, *item.Trajectory)
+	} else {
+		open := func(ctx context.Context, t sdk.Task) (sandbox.Sandbox, error) {
+			if _, err := envs.Environment(t); err != nil {
+				return nil, nil // no environment known: nothing to lend
+			}
+			_, sb, err := lendSandbox(ctx, envs, t)
+			return sb, err
+		}
+		score, err = verifyCandidate(ctx, open, v, sdk.Config(item.Config), model, item.Task, item.Patch)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -190,9 +239,9 @@ func DecodeScoreItem(it queue.Item) (ScoreItem, error) {
 	if err := json.Unmarshal(it.Payload, &item); err != nil {
 		return item, fmt.Errorf("score item %s: %w", it.Key, err)
 	}
-	tr := item.Trajectory
-	if tr.InstanceID == "" || item.Task.InstanceID != tr.InstanceID || it.Key != rolloutKey(tr.InstanceID, tr.Attempt) {
-		return item, fmt.Errorf("score item %q: holds rollout %d of %q for the task %q", it.Key, tr.Attempt, tr.InstanceID, item.Task.InstanceID)
+	if item.Task.InstanceID == "" || it.Key != item.key() ||
+		item.Trajectory != nil && (item.Trajectory.InstanceID != item.Task.InstanceID || item.Trajectory.Attempt != item.Candidate) {
+		return item, fmt.Errorf("score item %q: holds candidate %d of %q", it.Key, item.Candidate, item.Task.InstanceID)
 	}
 	if item.Verifier == "" {
 		return item, fmt.Errorf("score item %s: names no verifier", it.Key)

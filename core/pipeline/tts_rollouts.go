@@ -252,13 +252,9 @@ func (s *ttsStage) runRollouts(ctx context.Context, sc *engine.StageContext, st 
 // model and a fresh sandbox of the task's environment at its base commit,
 // closed after the call.
 func verifyRollout(ctx context.Context, envs *taskenv.Manager, v sdk.Verifier, cfg sdk.Config, model sdk.Model, task sdk.Task, tr sdk.Trajectory) (sdk.Score, error) {
-	t, err := envs.Prepare(task)
+	t, sb, err := lendSandbox(ctx, envs, task)
 	if err != nil {
-		return sdk.Score{}, fmt.Errorf("prepare: %w", err)
-	}
-	sb, err := envs.Open(ctx, t)
-	if err != nil {
-		return sdk.Score{}, fmt.Errorf("open sandbox: %w", err)
+		return sdk.Score{}, err
 	}
 	defer sb.Close(context.WithoutCancel(ctx))
 	req := sdk.VerifyRequest{Config: cfg, Task: blindTask(t), Trajectory: blindTrajectory(tr), Patch: tr.FinalPatch, Sandbox: sb}

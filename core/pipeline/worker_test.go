@@ -59,7 +59,7 @@ func TestWorkerRefusesAgentWork(t *testing.T) {
 	oracle := RolloutItem{Task: task, Attempt: 1, Toolset: "swetools", Model: AttemptModel{Oracle: true}}
 	keyless := RolloutItem{Task: task, Attempt: 1, Toolset: "swetools",
 		Model: AttemptModel{Endpoint: &llm.Config{BaseURL: "http://m/v1", APIKeyEnv: "SWELEGO_TEST_UNSET_KEY"}, Name: "m"}}
-	score := ScoreItem{Task: task, Trajectory: sdk.Trajectory{InstanceID: "a", Attempt: 1}, Verifier: "v",
+	score := ScoreItem{Task: task, Candidate: 1, Trajectory: &sdk.Trajectory{InstanceID: "a", Attempt: 1}, Verifier: "v",
 		Model: &llm.Config{BaseURL: "http://j/v1", APIKeyEnv: "SWELEGO_TEST_UNSET_KEY"}}
 	plugins := &Worker{
 		ToolSets:  func(context.Context, string) (sdk.ToolSet, error) { return nil, nil },
