@@ -37,7 +37,7 @@ own sandboxes with its own plugins and publishes the result. It serves every kin
 of item: grading a prediction (eval stages), validating a synthetic candidate
 (compile check, tests on the buggy and the fixed tree, reruns), playing and
 grading one rollout attempt (rollout stages, a tts stage's k rollouts per task)
-and scoring one rollout with a verifier (tts stages). Items carry the task or the
+and scoring one rollout or candidate patch with a verifier (tts stages). Items carry the task or the
 candidate and the environment definitions; repositories are found in the folders
 the item names (git bundles, folders), a path every worker shares. Rollout and
 score items name their tool-set or verifier plugin, which this worker runs from
