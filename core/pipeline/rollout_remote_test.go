@@ -227,7 +227,7 @@ func TestQueueRollouts(t *testing.T) {
 		}
 		localScores[key] = s
 		blind := blindTrajectory(tr)
-		items = append(items, ScoreItem{Task: tasks[0], Candidate: tr.Attempt, Patch: tr.FinalPatch, Trajectory: &blind,
+		items = append(items, ScoreItem{Task: tasks[0], Candidate: tr.Attempt, Trajectory: &blind,
 			RepoDirs: []string{repos}, Verifier: "v", Config: json.RawMessage(cfg)})
 		cand := rolloutKey(tr.InstanceID, tr.Attempt+10)
 		if localScores[cand], err = verifyCandidate(ctx, lend, sandboxVerifier{}, cfg, nil, tasks[0], tr.FinalPatch); err != nil {

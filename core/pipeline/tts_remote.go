@@ -21,9 +21,9 @@ import (
 const ScoreItemKind = "score"
 
 // ScoreItem is what a worker needs to score one candidate as this
-// process does: the task, the candidate's number within its task and its
-// patch, the rollout's trajectory as the verifier sees it (verifyRollout;
-// none for a candidate of a reranked predictions file, verifyCandidate),
+// process does: the task, the candidate's number within its task, the
+// rollout's trajectory as the verifier sees it (verifyRollout), or for a
+// candidate of a reranked predictions file its patch (verifyCandidate),
 // the environments and repository folders (as an EvalItem carries them),
 // the verifier plugin (the worker's own plugin of that name) with its
 // configuration, and the endpoint lent to it, if any (the name of the
@@ -104,7 +104,7 @@ func (s *ttsStage) scoreRemote(ctx context.Context, sc *engine.StageContext, vb 
 	full := make(map[string]sdk.Trajectory, len(todo)) // the record keeps the model's name the blinded one drops
 	for _, tr := range todo {
 		blind := blindTrajectory(tr)
-		items = append(items, ScoreItem{Task: byID[tr.InstanceID], Candidate: tr.Attempt, Patch: tr.FinalPatch, Trajectory: &blind})
+		items = append(items, ScoreItem{Task: byID[tr.InstanceID], Candidate: tr.Attempt, Trajectory: &blind})
 		full[rolloutKey(tr.InstanceID, tr.Attempt)] = tr
 	}
 	return s.publishScores(ctx, sc, vb, items, func(it ScoreItem, score sdk.Score, err error) error {
