@@ -55,8 +55,9 @@ func (sandboxVerifier) Verify(ctx context.Context, req sdk.VerifyRequest) (sdk.S
 // ones; a worker that dies holding an item (its connection closed, its
 // heartbeats stopped) loses it to another after the ack wait; an attempt
 // no worker can play (its repository is nowhere) is parked and reported
-// as not played, and nothing is stored for it; a coordinator run again
-// over results already published stores each once.
+// as not played, and nothing is stored for it; an attempt that plays
+// longer than the ack wait keeps its item by heartbeats; a coordinator
+// run again over results already published stores each once.
 func TestQueueRollouts(t *testing.T) {
 	if _, err := exec.LookPath("bwrap"); err != nil {
 		t.Skip("bwrap is not installed")
@@ -173,7 +174,18 @@ func TestQueueRollouts(t *testing.T) {
 		t.Fatalf("played before the doomed worker took an item: %v", err)
 	}
 	doomed.Close() // dies: no heartbeat, no answer
-	stopGood, _ := work("good", worker.Handle)
+	// The good worker: each of its runs counted, the longest timed.
+	runs := map[string]int{}
+	var longest time.Duration
+	stopGood, _ := work("good", func(ctx context.Context, it queue.Item) (json.RawMessage, error) {
+		began := time.Now()
+		out, err := worker.Handle(ctx, it)
+		mu.Lock()
+		runs[it.Key]++
+		longest = max(longest, time.Since(began))
+		mu.Unlock()
+		return out, err
+	})
 	defer stopGood()
 	if err := <-played; err != nil {
 		t.Fatal(err)
@@ -197,6 +209,16 @@ func TestQueueRollouts(t *testing.T) {
 	if len(notPlayed) != 1 || !strings.HasPrefix(notPlayed[0], "ghost__ghost-1/1: parked after 2 failed attempts") {
 		t.Errorf("not played: %q, want the ghost's attempt parked", notPlayed)
 	}
+	// Heartbeats keep an attempt that plays longer than the ack wait:
+	// the good worker ran each attempt once.
+	mu.Lock()
+	for key, n := range runs {
+		if !strings.HasPrefix(key, ghost.InstanceID) && n != 1 {
+			t.Errorf("%s ran %d times on the good worker (the longest item took %s, the ack wait is 2s)", key, n, longest)
+		}
+	}
+	t.Logf("the longest item took %s", longest)
+	mu.Unlock()
 	if c := counts.m["good"]; c == nil || c.Items != 2 {
 		t.Errorf("counts %+v, want 2 items for the good worker", counts.m)
 	}
