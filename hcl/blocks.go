@@ -146,7 +146,7 @@ var blockSchemas = map[string]*blockSchema{
 			dur("timeout", "Wall-clock limit of one test run.").defText("the harness's"),
 		},
 	}},
-	"queue": {singleton: true, doc: "A NATS JetStream server that spreads the sandbox work of synthetic sources (compile checks, validation) and eval stages (grading) over `swelego worker` processes on other machines; without it everything runs here (`swelego run --queue` sets or overrides it).", body: &coreBody{
+	"queue": {singleton: true, doc: "A NATS JetStream server that spreads the sandbox work of synthetic sources (compile checks, validation), eval stages (grading), rollout stages (attempts) and tts stages (rollouts, scoring) over `swelego worker` processes on other machines; without it everything runs here (`swelego run --queue` sets or overrides it).", body: &coreBody{
 		settings: func() any { return &Queue{} },
 		attrs: []*Attribute{
 			str("url", "The server's URL, such as \"nats://queue:4222\".").required(),

@@ -30,18 +30,26 @@ func newWorkerCmd() *cobra.Command {
 	var f workerFlags
 	cmd := &cobra.Command{
 		Use:   "worker --queue nats://HOST:4222",
-		Short: "Run the items a coordinator publishes on a NATS JetStream queue (grading, synthetic validation) in this machine's sandboxes",
+		Short: "Run the items a coordinator publishes on a NATS JetStream queue (grading, synthetic validation, rollouts, rollout scoring) in this machine's sandboxes",
 		Long: `worker pulls work items from a NATS JetStream server (swelego run with a recipe's
 queue block or --queue, or swelego eval --queue publishes them), runs each in its
 own sandboxes with its own plugins and publishes the result. It serves every kind
-of item: grading a prediction (eval stages) and validating a synthetic candidate
-(compile check, tests on the buggy and the fixed tree, reruns). Items carry the
-task or the candidate and the environment definitions. Repositories come as git
-bundles through the server's object store: the worker fetches each bundle it
-lacks once into its cache (SWELEGO_CACHE, beside the environment images), checks
-its digest, and keeps it for later items. With the coordinator's queue block
-repos = "shared" (--queue-repos shared), items name the coordinator's bundles
-and folders instead, a path that must hold the same files on every worker.
+of item: grading a prediction (eval stages), validating a synthetic candidate
+(compile check, tests on the buggy and the fixed tree, reruns), playing and
+grading one rollout attempt (rollout stages, a tts stage's k rollouts per task)
+and scoring one rollout or candidate patch with a verifier (tts stages). Items
+carry the task or the candidate and the environment definitions. Repositories
+come as git bundles through the server's object store: the worker fetches each
+bundle it lacks once into its cache (SWELEGO_CACHE, beside the environment
+images), checks its digest, and keeps it for later items. With the coordinator's
+queue block repos = "shared" (--queue-repos shared), items name the
+coordinator's bundles and folders instead, a path that must hold the same files
+on every worker.
+
+Rollout and score items name their tool-set or verifier plugin, which this
+worker runs from its own plugins (built-in, or found on SWELEGO_PLUGIN_PATH and
+./.swelego/plugins), and carry an endpoint model's settings: the API key is read
+here, from the environment variable the model block names (api_key_env).
 
 An item that fails here goes back to the queue for any worker; after the
 coordinator's max_attempts failures it is parked with its errors.
@@ -57,7 +65,7 @@ The log shows items done per minute and failures.`,
 	fs := cmd.Flags()
 	fs.StringVar(&f.queue, "queue", "", "the NATS server's URL (nats://HOST:4222)")
 	fs.StringVar(&f.backend, "backend", "auto", "sandbox backend: auto, docker or bwrap")
-	fs.IntVar(&f.slots, "slots", 1, "items graded at the same time")
+	fs.IntVar(&f.slots, "slots", 1, "items run at the same time")
 	fs.StringVar(&f.name, "name", "", "the worker's name in logs and results (default HOST-PID)")
 	fs.StringVar(&f.memory, "memory", "", "memory limit of each sandbox, e.g. 2g")
 	fs.DurationVar(&f.statsEvery, "stats-every", time.Minute, "how often the log shows items/min and failures")
@@ -122,7 +130,7 @@ func runWorker(parent context.Context, f workerFlags, stderr io.Writer) error {
 	defer c.Close()
 	w := &pipeline.Worker{
 		Backend: backend, Languages: language.NewSet(pipeline.HostLanguages(host)), DefaultLanguage: defaultLanguage,
-		LogParsers: host.LogParser, RunID: runID, Logger: log, Objects: c,
+		LogParsers: host.LogParser, ToolSets: host.ToolSet, Verifiers: host.Verifier, RunID: runID, Logger: log, Objects: c,
 	}
 	log.Info("worker started", "queue", f.queue, "backend", backend.Name(), "slots", f.slots)
 	st, err := c.Work(ctx, drain, w.Handle, queue.WorkOptions{Slots: f.slots, Kinds: pipeline.WorkerKinds, StatsEvery: f.statsEvery})

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/swelego/swelego/core/agent"
 	"github.com/swelego/swelego/core/harness"
 	"github.com/swelego/swelego/core/pipeline"
 	"github.com/swelego/swelego/core/queue/queuetest"
@@ -181,7 +182,8 @@ func sandboxTmp(t *testing.T) string {
 // task without a repository is parked after two attempts with their
 // errors while the rest completes, every instance is recorded once, with
 // the status a local eval gives (resolved, the empty patch empty), the
-// workers' counts hold every item and the two failed attempts, and no
+// workers' counts hold every item and the two failed attempts; then the
+// same workers play a recipe's rollout attempts (distributedRollout); no
 // sandbox folder is left. TestDistributedSynthetic kills workers and the
 // coordinator and compares with a local run.
 func TestDistributedEval(t *testing.T) {
@@ -319,6 +321,7 @@ func TestDistributedEval(t *testing.T) {
 	if items != len(tasks) || failures != 2 {
 		t.Errorf("workers' counts %+v: %d items, %d failures; want %d and 2", counts, items, failures, len(tasks))
 	}
+	distributedRollout(t, dir, url, env, tasks)
 	drainWorkers(t, workers, nil)
 	left, _ := filepath.Glob(filepath.Join(sbxTmp, "swelego-sandboxes", "sbx-*"))
 	if len(left) > 0 {
@@ -329,6 +332,113 @@ func TestDistributedEval(t *testing.T) {
 		name := strings.SplitN(task.Repo, "/", 2)[1] + ".bundle"
 		if got, _ := filepath.Glob(filepath.Join(testCache, pipeline.ObjectsDir, "*", name)); len(got) == 0 {
 			t.Errorf("no %s in the workers' cache of fetched bundles", name)
+		}
+	}
+}
+
+// distributedRollout runs a recipe's rollout stage and a tts stage (k=1),
+// one oracle attempt of two bundled textkit tasks (whose image the eval
+// built) each, with --queue on the workers of url: they play and grade
+// the attempts with their own swetools plugin and score the tts stage's
+// with their own tests verifier; each trajectory and score is stored
+// once, the trajectories resolved as a local run's are
+// (TestRolloutSIGKILL, checkOracleRollout).
+func distributedRollout(t *testing.T, dir, url string, env []string, tasks []sdk.Task) {
+	t.Helper()
+	var tb strings.Builder
+	var ids []string
+	for _, task := range tasks {
+		if task.Repo == "swelego-examples/textkit" && len(ids) < 2 {
+			line, _ := json.Marshal(task)
+			tb.Write(line)
+			tb.WriteByte('\n')
+			ids = append(ids, task.InstanceID)
+		}
+	}
+	tasksFile := filepath.Join(dir, "textkit.jsonl")
+	writeFile(t, tasksFile, tb.String())
+	recipe := filepath.Join(dir, "rollout.hcl")
+	writeFile(t, recipe, fmt.Sprintf(`source "swebench" "textkit" {
+  path = %q
+}
+environment "textkit" {
+  repo     = "swelego-examples/textkit"
+  git      = %q
+  language = "python"
+}
+sandbox {
+  backend = "bwrap"
+}
+model "oracle" {
+  provider = "oracle"
+  seed     = 5
+}
+rollout "r" {
+  tasks     = source.swebench.textkit
+  model     = model.oracle
+  max_turns = 60
+}
+tts "t" {
+  tasks     = source.swebench.textkit
+  model     = model.oracle
+  k         = 1
+  max_turns = 60
+  verifier "verifier-tests" {}
+}
+`, tasksFile, abs(t, "../../examples/repos/textkit.bundle")))
+	work := t.TempDir()
+	cmd := swelegoCmd(dir, "run", recipe, "--workdir", work, "--queue", url)
+	cmd.Env = append(cmd.Env, env...)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("distributed rollout: %v\n%s", err, tail(string(out), 4000))
+	}
+	seen := map[string]int{}
+	played := map[string]string{} // the rollout stage's patches
+	for _, tr := range readTrajectories(t, filepath.Join(work, "rollout", "r", "trajectories.jsonl")) {
+		seen[tr.InstanceID]++
+		played[tr.InstanceID] = tr.FinalPatch
+		if tr.Attempt != 1 || tr.Status != sdk.StatusResolved || tr.Model != agent.OracleName || tr.FinalPatch == "" {
+			t.Errorf("%s/%d: %s by %q (%s), patch %d bytes; want attempt 1 resolved by the oracle", tr.InstanceID, tr.Attempt, tr.Status, tr.Model, tr.Error, len(tr.FinalPatch))
+		}
+	}
+	for _, id := range ids {
+		if seen[id] != 1 {
+			t.Errorf("%s stored %d times", id, seen[id])
+		}
+	}
+	// The tts stage's rollout of each task is the rollout stage's (the
+	// oracle's seed and attempt are the same); each is scored once by
+	// the tests verifier on a worker.
+	for _, tr := range readTrajectories(t, filepath.Join(work, "tts", "t", "trajectories.jsonl")) {
+		if tr.Attempt != 1 || tr.Status != sdk.StatusResolved || tr.FinalPatch != played[tr.InstanceID] {
+			t.Errorf("tts %s/%d: %s, its patch the rollout stage's: %v", tr.InstanceID, tr.Attempt, tr.Status, tr.FinalPatch == played[tr.InstanceID])
+		}
+	}
+	scored := map[string]int{}
+	for _, rec := range readJSONL(t, filepath.Join(work, "tts", "t", "scores.jsonl")) {
+		id, _ := rec["instance_id"].(string)
+		scored[id]++
+		if v, _ := rec["score"].(float64); v <= 0 {
+			t.Errorf("tts %s: score %v, want the pass rate of a resolving patch", id, rec["score"])
+		}
+	}
+	for _, id := range ids {
+		if scored[id] != 1 {
+			t.Errorf("tts %s scored %d times", id, scored[id])
+		}
+	}
+	// Each stage's workers.json: the rollout stage's attempts, the tts
+	// stage's attempts and scores.
+	for stage, want := range map[string]int{"rollout/r": len(ids), "tts/t": 2 * len(ids)} {
+		var counts map[string]pipeline.WorkerCount
+		data, _ := os.ReadFile(filepath.Join(work, stage, pipeline.WorkersFile))
+		json.Unmarshal(data, &counts)
+		items := 0
+		for _, c := range counts {
+			items += c.Items
+		}
+		if items != want {
+			t.Errorf("%s: workers' counts %+v, want %d items", stage, counts, want)
 		}
 	}
 }

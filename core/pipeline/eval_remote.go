@@ -69,13 +69,9 @@ func (q *QueueGrader) GradeRemote(ctx context.Context, e *Evaluator, tasks map[s
 	items := make([]queue.Item, 0, len(todo))
 	for _, p := range todo {
 		t := tasks[p.InstanceID]
-		repos := q.Repos.Base()
-		if env, err := e.Envs.Environment(t); err != nil {
-			// The workers will not find it either: the item is parked
-			// with their error, as a local grading records it.
-			e.Logger.Warn("the task's repository is not found here; its workers will not find it either", "instance_id", t.InstanceID, "error", err)
-		} else if repos, err = q.Repos.For(ctx, env); err != nil {
-			return fmt.Errorf("%s: %w", p.InstanceID, err)
+		repos, err := q.Repos.ForTask(ctx, e.Envs, t)
+		if err != nil {
+			return err
 		}
 		it := EvalItem{Task: t, Prediction: p, ItemRepos: repos,
 			Timeout: e.Harness.Timeout, Rules: e.Harness.Rules, Graded: gradedDigest(t, p)}
@@ -168,6 +164,12 @@ func queueGrader(ctx context.Context, q *hcl.Queue, runID, address string, envs 
 // the stage at address.
 func queueClient(ctx context.Context, q *hcl.Queue, address string, log *slog.Logger) (*queue.Client, error) {
 	return queue.Connect(ctx, q.URL, queue.Options{AckWait: q.AckWait, MaxAttempts: q.MaxAttempts, Name: "swelego coordinator " + address, Logger: log})
+}
+
+// repoDirs are the folders where a stage's items find repositories: the
+// recipe's folder and its repos/ folder, made absolute.
+func (s *stageBase) repoDirs() []string {
+	return absPaths([]string{s.recipe.Dir, filepath.Join(s.recipe.Dir, "repos")})
 }
 
 // absPaths makes each folder absolute: items carry paths every worker

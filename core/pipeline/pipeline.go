@@ -80,7 +80,8 @@ func HostLanguages(h *pluginhost.Host) language.Lookup {
 func WithRetryErrors() Option { return func(o *options) { o.retryErrors = true } }
 
 // WithQueue spreads the stages' sandbox work (eval grading, synthetic
-// validation) over swelego workers through the NATS JetStream server q
+// validation, rollout attempts, tts rollouts and their scoring) over
+// swelego workers through the NATS JetStream server q
 // names, in place of the recipe's queue block (`swelego run --queue`).
 func WithQueue(q *hcl.Queue) Option { return func(o *options) { o.queue = q } }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/swelego/swelego/core/queue"
 	"github.com/swelego/swelego/core/taskenv"
 	"github.com/swelego/swelego/hcl"
+	"github.com/swelego/swelego/sdk"
 )
 
 // ItemRepos are where the worker of a queue item finds the repositories
@@ -122,6 +123,36 @@ func (s *RepoShipper) For(ctx context.Context, env taskenv.Environment) (ItemRep
 	}
 	r.Bundles = []RepoBundle{b}
 	return r, nil
+}
+
+// ForTask is what an item of task t carries: the repository of the
+// environment envs finds for it, shipped as For ships it. A task whose
+// repository is found nowhere here gets Base, with a warning: the
+// workers will not find it either, and the item is parked with their
+// error, as a local run records the failure.
+func (s *RepoShipper) ForTask(ctx context.Context, envs *taskenv.Manager, t sdk.Task) (ItemRepos, error) {
+	env, err := envs.Environment(t)
+	if err != nil {
+		s.log.Warn("the task's repository is not found here; its workers will not find it either", "instance_id", t.InstanceID, "error", err)
+		return s.Base(), nil
+	}
+	r, err := s.For(ctx, env)
+	if err != nil {
+		return r, fmt.Errorf("%s: %w", t.InstanceID, err)
+	}
+	return r, nil
+}
+
+// repoShipper makes the shipper of the stage's items over c.
+func (s *stageBase) repoShipper(c *queue.Client, log *slog.Logger) *RepoShipper {
+	return NewRepoShipper(s.queue.Repos, c, EnvironmentsOf(s.recipe), s.repoDirs(), log)
+}
+
+// probeEnvironments is a manager that finds the stage's tasks'
+// environments and repositories, and opens no sandbox.
+func (s *stageBase) probeEnvironments() *taskenv.Manager {
+	return taskenv.New(taskenv.Options{Environments: EnvironmentsOf(s.recipe), DefaultLanguage: s.defaultLanguage,
+		Languages: s.languages, RepoDirs: s.repoDirs()})
 }
 
 // ship uploads the bundle at src, or a bundle of the repository folder at

@@ -5,13 +5,16 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/zclconf/go-cty/cty"
 	ctyjson "github.com/zclconf/go-cty/cty/json"
@@ -20,6 +23,7 @@ import (
 	"github.com/swelego/swelego/core/engine"
 	"github.com/swelego/swelego/core/harness"
 	"github.com/swelego/swelego/core/language"
+	"github.com/swelego/swelego/core/llm"
 	"github.com/swelego/swelego/core/taskenv"
 	"github.com/swelego/swelego/hcl"
 	"github.com/swelego/swelego/sdk"
@@ -36,7 +40,8 @@ const DefaultToolSet = "swetools"
 // tasks, model, toolset, max_turns, workers, attempts, token_budget,
 // time_limit, system_prompt, task_prompt }`. Each attempt gets a fresh
 // sanitised sandbox from the task's environment image; its final patch is
-// graded in another fresh sandbox by the harness.
+// graded in another fresh sandbox by the harness. With a queue, swelego
+// workers play and grade the attempts (rollout_remote.go).
 type rolloutStage struct {
 	stageBase
 	tasks, model string // block addresses
@@ -134,6 +139,15 @@ func (s *rolloutStage) playAttempts(ctx context.Context, sc *engine.StageContext
 	if err != nil {
 		return nil, err
 	}
+	am, err := attemptModelOf(model, mc)
+	if err != nil {
+		return nil, err
+	}
+	if s.queue != nil && mc.Provider == "local" {
+		return nil, fmt.Errorf("%s: model %s (provider local) is served on this machine's loopback, which workers cannot reach; "+
+			"serve the checkpoint with `swelego serve --addr HOST:PORT` where the workers reach it and name it as an openai model (base_url), or run without a queue",
+			s.block.Address, model.Address)
+	}
 	toolPlugin, toolConfig := DefaultToolSet, sdk.Config(nil)
 	if ref := s.play.Toolset; ref != "" {
 		tb := s.recipe.Block(ref)
@@ -145,27 +159,21 @@ func (s *rolloutStage) playAttempts(ctx context.Context, sc *engine.StageContext
 	if s.host == nil {
 		return nil, fmt.Errorf("%s: no plugin host", s.block.Address)
 	}
-	tools, err := s.host.ToolSet(ctx, toolPlugin)
-	if err != nil {
-		return nil, fmt.Errorf("%s: tool set: %w", s.block.Address, err)
-	}
-	opts := agent.Options{
-		Tools: tools, ToolConfig: toolConfig,
+	settings := AttemptSettings{
 		MaxTurns:     s.play.MaxTurns,
 		TokenBudget:  s.play.TokenBudget,
 		TimeLimit:    s.play.TimeLimit,
 		SystemPrompt: s.play.SystemPrompt,
 		TaskPrompt:   s.play.TaskPrompt,
 		MaxTokens:    mc.MaxTokens,
-		Logger:       sc.Logger,
 	}
 	if mc.Temperature != nil {
 		f := *mc.Temperature
-		opts.Temperature = &f
+		settings.Temperature = &f
 	}
 	// Prompts must render before any sandbox is opened.
 	if len(tasks) > 0 {
-		if _, _, err := agent.RenderPrompts(opts.SystemPrompt, opts.TaskPrompt, tasks[0]); err != nil {
+		if _, _, err := agent.RenderPrompts(settings.SystemPrompt, settings.TaskPrompt, tasks[0]); err != nil {
 			return nil, fmt.Errorf("%s: %w", s.block.Address, err)
 		}
 	}
@@ -174,7 +182,7 @@ func (s *rolloutStage) playAttempts(ctx context.Context, sc *engine.StageContext
 	done := 0
 	for _, t := range tasks {
 		for n := 1; n <= attempts; n++ {
-			if out.Has(fmt.Sprintf("%s/%d", t.InstanceID, n)) {
+			if out.Has(rolloutKey(t.InstanceID, n)) {
 				done++
 				continue
 			}
@@ -184,28 +192,11 @@ func (s *rolloutStage) playAttempts(ctx context.Context, sc *engine.StageContext
 	prog := sc.Progress(len(todo) + done)
 	prog.Skip(done)
 	defer prog.Finish()
-	ev := &Evaluator{Envs: envs, Logger: sc.Logger}
-	ev.LogParsers = s.host.LogParser
-	if mc.Provider == "oracle" {
+	if am.Oracle {
 		sc.Logger.Warn("the oracle model is a test teacher: it replays each task's known fix", "model", model.Address)
 	}
-	// An endpoint (or the local server of a checkpoint) serves every
-	// attempt; the oracle is made per attempt.
-	var shared *sharedModel
-	if mc.Provider != "oracle" && len(todo) > 0 {
-		m, name, stop, err := s.openEndpoint(ctx, sc, model)
-		if err != nil {
-			return nil, err
-		}
-		defer stop()
-		shared = &sharedModel{m, name}
-	}
 	var mu sync.Mutex
-	err = forEach(ctx, s.play.Workers, todo, func(k attemptKey) error {
-		tr, infra := s.attempt(ctx, envs, ev, model, shared, opts, k)
-		if ctx.Err() != nil {
-			return ctx.Err() // an interrupted attempt is not a result
-		}
+	record := func(tr sdk.Trajectory, infra bool) error {
 		if infra {
 			sc.Logger.Error("attempt not played: infrastructure failure", "instance_id", tr.InstanceID, "attempt", tr.Attempt, "error", tr.Error)
 			sc.Count("not_played", 1)
@@ -219,20 +210,140 @@ func (s *rolloutStage) playAttempts(ctx context.Context, sc *engine.StageContext
 		sc.Logger.Info("rollout", "instance_id", tr.InstanceID, "attempt", tr.Attempt, "status", tr.Status,
 			"turns", len(tr.Turns), "stop", tr.StopReason, "error", tr.Error)
 		prog.Add(1)
-		return out.Append(ctx, fmt.Sprintf("%s/%d", tr.InstanceID, tr.Attempt), tr)
-	})
+		return out.Append(ctx, rolloutKey(tr.InstanceID, tr.Attempt), tr)
+	}
+	if s.queue != nil {
+		err = s.playRemote(ctx, sc, envs, todo, RolloutItem{Agent: settings, Toolset: toolPlugin, ToolConfig: json.RawMessage(toolConfig), Model: am}, record)
+	} else {
+		err = s.playLocal(ctx, sc, envs, model, am, settings, toolPlugin, toolConfig, todo, record)
+	}
 	if err != nil {
 		return notPlayed, fmt.Errorf("%s: %w", s.block.Address, err)
 	}
 	return notPlayed, nil
 }
 
-// attempt plays and grades one attempt; failures become a trajectory with
+// playLocal plays the attempts of todo in this process's sandboxes,
+// s.play.Workers at a time, and records each.
+func (s *rolloutStage) playLocal(ctx context.Context, sc *engine.StageContext, envs *taskenv.Manager, model *hcl.Block, am AttemptModel,
+	settings AttemptSettings, toolPlugin string, toolConfig sdk.Config, todo []attemptKey, record func(sdk.Trajectory, bool) error) error {
+	if len(todo) == 0 {
+		return nil
+	}
+	tools, err := s.host.ToolSet(ctx, toolPlugin)
+	if err != nil {
+		return fmt.Errorf("tool set: %w", err)
+	}
+	opts := settings.options(tools, toolConfig, sc.Logger)
+	ev := &Evaluator{Envs: envs, Logger: sc.Logger, LogParsers: s.host.LogParser}
+	// An endpoint (or the local server of a checkpoint) serves every
+	// attempt; the oracle is made per attempt.
+	var shared *sharedModel
+	if !am.Oracle {
+		m, name, stop, err := s.openEndpoint(ctx, sc, model)
+		if err != nil {
+			return err
+		}
+		defer stop()
+		shared = &sharedModel{m, name}
+	}
+	return forEach(ctx, s.play.Workers, todo, func(k attemptKey) error {
+		tr, infra := playAttempt(ctx, envs, ev, am, shared, opts, k)
+		if ctx.Err() != nil {
+			return ctx.Err() // an interrupted attempt is not a result
+		}
+		return record(tr, infra)
+	})
+}
+
+// AttemptSettings are the agent's settings of a stage's attempts that are
+// data (what a rollout item carries): the attempt block's and the model
+// block's request defaults.
+type AttemptSettings struct {
+	MaxTurns     int           `json:"max_turns,omitempty"`
+	TokenBudget  int           `json:"token_budget,omitempty"`
+	TimeLimit    time.Duration `json:"time_limit,omitempty"`
+	SystemPrompt string        `json:"system_prompt,omitempty"`
+	TaskPrompt   string        `json:"task_prompt,omitempty"`
+	MaxTokens    int           `json:"max_tokens,omitempty"`
+	Temperature  *float64      `json:"temperature,omitempty"`
+}
+
+// options are the agent's options of these settings with a tool set; the
+// model and the seed are set per attempt.
+func (a AttemptSettings) options(tools sdk.ToolSet, toolConfig sdk.Config, log *slog.Logger) agent.Options {
+	opts := agent.Options{
+		Tools: tools, ToolConfig: toolConfig,
+		MaxTurns:     a.MaxTurns,
+		TokenBudget:  a.TokenBudget,
+		TimeLimit:    a.TimeLimit,
+		SystemPrompt: a.SystemPrompt,
+		TaskPrompt:   a.TaskPrompt,
+		MaxTokens:    a.MaxTokens,
+		Logger:       log,
+	}
+	if a.Temperature != nil {
+		f := *a.Temperature
+		opts.Temperature = &f
+	}
+	return opts
+}
+
+// AttemptModel is the model of a stage's attempts as data: the oracle test
+// teacher's settings (it is made per attempt, in the attempt's sandbox),
+// or an OpenAI-compatible endpoint's client settings, which name the
+// environment variable holding the API key, never the key. A model
+// served from a local checkpoint has no Endpoint: the stage serves it.
+type AttemptModel struct {
+	Oracle    bool    `json:"oracle,omitempty"`
+	ErrorRate float64 `json:"error_rate,omitempty"`
+	Seed      int64   `json:"seed,omitempty"`
+	// Endpoint and Name (what trajectories record) of an endpoint.
+	Endpoint *llm.Config `json:"endpoint,omitempty"`
+	Name     string      `json:"name,omitempty"`
+}
+
+// attemptModelOf is the AttemptModel of a model block.
+func attemptModelOf(b *hcl.Block, mc *hcl.Model) (AttemptModel, error) {
+	am := AttemptModel{Seed: mc.Seed}
+	switch mc.Provider {
+	case "oracle":
+		am.Oracle, am.ErrorRate = true, mc.ErrorRate
+		return am, nil
+	case "local":
+		return am, nil
+	}
+	cfg, err := LLMConfig(b.Address, mc)
+	if err != nil {
+		return am, err
+	}
+	am.Endpoint, am.Name = &cfg, cfg.Model
+	if am.Name == "" {
+		am.Name = b.Address
+	}
+	return am, nil
+}
+
+// endpointModel makes the client of an endpoint model; a missing API key
+// is an error here, before any attempt.
+func (am AttemptModel) endpointModel() (*sharedModel, error) {
+	if am.Endpoint == nil {
+		return nil, errors.New("the model is no endpoint")
+	}
+	m, err := llm.New(*am.Endpoint)
+	if err != nil {
+		return nil, err
+	}
+	return &sharedModel{m, am.Name}, nil
+}
+
+// playAttempt plays and grades one attempt, in this process or on a
+// worker (handleRollout); failures become a trajectory with
 // status error. infra says the failure was the infrastructure's (the
 // task's environment could not be prepared, its sandbox not opened, its
 // grade not run): such a trajectory is no result of the attempt and is
 // not stored, so the next run plays it again.
-func (s *rolloutStage) attempt(ctx context.Context, envs *taskenv.Manager, ev *Evaluator, model *hcl.Block, shared *sharedModel, opts agent.Options, k attemptKey) (tr sdk.Trajectory, infra bool) {
+func playAttempt(ctx context.Context, envs *taskenv.Manager, ev *Evaluator, am AttemptModel, shared *sharedModel, opts agent.Options, k attemptKey) (tr sdk.Trajectory, infra bool) {
 	tr = sdk.Trajectory{InstanceID: k.task.InstanceID, Attempt: k.attempt, Status: sdk.StatusError}
 	fail := func(format string, args ...any) (sdk.Trajectory, bool) {
 		tr.Status = sdk.StatusError
@@ -264,11 +375,11 @@ func (s *rolloutStage) attempt(ctx context.Context, envs *taskenv.Manager, ev *E
 		}
 	}
 	defer closeSB()
-	m, name, seed, err := s.openModel(ctx, model, shared, sb, t, lang, k.attempt)
+	m, name, err := am.open(ctx, shared, sb, t, lang, k.attempt)
 	if err != nil {
 		return fail("model: %v", err)
 	}
-	opts.Model, opts.ModelName, opts.Seed = m, name, seed
+	opts.Model, opts.ModelName, opts.Seed = m, name, am.Seed
 	played, err := agent.Run(ctx, sb, t, opts)
 	played.Attempt = k.attempt
 	tr = played
@@ -311,27 +422,20 @@ type sharedModel struct {
 	name string
 }
 
-// openModel makes the model of one attempt: the oracle test teacher is made
-// per task; endpoints (shared, when given) serve every attempt.
-func (s *rolloutStage) openModel(ctx context.Context, b *hcl.Block, shared *sharedModel, sb sdk.Sandbox, t sdk.Task, lang *language.Language, attempt int) (sdk.Model, string, int64, error) {
-	mc, err := settingsOf[hcl.Model](b)
-	if err != nil {
-		return nil, "", 0, err
-	}
-	seed := mc.Seed
-	switch mc.Provider {
-	case "oracle":
-		o, err := agent.NewOracle(ctx, sb, t, agent.OracleOptions{ErrorRate: mc.ErrorRate, Seed: seed, Attempt: attempt, Language: lang})
+// open makes the model of one attempt: the oracle test teacher is made
+// per attempt; an endpoint (shared) serves every attempt.
+func (am AttemptModel) open(ctx context.Context, shared *sharedModel, sb sdk.Sandbox, t sdk.Task, lang *language.Language, attempt int) (sdk.Model, string, error) {
+	if am.Oracle {
+		o, err := agent.NewOracle(ctx, sb, t, agent.OracleOptions{ErrorRate: am.ErrorRate, Seed: am.Seed, Attempt: attempt, Language: lang})
 		if err != nil {
-			return nil, "", 0, err
+			return nil, "", err
 		}
-		return o, agent.OracleName, seed, nil
+		return o, agent.OracleName, nil
 	}
-	if shared != nil {
-		return shared.m, shared.name, seed, nil
+	if shared == nil {
+		return nil, "", errors.New("no model serves the attempt")
 	}
-	m, name, err := s.endpoint(b)
-	return m, name, seed, err
+	return shared.m, shared.name, nil
 }
 
 // touchesGoldFiles reports whether a patch changes a file the gold patch

@@ -167,7 +167,7 @@ func (s *ttsStage) Run(ctx context.Context, sc *engine.StageContext) error {
 		}
 	}
 	var lent sdk.Model
-	if len(todo) > 0 {
+	if len(todo) > 0 && s.queue == nil {
 		m, stop, err := s.lentModel(ctx, sc)
 		if err != nil {
 			return err
@@ -190,31 +190,8 @@ func (s *ttsStage) Run(ctx context.Context, sc *engine.StageContext) error {
 		sc.Logger.Warn("candidate failed", "instance_id", c.pred.InstanceID, "candidate", c.index, "error", err)
 		return errs.Append(ctx, c.key(), ErrorRecord{InstanceID: c.pred.InstanceID, Candidate: c.index, Error: err.Error()})
 	}
-	err = forEach(ctx, st.workers, todo, func(c candidate) error {
-		task, ok := tasks[c.pred.InstanceID]
-		if !ok {
-			return fail(c, fmt.Errorf("no task %q in %s", c.pred.InstanceID, st.tasks))
-		}
-		req := sdk.VerifyRequest{Config: vb.Config, Task: blindTask(task), Patch: c.pred.ModelPatch}
-		if lent != nil {
-			req.Model = lent
-		}
-		sb, err := sandboxes.open(ctx, task)
+	record := func(c candidate, score sdk.Score, err error) error {
 		if err != nil {
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			return fail(c, err)
-		}
-		if sb != nil {
-			req.Sandbox = sb
-			defer sb.Close(context.WithoutCancel(ctx))
-		}
-		score, err := verifier.Verify(ctx, req)
-		if err != nil {
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
 			return fail(c, err)
 		}
 		prog.Add(1)
@@ -222,7 +199,23 @@ func (s *ttsStage) Run(ctx context.Context, sc *engine.StageContext) error {
 			InstanceID: c.pred.InstanceID, Candidate: c.index, ModelNameOrPath: c.pred.ModelNameOrPath,
 			Score: score.Value, Label: score.Label, Details: score.Details, Parts: score.Parts,
 		})
-	})
+	}
+	noTask := func(c candidate) error { return fail(c, fmt.Errorf("no task %q in %s", c.pred.InstanceID, st.tasks)) }
+	if s.queue != nil {
+		err = s.scoreCandidatesRemote(ctx, sc, vb, tasks, todo, record, noTask)
+	} else {
+		err = forEach(ctx, st.workers, todo, func(c candidate) error {
+			task, ok := tasks[c.pred.InstanceID]
+			if !ok {
+				return noTask(c)
+			}
+			score, err := verifyCandidate(ctx, sandboxes.open, verifier, vb.Config, lent, task, c.pred.ModelPatch)
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return record(c, score, err)
+		})
+	}
 	if err != nil {
 		return err
 	}
@@ -431,15 +424,44 @@ func (c *candidateSandboxes) open(ctx context.Context, task sdk.Task) (sandbox.S
 	if c.err != nil {
 		return nil, c.err
 	}
-	t, err := c.envs.Prepare(task)
+	_, sb, err := lendSandbox(ctx, c.envs, task)
+	return sb, err
+}
+
+// lendSandbox prepares a task and opens a fresh sandbox of its
+// environment at its base commit, to lend a verifier.
+func lendSandbox(ctx context.Context, envs *taskenv.Manager, task sdk.Task) (sdk.Task, sandbox.Sandbox, error) {
+	t, err := envs.Prepare(task)
 	if err != nil {
-		return nil, fmt.Errorf("prepare: %w", err)
+		return t, nil, fmt.Errorf("prepare: %w", err)
 	}
-	sb, err := c.envs.Open(ctx, t)
+	sb, err := envs.Open(ctx, t)
 	if err != nil {
-		return nil, fmt.Errorf("open sandbox: %w", err)
+		return t, nil, fmt.Errorf("open sandbox: %w", err)
 	}
-	return sb, nil
+	return t, sb, nil
+}
+
+// verifyCandidate scores one candidate patch of a reranked predictions
+// file, in this process or on a worker (handleScore): the verifier gets
+// the task without its fix or hidden tests, the patch, the lent model and
+// the sandbox open lends (none when it returns nil), closed after the
+// call.
+func verifyCandidate(ctx context.Context, open func(context.Context, sdk.Task) (sandbox.Sandbox, error), v sdk.Verifier, cfg sdk.Config,
+	model sdk.Model, task sdk.Task, patch string) (sdk.Score, error) {
+	req := sdk.VerifyRequest{Config: cfg, Task: blindTask(task), Patch: patch}
+	if model != nil {
+		req.Model = model
+	}
+	sb, err := open(ctx, task)
+	if err != nil {
+		return sdk.Score{}, err
+	}
+	if sb != nil {
+		req.Sandbox = sb
+		defer sb.Close(context.WithoutCancel(ctx))
+	}
+	return v.Verify(ctx, req)
 }
 
 func (c *candidateSandboxes) close() {

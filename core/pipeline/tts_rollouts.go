@@ -52,6 +52,9 @@ func rolloutKey(id string, index int) string { return id + "/" + strconv.Itoa(in
 // verifier to rank each task's rollouts when it ranks, submits the pick
 // and writes the report.
 //
+// With a queue, the rollouts are played and scored by swelego workers
+// (rollout_remote.go, tts_remote.go); ranking and picking stay here.
+//
 // Everything is kept by key: a rerun plays only missing rollouts and
 // scores only unscored ones. The rollouts do not depend on the verifier:
 // the stage's fingerprint leaves it out, and scores and ranks carry the
@@ -134,15 +137,6 @@ func (s *ttsStage) runRollouts(ctx context.Context, sc *engine.StageContext, st 
 		}
 		return todo[i].Attempt < todo[j].Attempt
 	})
-	var lent sdk.Model
-	if len(todo) > 0 {
-		m, stop, err := s.lentModel(ctx, sc)
-		if err != nil {
-			return err
-		}
-		defer stop()
-		lent = m
-	}
 	prog := sc.Progress(len(trajs))
 	prog.Skip(len(trajs) - len(todo))
 	var (
@@ -156,11 +150,7 @@ func (s *ttsStage) runRollouts(ctx context.Context, sc *engine.StageContext, st 
 		sc.Logger.Warn("rollout not scored", "instance_id", id, "rollout", index, "error", err)
 		return errs.Append(ctx, rolloutKey(id, index), ErrorRecord{InstanceID: id, Candidate: index, Error: err.Error()})
 	}
-	err = forEach(ctx, st.workers, todo, func(tr sdk.Trajectory) error {
-		score, err := s.verifyRollout(ctx, envs, verifier, vb.Config, lent, byID[tr.InstanceID], tr)
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
+	record := func(tr sdk.Trajectory, score sdk.Score, err error) error {
 		if err != nil {
 			return fail(tr.InstanceID, tr.Attempt, err)
 		}
@@ -169,7 +159,23 @@ func (s *ttsStage) runRollouts(ctx context.Context, sc *engine.StageContext, st 
 			InstanceID: tr.InstanceID, Candidate: tr.Attempt, ModelNameOrPath: tr.Model,
 			Score: score.Value, Label: score.Label, Details: score.Details, Parts: score.Parts, Verifier: vid,
 		})
-	})
+	}
+	if s.queue != nil {
+		err = s.scoreRemote(ctx, sc, vb, byID, todo, record)
+	} else if len(todo) > 0 {
+		lent, stop, lerr := s.lentModel(ctx, sc)
+		if lerr != nil {
+			return lerr
+		}
+		defer stop()
+		err = forEach(ctx, st.workers, todo, func(tr sdk.Trajectory) error {
+			score, err := verifyRollout(ctx, envs, verifier, vb.Config, lent, byID[tr.InstanceID], tr)
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return record(tr, score, err)
+		})
+	}
 	prog.Finish()
 	if err != nil {
 		return fmt.Errorf("%s: %w", s.block.Address, err)
@@ -240,18 +246,15 @@ func (s *ttsStage) runRollouts(ctx context.Context, sc *engine.StageContext, st 
 	return nil
 }
 
-// verifyRollout scores one rollout: the verifier gets the task and the
-// trajectory without anything that tells the grade or the fix, the final
-// patch, the lent model and a fresh sandbox of the task's environment at
-// its base commit, closed after the call.
-func (s *ttsStage) verifyRollout(ctx context.Context, envs *taskenv.Manager, v sdk.Verifier, cfg sdk.Config, model sdk.Model, task sdk.Task, tr sdk.Trajectory) (sdk.Score, error) {
-	t, err := envs.Prepare(task)
+// verifyRollout scores one rollout, in this process or on a worker
+// (handleScore): the verifier gets the task and the trajectory without
+// anything that tells the grade or the fix, the final patch, the lent
+// model and a fresh sandbox of the task's environment at its base commit,
+// closed after the call.
+func verifyRollout(ctx context.Context, envs *taskenv.Manager, v sdk.Verifier, cfg sdk.Config, model sdk.Model, task sdk.Task, tr sdk.Trajectory) (sdk.Score, error) {
+	t, sb, err := lendSandbox(ctx, envs, task)
 	if err != nil {
-		return sdk.Score{}, fmt.Errorf("prepare: %w", err)
-	}
-	sb, err := envs.Open(ctx, t)
-	if err != nil {
-		return sdk.Score{}, fmt.Errorf("open sandbox: %w", err)
+		return sdk.Score{}, err
 	}
 	defer sb.Close(context.WithoutCancel(ctx))
 	req := sdk.VerifyRequest{Config: cfg, Task: blindTask(t), Trajectory: blindTrajectory(tr), Patch: tr.FinalPatch, Sandbox: sb}

@@ -19,13 +19,18 @@ import (
 )
 
 // Worker runs the queue items coordinators publish (grading predictions,
-// validating synthetic candidates) with its own sandbox backend and
-// plugins: the handler of `swelego worker`.
+// validating synthetic candidates, playing rollout attempts, scoring
+// rollouts) with its own sandbox backend and plugins: the handler of
+// `swelego worker`.
 type Worker struct {
 	Backend         sandbox.Backend
 	Languages       *language.Set
 	DefaultLanguage string
 	LogParsers      func(ctx context.Context, name string) (sdk.LogParser, error)
+	// ToolSets and Verifiers find the worker's plugins of a name, for
+	// rollout and score items; nil refuses those items.
+	ToolSets  func(ctx context.Context, name string) (sdk.ToolSet, error)
+	Verifiers func(ctx context.Context, name string) (sdk.Verifier, error)
 	// RunID labels the worker's sandboxes.
 	RunID  string
 	Logger *slog.Logger
@@ -40,7 +45,7 @@ type Worker struct {
 }
 
 // WorkerKinds are the item kinds a Worker runs.
-var WorkerKinds = []string{EvalItemKind, ValidateItemKind}
+var WorkerKinds = []string{EvalItemKind, ValidateItemKind, RolloutItemKind, ScoreItemKind}
 
 // Handle runs one item of any kind in WorkerKinds. After a failed
 // attempt the worker's environment managers are dropped: a manager keeps
@@ -64,6 +69,10 @@ func (w *Worker) handle(ctx context.Context, it queue.Item) (json.RawMessage, er
 		return w.handleEval(ctx, it)
 	case ValidateItemKind:
 		return w.handleValidate(ctx, it)
+	case RolloutItemKind:
+		return w.handleRollout(ctx, it)
+	case ScoreItemKind:
+		return w.handleScore(ctx, it)
 	}
 	return nil, fmt.Errorf("item %s: kind %q: this worker runs %v", it.Key, it.Kind, WorkerKinds)
 }
