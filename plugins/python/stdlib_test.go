@@ -77,9 +77,9 @@ func TestStdlib(t *testing.T) {
 		t.Skip("-short")
 	}
 	all := stdlibFiles(t)
-	// Every other file: about 1,200 files from all over the library.
+	// Every fourth file: about 600 files from all over the library.
 	var files []string
-	for i := 0; i < len(all); i += 2 {
+	for i := 0; i < len(all); i += 4 {
 		files = append(files, all[i])
 	}
 	// A fixed set of files, not a time budget: the test covers the same
@@ -159,8 +159,8 @@ func TestStdlib(t *testing.T) {
 	sort.Strings(rules)
 	t.Logf("stdlib: %d of %d files in %v (%d did not parse), %d mutations (%.0f/s), %d reparsed whole, %d bad: %s",
 		done, len(files), elapsed.Round(time.Millisecond), syntax, muts, float64(muts)/elapsed.Seconds(), checked.Load(), bad, strings.Join(rules, " "))
-	if done < 1000 && done < len(all) {
-		t.Errorf("covered only %d files; want at least 1000", done)
+	if want := min(500, len(all)); done < want {
+		t.Errorf("covered only %d files; want at least %d", done, want)
 	}
 	checkWithPythonAST(t, samples)
 }
