@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/swelego/swelego/core/engine"
 	"github.com/swelego/swelego/core/queue"
@@ -57,38 +56,17 @@ type QueuePlayer struct {
 // trajectory (infra set for one no worker could play) until every item
 // is recorded or ctx ends.
 func (q *QueuePlayer) PlayRemote(ctx context.Context, items []RolloutItem, record func(tr sdk.Trajectory, infra bool) error) error {
-	byKey := make(map[string]RolloutItem, len(items))
-	digests := make(map[string]string, len(items))
-	qitems := make([]queue.Item, 0, len(items))
-	for _, it := range items {
-		data, err := json.Marshal(it)
-		if err != nil {
-			return fmt.Errorf("%s: %w", rolloutKey(it.Task.InstanceID, it.Attempt), err)
-		}
-		key := rolloutKey(it.Task.InstanceID, it.Attempt)
-		byKey[key], digests[key] = it, inputDigest(data)
-		qitems = append(qitems, queue.Item{Key: key, Kind: RolloutItemKind, Payload: data})
-	}
-	return q.Client.Run(ctx, q.Job, qitems, func(ctx context.Context, o queue.Outcome) (bool, error) {
-		it := byKey[o.Key]
-		if o.Parked {
-			q.Workers.add(o)
-			tr := sdk.Trajectory{InstanceID: it.Task.InstanceID, Attempt: it.Attempt, Status: sdk.StatusError,
-				Error: fmt.Sprintf("parked after %d failed attempts: %s", len(o.Errors), strings.Join(o.Errors, "; "))}
-			return true, record(tr, true)
-		}
-		var r RolloutResult
-		if err := json.Unmarshal(o.Payload, &r); err != nil || r.Input != digests[o.Key] ||
-			r.Trajectory.InstanceID != it.Task.InstanceID || r.Trajectory.Attempt != it.Attempt {
-			return false, nil // unreadable, or played from other inputs
-		}
-		q.Workers.add(o)
-		err := record(r.Trajectory, false)
-		if errors.Is(err, engine.ErrDuplicateKey) {
-			return true, nil
-		}
-		return true, err
-	})
+	return digestedItems(ctx, q.Client, q.Job, RolloutItemKind, items,
+		func(it RolloutItem) string { return rolloutKey(it.Task.InstanceID, it.Attempt) },
+		func(r RolloutResult) string { return r.Input },
+		func(it RolloutItem, r RolloutResult) bool {
+			return r.Trajectory.InstanceID == it.Task.InstanceID && r.Trajectory.Attempt == it.Attempt
+		},
+		func(_ RolloutItem, r RolloutResult) error { return record(r.Trajectory, false) },
+		func(it RolloutItem, err error) error {
+			return record(sdk.Trajectory{InstanceID: it.Task.InstanceID, Attempt: it.Attempt, Status: sdk.StatusError, Error: err.Error()}, true)
+		},
+		q.Workers)
 }
 
 // playRemote plays the attempts of todo on swelego workers over the

@@ -3,9 +3,7 @@ package pipeline
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/swelego/swelego/core/engine"
 	"github.com/swelego/swelego/core/llm"
@@ -62,35 +60,12 @@ type QueueScorer struct {
 // score, or the error that kept it from being scored, until every item is
 // recorded or ctx ends.
 func (q *QueueScorer) ScoreRemote(ctx context.Context, items []ScoreItem, record func(ScoreItem, sdk.Score, error) error) error {
-	byKey := make(map[string]ScoreItem, len(items))
-	digests := make(map[string]string, len(items))
-	qitems := make([]queue.Item, 0, len(items))
-	for _, it := range items {
-		key := it.key()
-		data, err := json.Marshal(it)
-		if err != nil {
-			return fmt.Errorf("%s: %w", key, err)
-		}
-		byKey[key], digests[key] = it, inputDigest(data)
-		qitems = append(qitems, queue.Item{Key: key, Kind: ScoreItemKind, Payload: data})
-	}
-	return q.Client.Run(ctx, q.Job, qitems, func(ctx context.Context, o queue.Outcome) (bool, error) {
-		it := byKey[o.Key]
-		if o.Parked {
-			q.Workers.add(o)
-			return true, record(it, sdk.Score{}, fmt.Errorf("parked after %d failed attempts: %s", len(o.Errors), strings.Join(o.Errors, "; ")))
-		}
-		var r ScoreResult
-		if err := json.Unmarshal(o.Payload, &r); err != nil || r.Input != digests[o.Key] {
-			return false, nil // unreadable, or scored from other inputs
-		}
-		q.Workers.add(o)
-		err := record(it, r.Score, nil)
-		if errors.Is(err, engine.ErrDuplicateKey) {
-			return true, nil
-		}
-		return true, err
-	})
+	return digestedItems(ctx, q.Client, q.Job, ScoreItemKind, items, ScoreItem.key,
+		func(r ScoreResult) string { return r.Input },
+		func(ScoreItem, ScoreResult) bool { return true },
+		func(it ScoreItem, r ScoreResult) error { return record(it, r.Score, nil) },
+		func(it ScoreItem, err error) error { return record(it, sdk.Score{}, err) },
+		q.Workers)
 }
 
 // scoreRemote scores the rollouts of todo on swelego workers over the
