@@ -160,13 +160,17 @@ func TestCrashRecovery(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "out", "trajectories.jsonl")
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 1))
 	total, repaired := 0, 0
-	const rounds = 8
-	for round := range rounds {
+	// Eight rounds, and more (slow ones) until a kill has torn a batch: on
+	// a loaded machine a child may not have begun writing when it is
+	// killed, and recovery must be exercised, not left to chance.
+	const rounds, maxRounds = 8, 40
+	round := 0
+	for ; round < rounds || (repaired == 0 && round < maxRounds); round++ {
 		// Rounds 0 and 4 may kill the child while it is still opening (and
-		// repairing) the file. Odd rounds simulate a slow disk, so that the
-		// kill usually tears a batch.
+		// repairing) the file. Odd rounds, and the rounds after the eighth,
+		// simulate a slow disk, so that the kill usually tears a batch.
 		job := "append:"
-		if round%2 == 1 {
+		if round%2 == 1 || round >= rounds {
 			job = "append-slow:"
 		}
 		cmd := startChild(t, "TestCrashRecovery", job+path, round%4 != 0)
@@ -202,7 +206,7 @@ func TestCrashRecovery(t *testing.T) {
 		total = n
 	}
 
-	t.Logf("%d of %d kills left a tail to repair", repaired, rounds)
+	t.Logf("%d of %d kills left a tail to repair", repaired, round)
 	if repaired == 0 {
 		t.Error("no kill left anything to repair: the test does not exercise recovery")
 	}
