@@ -68,14 +68,15 @@ const (
 	StepValidate = "validate" // validation failed or the tests do not show the bug
 	// StepBase: no test passes on the original tree (the fix applied), or
 	// its run cannot be graded, so the environment's test command does not
-	// run there at all: a missing PYTHONPATH, an import error, a runner
+	// run there at all: a missing module search path, an import error, a runner
 	// that is not installed. The candidate says nothing about its bug; the
 	// environment needs fixing.
 	StepBase = "base"
 )
 
 // rejectionLogBytes caps Rejection.Log: the head and the tail of the run's
-// output, where pytest prints its collection errors and its summary.
+// output, where test runners print their collection errors and their
+// summary.
 const rejectionLogBytes = 8 << 10
 
 // Rejection is a candidate mutation that did not become a task.
@@ -719,8 +720,8 @@ func (r *synthRun) validate(ctx context.Context, id, injector string, mutations 
 var errorLineRe = regexp.MustCompile(`\w*(Error|Exception): |\berror: |command not found|No module named|cannot find package|no required module provides`)
 
 // logExcerpt sums up a test run's log in one line: its first line that
-// looks like an error (pytest prints the import error of a test module
-// long before its summary) and its last n non-empty lines, without the
+// looks like an error (a runner may print the import error of a test
+// module long before its summary) and its last n non-empty lines, without the
 // harness's marker lines, joined by " | ".
 func logExcerpt(log string, n int) string {
 	var keep []string
