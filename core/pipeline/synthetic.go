@@ -313,8 +313,7 @@ func (s *syntheticStage) Run(ctx context.Context, sc *engine.StageContext) error
 		counts := LoadWorkerCounts(sc.Dir())
 		defer counts.Write(sc.Dir(), sc.Logger)
 		r.remote = &QueueValidator{Client: c, Job: queue.JobID(sc.Run.ID(), s.block.Address), Workers: counts}
-		shipper := NewRepoShipper(s.queue.Repos, c, EnvironmentsOf(s.recipe), []string{s.recipe.Dir, filepath.Join(s.recipe.Dir, "repos")}, sc.Logger)
-		if r.itemRepos, err = shipper.For(ctx, r.env); err != nil {
+		if r.itemRepos, err = s.repoShipper(c, sc.Logger).For(ctx, r.env); err != nil {
 			return fmt.Errorf("%s: %w", s.block.Address, err)
 		}
 	}
