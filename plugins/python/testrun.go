@@ -23,18 +23,27 @@ func (Language) ParseTestRun(_ context.Context, _ sdk.Config, run sdk.TestRun) (
 	statuses, err := ReconcileJUnit([]byte(junitOf(run.Files)), summary)
 	if err != nil {
 		rep.Invalid = err.Error()
-		statuses = map[string]sdk.TestStatus{}
-		for id, st := range summary {
-			if !passes(st) {
-				statuses[id] = st
-			}
-		}
-	}
-	rep.Statuses = statuses
-	if rep.Invalid == "" {
+		statuses = summary
+	} else {
 		rep.Invalid = exitCodeInvalid(statuses, run.ExitCode)
 	}
+	if rep.Invalid != "" {
+		statuses = withoutPasses(statuses)
+	}
+	rep.Statuses = statuses
 	return rep, nil
+}
+
+// withoutPasses returns statuses less the passing tests: a run that cannot
+// be trusted shows what failed, never a pass.
+func withoutPasses(statuses map[string]sdk.TestStatus) map[string]sdk.TestStatus {
+	kept := map[string]sdk.TestStatus{}
+	for id, st := range statuses {
+		if !passes(st) {
+			kept[id] = st
+		}
+	}
+	return kept
 }
 
 // junitOf returns the JUnit report among the files a run left, "" when it
