@@ -60,6 +60,12 @@ type LanguageSpec struct {
 	// MatchTestFile reads them ("test_*.py", "tests/**"): a pull request's
 	// changes to them become a real task's test_patch, the rest its patch.
 	TestFiles []string `json:"test_files,omitempty"`
+	// ErrorLines are regular expressions (Go's RE2 syntax) matching a
+	// line of the test command's output that says why no test ran (an
+	// import error, a package the build lacks), beyond the host's own
+	// (a line with "Error: " or "error: ", "command not found"). The
+	// host shows the first such line when it rejects a run.
+	ErrorLines []string `json:"error_lines,omitempty"`
 }
 
 // ImageSpec is what a language adds to a Debian base image and to the

@@ -3,6 +3,7 @@ package sdk
 import (
 	"fmt"
 	"path"
+	"regexp"
 	"strings"
 )
 
@@ -13,8 +14,13 @@ import (
 // CheckLanguageSpec checks a Describe answer: a name, and names and
 // aliases that are single non-empty words without white space, none
 // given twice (hosts match them without regard to case, so neither
-// may two differ only in case).
+// may two differ only in case), and ErrorLines that compile.
 func CheckLanguageSpec(spec LanguageSpec) error {
+	for _, re := range spec.ErrorLines {
+		if _, err := regexp.Compile(re); err != nil {
+			return fmt.Errorf("%w: error line pattern %q: %v", ErrContract, re, err)
+		}
+	}
 	seen := map[string]bool{}
 	for _, n := range append([]string{spec.Name}, spec.Aliases...) {
 		if n == "" || strings.ContainsFunc(n, func(r rune) bool { return r <= ' ' }) {

@@ -154,6 +154,11 @@ func TestLanguageContract(t *testing.T) {
 		{"an alias with a space", func(b badLanguage) badLanguage { b.spec.Aliases = []string{"x y"}; return b }, describe, false},
 		{"an alias that is the name", func(b badLanguage) badLanguage { b.spec.Aliases = []string{"x"}; return b }, describe, false},
 		{"an alias that is the name in capitals", func(b badLanguage) badLanguage { b.spec.Aliases = []string{"X"}; return b }, describe, false},
+		{"error line patterns", func(b badLanguage) badLanguage {
+			b.spec.ErrorLines = []string{`No module named`, `(?i)^fatal: `}
+			return b
+		}, describe, true},
+		{"an error line pattern that does not compile", func(b badLanguage) badLanguage { b.spec.ErrorLines = []string{`(unclosed`}; return b }, describe, false},
 		{"a good command", func(b badLanguage) badLanguage { b.cmd.ReadFiles = []string{"/r/j.xml"}; return b }, testCommand(sdk.PurposeGrade), true},
 		{"an empty command", func(b badLanguage) badLanguage { b.cmd.Command = " \n"; return b }, testCommand(sdk.PurposeGrade), false},
 		{"a relative read file", func(b badLanguage) badLanguage { b.cmd.ReadFiles = []string{"j.xml"}; return b }, testCommand(sdk.PurposeGrade), false},

@@ -213,7 +213,7 @@ func (r *candidateRun) validate(ctx context.Context, t sdk.Task) (sdk.Task, *Rej
 	switch {
 	case errors.Is(err, harness.ErrTestsDoNotRun):
 		r.count(t.Repo, func(y *CandidateYield) { y.TestsDoNotRun++ })
-		return t, &Rejection{Step: StepBase, Reason: err.Error() + ": " + logExcerpt(log, 4), Log: log}, nil
+		return t, &Rejection{Step: StepBase, Reason: err.Error() + ": " + logExcerpt(log, 4, languageErrorLines(hopts.Language)), Log: log}, nil
 	case errors.Is(err, harness.ErrNoFailToPass) || (err == nil && len(f2p) == 0):
 		r.count(t.Repo, func(y *CandidateYield) { y.NoFailToPass++ })
 		return t, &Rejection{Step: StepValidate, Reason: "no test fails before the fix and passes after it"}, nil

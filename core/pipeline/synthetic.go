@@ -19,6 +19,7 @@ import (
 
 	"github.com/swelego/swelego/core/engine"
 	"github.com/swelego/swelego/core/harness"
+	"github.com/swelego/swelego/core/language"
 	"github.com/swelego/swelego/core/queue"
 	"github.com/swelego/swelego/core/taskenv"
 	"github.com/swelego/swelego/hcl"
@@ -713,16 +714,38 @@ func (r *synthRun) validate(ctx context.Context, id, injector string, mutations 
 	return t, rej, err
 }
 
-// errorLineRe finds the line of a test run's log that says why nothing
-// ran: an exception (ModuleNotFoundError: …), a shell's or a runner's
-// complaint.
-var errorLineRe = regexp.MustCompile(`\w*(Error|Exception): |\berror: |command not found|No module named|cannot find package|no required module provides`)
+// errorLine is the host's own pattern of a line that says why no test
+// ran: an exception or error message, a shell's complaint. A language adds
+// its runner's (sdk.LanguageSpec.ErrorLines).
+const errorLine = `\w*(Error|Exception): |\berror: |command not found`
+
+// errorLineRe matches errorLine or one of a language's ErrorLines (which
+// CheckLanguageSpec found to compile; one that does not is left out).
+func errorLineRe(langLines []string) *regexp.Regexp {
+	alts := []string{errorLine}
+	for _, l := range langLines {
+		if _, err := regexp.Compile(l); err == nil {
+			alts = append(alts, l)
+		}
+	}
+	return regexp.MustCompile("(?:" + strings.Join(alts, ")|(?:") + ")")
+}
+
+// languageErrorLines is l's ErrorLines, none without a language.
+func languageErrorLines(l *language.Language) []string {
+	if l == nil {
+		return nil
+	}
+	return l.Spec.ErrorLines
+}
 
 // logExcerpt sums up a test run's log in one line: its first line that
 // looks like an error (a runner may print the import error of a test
 // module long before its summary) and its last n non-empty lines, without the
-// harness's marker lines, joined by " | ".
-func logExcerpt(log string, n int) string {
+// harness's marker lines, joined by " | ". errorLines are the language's
+// patterns of an error line.
+func logExcerpt(log string, n int, errorLines []string) string {
+	errorLineRe := errorLineRe(errorLines)
 	var keep []string
 	first := ""
 	for _, l := range strings.Split(log, "\n") {
@@ -775,7 +798,7 @@ func (r *synthRun) checkBase(notTried int) error {
 		return nil
 	}
 	cmd := r.testCommand()
-	excerpt := logExcerpt(r.base.Log, 8)
+	excerpt := logExcerpt(r.base.Log, 8, languageErrorLines(r.hopts.Language))
 	if base < validated && notTried == 0 {
 		r.sc.Logger.Warn("the tests did not run at base for some candidates", "environment", r.env.Name, "test_cmd", cmd,
 			"tests_do_not_run", base, "validated", validated, "first", r.base.InstanceID, "log", excerpt)

@@ -165,25 +165,34 @@ func TestLogExcerpt(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A runner's own phrases come from its language (the Python
+	// plugin's, say): the host knows only exceptions, errors and the
+	// shell's.
+	runner := []string{`No module named`}
 	cases := []struct {
-		name, log string
-		n         int
-		want      string
+		name, log  string
+		n          int
+		errorLines []string
+		want       string
 	}{
-		{"pytest import error", string(pytest), 2,
+		{"pytest import error", string(pytest), 2, nil,
 			"E   ModuleNotFoundError: No module named 'ledger' | … | !!!!!!!!!!!!!!!!!!! Interrupted: 3 errors during collection !!!!!!!!!!!!!!!!!!!! | ============================== 3 errors in 0.15s ==============================="},
-		{"runner not installed", ">>>>> swelego test output start N\n/usr/bin/python3: No module named pytest\n\n>>>>> swelego test output end N exit=1\n", 3,
-			"/usr/bin/python3: No module named pytest"},
-		{"command not found", "bash: line 3: pytest: command not found\nsomething after\n", 1,
+		{"runner not installed, its language's pattern", ">>>>> swelego test output start N\n/usr/bin/python3: No module named pytest\n\n>>>>> swelego test output end N exit=1\nlast\n", 1, runner,
+			"/usr/bin/python3: No module named pytest | … | last"},
+		{"runner not installed, no language pattern", ">>>>> swelego test output start N\n/usr/bin/python3: No module named pytest\n\n>>>>> swelego test output end N exit=1\nlast\n", 1, nil,
+			"last"},
+		{"a language pattern with its own flags", "pkg: CANNOT FIND PACKAGE x\nFAIL\n", 1, []string{`(?i)cannot find package`},
+			"pkg: CANNOT FIND PACKAGE x | … | FAIL"},
+		{"a pattern that does not compile is left out", "bash: line 3: pytest: command not found\nsomething after\n", 1, []string{`(`},
 			"bash: line 3: pytest: command not found | … | something after"},
-		{"no error line", "collected 0 items\n\n= no tests ran in 0.01s =\n", 5,
+		{"no error line", "collected 0 items\n\n= no tests ran in 0.01s =\n", 5, runner,
 			"collected 0 items | = no tests ran in 0.01s ="},
-		{"empty", "", 5, ""},
-		{"long line cut between runes", strings.Repeat("é", 200) + "\n", 1, strings.Repeat("é", 150) + "…"},
+		{"empty", "", 5, nil, ""},
+		{"long line cut between runes", strings.Repeat("é", 200) + "\n", 1, nil, strings.Repeat("é", 150) + "…"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			if got := logExcerpt(c.log, c.n); got != c.want {
+			if got := logExcerpt(c.log, c.n, c.errorLines); got != c.want {
 				t.Errorf("logExcerpt =\n%s\nwant\n%s", got, c.want)
 			}
 		})

@@ -94,7 +94,7 @@ func (v *validator) validate(ctx context.Context, id, injector string, mutations
 		if !strings.HasPrefix(why, harness.ErrTestsDoNotRun.Error()) {
 			why = harness.ErrTestsDoNotRun.Error() + ": " + why
 		}
-		if ex := logExcerpt(log, 4); ex != "" {
+		if ex := logExcerpt(log, 4, languageErrorLines(v.hopts.Language)); ex != "" {
 			why += ": " + ex
 		}
 		return t, &Rejection{Step: StepBase, Reason: why, Log: log}, baseRan, nil

@@ -63,6 +63,9 @@ func (Language) Describe(context.Context, sdk.Config) (sdk.LanguageSpec, error) 
 			Open:      OpenCache,
 		},
 		DefaultTestCommand: DefaultTestCommand,
+		// The go command's lines when a package cannot be built or found
+		// (also inside go test -json's Output fields).
+		ErrorLines: []string{`cannot find package`, `no required module provides package`, `go\.mod file not found`, `\[setup failed\]`},
 	}, nil
 }
 

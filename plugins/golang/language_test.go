@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -41,6 +42,56 @@ func TestDescribe(t *testing.T) {
 	}
 	if !reflect.DeepEqual(img, want) {
 		t.Errorf("image\n got %+v\nwant %+v", img, want)
+	}
+}
+
+// TestErrorLines: the spec's error-line patterns find the line the go
+// command prints when a package cannot be built, in real runs of go test,
+// and none in a run whose tests ran.
+func TestErrorLines(t *testing.T) {
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skip("no go command")
+	}
+	spec, _ := Language{}.Describe(context.Background(), nil)
+	matches := func(out string) string {
+		for _, l := range strings.Split(out, "\n") {
+			for _, p := range spec.ErrorLines {
+				if regexp.MustCompile(p).MatchString(l) {
+					return l
+				}
+			}
+		}
+		return ""
+	}
+	cases := []struct {
+		name  string
+		files map[string]string
+		want  bool
+	}{
+		{"a missing module", map[string]string{"go.mod": "module example.com/m\n\ngo 1.21\n", "a/a_test.go": "package a\n\nimport (\n\t\"testing\"\n\n\t_ \"example.com/gone/pkg\"\n)\n\nfunc TestA(t *testing.T) {}\n"}, true},
+		{"no go.mod", map[string]string{"a_test.go": "package a\n\nimport \"testing\"\n\nfunc TestA(t *testing.T) {}\n"}, true},
+		{"tests that ran", map[string]string{"go.mod": "module example.com/m\n\ngo 1.21\n", "a_test.go": "package a\n\nimport \"testing\"\n\nfunc TestError(t *testing.T) { t.Log(\"error: not really\") }\n"}, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			for name, body := range c.files {
+				p := filepath.Join(dir, name)
+				if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			cmd := exec.Command("go", "test", "-json", "./...")
+			cmd.Dir = dir
+			cmd.Env = append(os.Environ(), "GOPROXY=off", "GOFLAGS=-mod=mod", "GO111MODULE=")
+			out, _ := cmd.CombinedOutput()
+			if got := matches(string(out)); (got != "") != c.want {
+				t.Errorf("error line %q, want one: %v; output:\n%s", got, c.want, out)
+			}
+		})
 	}
 }
 

@@ -31,6 +31,11 @@ var HarnessFiles = []string{"conftest.py", "pytest.ini", ".pytest.ini", "sitecus
 // the test_patch too.
 var TestFileGlobs = []string{"test_*.py", "*_test.py", "conftest.py", "tests/**", "test/**", "testing/**"}
 
+// ErrorLines are Python's and pytest's lines that say why no test ran: a
+// runner or module that is not installed (`python3: No module named
+// pytest`), a test module that does not import, a usage error.
+var ErrorLines = []string{`No module named`, `^ImportError while importing`, `^ERROR: (usage|file or directory not found)`}
+
 // Describe implements sdk.Language; cfg is unused.
 func (Language) Describe(context.Context, sdk.Config) (sdk.LanguageSpec, error) {
 	return sdk.LanguageSpec{
@@ -43,6 +48,7 @@ func (Language) Describe(context.Context, sdk.Config) (sdk.LanguageSpec, error) 
 		DefaultTestCommand: DefaultTestCommand,
 		HarnessFiles:       append([]string(nil), HarnessFiles...),
 		TestFiles:          append([]string(nil), TestFileGlobs...),
+		ErrorLines:         append([]string(nil), ErrorLines...),
 	}, nil
 }
 

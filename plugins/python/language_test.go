@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -32,9 +33,36 @@ func TestDescribe(t *testing.T) {
 		DefaultTestCommand: "pytest --no-header -rA --tb=no -p no:cacheprovider",
 		HarnessFiles:       []string{"conftest.py", "pytest.ini", ".pytest.ini", "sitecustomize.py", "usercustomize.py"},
 		TestFiles:          []string{"test_*.py", "*_test.py", "conftest.py", "tests/**", "test/**", "testing/**"},
+		ErrorLines:         ErrorLines,
 	}
 	if !reflect.DeepEqual(spec, want) {
 		t.Errorf("got %+v\nwant %+v", spec, want)
+	}
+}
+
+// TestErrorLines: the spec's error-line patterns find the lines Python
+// and pytest print when no test runs, and no line of a run that ran.
+func TestErrorLines(t *testing.T) {
+	cases := []struct {
+		line string
+		want bool
+	}{
+		{"/usr/bin/python3: No module named pytest", true},
+		{"ImportError while importing test module '/repo/tests/test_api.py'.", true},
+		{"ERROR: file or directory not found: tests/test_gone.py", true},
+		{"ERROR: usage: pytest [options] [file_or_dir] [file_or_dir] [...]", true},
+		{"PASSED tests/test_api.py::test_import_error_message", false},
+		{"ERROR tests/test_api.py::test_x - AssertionError", false},
+		{"============================== 3 passed in 0.02s ===============================", false},
+	}
+	for _, c := range cases {
+		got := false
+		for _, p := range ErrorLines {
+			got = got || regexp.MustCompile(p).MatchString(c.line)
+		}
+		if got != c.want {
+			t.Errorf("%q: matched %v, want %v", c.line, got, c.want)
+		}
 	}
 }
 

@@ -45,6 +45,7 @@ func (Language) Describe(context.Context, sdk.Config) (sdk.LanguageSpec, error) 
 		},
 		DefaultTestCommand: TestSWESmith,
 		HarnessFiles:       append([]string(nil), HarnessFiles...),
+		ErrorLines:         []string{`No module named`, `^ImportError while importing`, `^ERROR: (usage|file or directory not found)`},
 	}, nil
 }
 
