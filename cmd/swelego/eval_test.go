@@ -170,10 +170,10 @@ func writePredictions(t *testing.T, preds map[string]string, only ...string) str
 
 // checkGrading grades the bundled tasks on both sandbox backends, given
 // the results of the quickstart recipe's eval of the gold patches on
-// Docker: gold patches resolve every task on bubblewrap too, patches that
+// bubblewrap: gold patches resolve every task on Docker too, patches that
 // print fake PASSED lines resolve none of theirs on either backend, the
 // two backends agree on every instance, and empty patches resolve nothing.
-func checkGrading(t *testing.T, dockerGold map[string]harness.Result) {
+func checkGrading(t *testing.T, bwrapGold map[string]harness.Result) {
 	tasks, err := readTaskFile(bundledTasks)
 	if err != nil {
 		t.Fatal(err)
@@ -184,17 +184,17 @@ func checkGrading(t *testing.T, dockerGold map[string]harness.Result) {
 	}
 	spoofed := writePredictions(t, spoofs, ids...)
 	byBackend := map[string]map[string]string{"docker": {}, "bwrap": {}}
-	for id, r := range dockerGold {
-		byBackend["docker"]["gold/"+id] = r.Status
-	}
-	gold := runEvalCLI(t, "bwrap", "gold")
-	if gold.report.ResolvedInstances != len(tasks) {
-		t.Errorf("gold on bwrap: %d of %d resolved: unresolved %v, errors %v", gold.report.ResolvedInstances, len(tasks), gold.report.UnresolvedIDs, gold.report.ErrorIDs)
-	}
-	for id, r := range gold.results {
+	for id, r := range bwrapGold {
 		byBackend["bwrap"]["gold/"+id] = r.Status
 	}
-	var runs []string
+	gold := runEvalCLI(t, "docker", "gold")
+	if gold.report.ResolvedInstances != len(tasks) {
+		t.Errorf("gold on docker: %d of %d resolved: unresolved %v, errors %v", gold.report.ResolvedInstances, len(tasks), gold.report.UnresolvedIDs, gold.report.ErrorIDs)
+	}
+	for id, r := range gold.results {
+		byBackend["docker"]["gold/"+id] = r.Status
+	}
+	runs := []string{gold.runID}
 	for _, backend := range []string{"docker", "bwrap"} {
 		spoof := runEvalCLI(t, backend, spoofed)
 		runs = append(runs, spoof.runID)

@@ -34,9 +34,14 @@ environment "semver" {
   language = "go"
 }
 
-# Docker when an engine answers, bubblewrap otherwise.
+variable "sandbox_backend" {
+  type        = string
+  default     = "auto"
+  description = "auto (Docker when an engine answers, bubblewrap otherwise), docker or bwrap"
+}
+
 sandbox {
-  backend = "auto"
+  backend = var.sandbox_backend
   memory  = "2g"
 }
 
