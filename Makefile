@@ -11,7 +11,7 @@ FUZZTIME  ?= 5000x
 # Fuzz targets run briefly by `make test`: package:FuzzName, or
 # package:FuzzName:count for targets that write files on every input and
 # run a few hundred inputs a second.
-FUZZ      := ./sdk:FuzzTaskJSON ./sdk/jsonl:FuzzDecoder ./hcl:FuzzLoad:5000x ./hcl:FuzzParseSize ./hcl:FuzzPluginDiagnostic ./hcl:FuzzPluginSchema ./core/engine:FuzzOpenWriter:5000x \
+FUZZ      := ./sdk:FuzzTaskJSON ./sdk/jsonl:FuzzDecoder ./hcl:FuzzLoad:2000x ./hcl:FuzzParseSize ./hcl:FuzzPluginDiagnostic ./hcl:FuzzPluginSchema ./core/engine:FuzzOpenWriter:5000x \
              ./core/engine:FuzzReadRecords \
              ./sdk:FuzzParsePythonList ./plugins/swebench:FuzzParse ./plugins/swebench:FuzzTestDirectives \
              ./hcl:FuzzFormat \

@@ -50,7 +50,9 @@ func TestJavaScriptRecipe(t *testing.T) {
 
 	work := t.TempDir()
 	cmd := swelegoCmd(t.TempDir(), "run", recipe, "--workdir", work, "-var", "sandbox_backend=bwrap",
-		"-var", "max_candidates=6") // half the example's candidates: CI time
+		// Half the example's candidates, tests run once on each tree: CI
+		// time (core/harness tests the flaky-test check).
+		"-var", "max_candidates=6", "-var", "reruns=1")
 	cmd.Env = append(cmd.Env, "SWELEGO_CACHE="+testCache)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("%v\n%s", err, tail(string(out), 4000))

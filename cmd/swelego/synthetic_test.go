@@ -108,8 +108,9 @@ func TestSyntheticRecipe(t *testing.T) {
 	work := t.TempDir()
 	recipe := abs(t, "../../examples/synthetic/recipe.hcl")
 	// Docker is not what this test is about: bubblewrap runs the same
-	// images with less overhead per sandbox.
-	cmd := swelegoCmd(t.TempDir(), "run", recipe, "--workdir", work, "-var", "sandbox_backend=bwrap")
+	// images with less overhead per sandbox. Nor are flaky tests (core/harness
+	// tests that check): each tree's tests run once.
+	cmd := swelegoCmd(t.TempDir(), "run", recipe, "--workdir", work, "-var", "sandbox_backend=bwrap", "-var", "reruns=1")
 	cmd.Env = append(cmd.Env, "SWELEGO_CACHE="+testCache)
 	var runOut, runErr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &runOut, &runErr

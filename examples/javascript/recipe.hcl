@@ -34,6 +34,12 @@ variable "workers" {
   description = "candidates validated at the same time"
 }
 
+variable "reruns" {
+  type        = number
+  default     = 2
+  description = "runs of the tests on each tree; a test whose status differs between runs is dropped as flaky (1: no check)"
+}
+
 plugin "javascript" {
   version = ">= 0.1"
 }
@@ -54,6 +60,7 @@ source "synthetic" "urlkit" {
   environment    = environment.urlkit
   max_candidates = var.max_candidates
   workers        = var.workers
+  reruns         = var.reruns
 
   injector "javascript" {
     rules = ["change_operator", "change_constant", "remove_conditional", "swap_operands", "flip_boolean"]

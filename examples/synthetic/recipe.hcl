@@ -28,6 +28,12 @@ variable "max_candidates" {
   description = "candidates tried per injector block"
 }
 
+variable "reruns" {
+  type        = number
+  default     = 2
+  description = "runs of the tests on each tree; a test whose status differs between runs is dropped as flaky (1: no check)"
+}
+
 variable "workers" {
   type        = number
   default     = 2
@@ -56,6 +62,7 @@ source "synthetic" "textkit" {
   environment    = environment.textkit
   max_candidates = var.max_candidates
   workers        = var.workers
+  reruns         = var.reruns
 
   injector "python" {
     rules = ["change_operator", "change_constant", "remove_conditional", "swap_operands"]
@@ -76,6 +83,7 @@ source "synthetic" "semver" {
   environment    = environment.semver
   max_candidates = var.max_candidates
   workers        = var.workers
+  reruns         = var.reruns
 
   injector "golang" {
     rules = ["change_operator", "invert_condition", "off_by_one", "remove_early_return"]
