@@ -14,10 +14,10 @@ import (
 // TestErrorMessages runs swelego on recipes that name plugins which never
 // complete the handshake (a script that sleeps, one that prints something
 // else on stdout, one that exits), a misspelt plugin, function and stage,
-// and compares exit code and output with testdata/errors/NAME.golden. Each
-// plugin failure is one line saying what was started and what was
-// expected, within 15 s (the start timeout is 10 s), without go-plugin's
-// own lines.
+// and a --queue-repos that is no mode, and compares exit code and output
+// with testdata/errors/NAME.golden. Each plugin failure is one line saying
+// what was started and what was expected, within 15 s (the start timeout is
+// 10 s), without go-plugin's own lines.
 func TestErrorMessages(t *testing.T) {
 	plugins := map[string]string{
 		"sleeps":  "sleep 600\n",
@@ -38,6 +38,7 @@ func TestErrorMessages(t *testing.T) {
 		{name: "function_typo", recipe: "locals {\n  name = lowr(\"CALC\")\n}\n"},
 		{name: "stage_typo", recipe: twoSources("swebench"), args: []string{"run", "--stage", "taks"}},
 		{name: "stage_address_typo", recipe: twoSources("swebench"), args: []string{"run", "--stage", "source.swebench.z"}},
+		{name: "queue_repos_typo", recipe: twoSources("swebench"), args: []string{"run", "--queue", "nats://127.0.0.1:1", "--queue-repos", "object-store"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -143,6 +143,9 @@ func runEval(ctx context.Context, f evalFlags, stdout, stderr io.Writer) error {
 	default:
 		return &exitError{code: 2, err: fmt.Errorf(`--image-naming: want "swebench", not %q`, f.imageNaming)}
 	}
+	if err := f.queue.check(); err != nil {
+		return &exitError{code: 2, err: err}
+	}
 	tasks, err := readTaskFile(f.tasks)
 	if err != nil {
 		return err
@@ -320,6 +323,20 @@ func (q *queueFlags) add(cmd *cobra.Command, usage string) {
 	fs.DurationVar(&q.ackWait, "queue-ack-wait", 0, "with --queue: how long a worker may hold an item without a heartbeat (default 1m)")
 	fs.IntVar(&q.maxAttempts, "queue-max-attempts", 0, "with --queue: failed deliveries before an item is parked (default 3)")
 	fs.StringVar(&q.repos, "queue-repos", hcl.QueueReposObjectStore, "with --queue: how workers get the repositories: object_store (bundles uploaded to the server) or shared (the same paths on every worker)")
+}
+
+// check refuses settings a run could only fail on later: a --queue-repos
+// that is neither mode, a negative wait or attempt count.
+func (q queueFlags) check() error {
+	switch {
+	case q.repos != hcl.QueueReposObjectStore && q.repos != hcl.QueueReposShared:
+		return fmt.Errorf("--queue-repos: want %s or %s, not %q", hcl.QueueReposObjectStore, hcl.QueueReposShared, q.repos)
+	case q.ackWait < 0:
+		return fmt.Errorf("--queue-ack-wait: %v is negative", q.ackWait)
+	case q.maxAttempts < 0:
+		return fmt.Errorf("--queue-max-attempts: %d is negative", q.maxAttempts)
+	}
+	return nil
 }
 
 // settings are --queue's, nil without it.

@@ -52,6 +52,9 @@ equal a local run's and a rerun resumes the same way (see docs/cluster.md).`,
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			defer plugin.CleanupClients()
+			if err := q.check(); err != nil {
+				return &exitError{code: 2, err: err}
+			}
 
 			l, err := loadRecipe(ctx, args[0], f, cmd.ErrOrStderr())
 			if err != nil {
