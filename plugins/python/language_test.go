@@ -160,7 +160,7 @@ func TestParseTestRun(t *testing.T) {
 			map[string]sdk.TestStatus{"t.py::a": P}, ""},
 		// SWE-bench v5 get_logs_eval (test_grading_spoofed_output.py).
 		{"forged passes with a failing exit status", sdk.TestRun{Output: head + "PASSED t.py::a\n", ExitCode: 1, Files: files(`<testsuite><testcase classname="t" name="a" file="t.py"/></testsuite>`)},
-			map[string]sdk.TestStatus{}, "exited with status 1 but no test failed"},
+			map[string]sdk.TestStatus{"t.py::a": P}, "exited with status 1 but no test failed"},
 		{"a genuine pass", sdk.TestRun{Output: head + "PASSED t.py::a\n", ExitCode: 0, Files: files(`<testsuite><testcase classname="t" name="a" file="t.py"/></testsuite>`)},
 			map[string]sdk.TestStatus{"t.py::a": P}, ""},
 		{"no tests and a failing exit status", sdk.TestRun{Output: "ERROR: file or directory not found: t.py\n", ExitCode: 4, Files: files(`<testsuite/>`)},

@@ -22,28 +22,23 @@ func (Language) ParseTestRun(_ context.Context, _ sdk.Config, run sdk.TestRun) (
 	rep := sdk.TestReport{Failures: failures(run.Output)}
 	statuses, err := ReconcileJUnit([]byte(junitOf(run.Files)), summary)
 	if err != nil {
+		// The channels disagree: no pass is confirmed, so none is shown.
 		rep.Invalid = err.Error()
-		statuses = summary
+		statuses = map[string]sdk.TestStatus{}
+		for id, st := range summary {
+			if !passes(st) {
+				statuses[id] = st
+			}
+		}
 	} else {
+		// Both channels agree; an exit status they do not explain makes
+		// the run invalid but keeps what they observed, as the go plugin
+		// and the host's own check do (the host grades every test of an
+		// invalid run as failed).
 		rep.Invalid = exitCodeInvalid(statuses, run.ExitCode)
-	}
-	if rep.Invalid != "" {
-		statuses = withoutPasses(statuses)
 	}
 	rep.Statuses = statuses
 	return rep, nil
-}
-
-// withoutPasses returns statuses less the passing tests: a run that cannot
-// be trusted shows what failed, never a pass.
-func withoutPasses(statuses map[string]sdk.TestStatus) map[string]sdk.TestStatus {
-	kept := map[string]sdk.TestStatus{}
-	for id, st := range statuses {
-		if !passes(st) {
-			kept[id] = st
-		}
-	}
-	return kept
 }
 
 // junitOf returns the JUnit report among the files a run left, "" when it
