@@ -504,7 +504,7 @@ func typo(cmd string) string {
 		prefix, cmd = cmd[:i+3], cmd[i+3:]
 	}
 	first, rest, _ := strings.Cut(cmd, " ")
-	// An assignment (PYTHONPATH=src) is not the program: the word after it is.
+	// An assignment (VAR=value) is not the program: the word after it is.
 	for strings.Contains(first, "=") && rest != "" {
 		var w string
 		w, rest, _ = strings.Cut(rest, " ")

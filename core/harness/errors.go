@@ -37,7 +37,7 @@ var (
 	ErrNoFailToPass = errors.New("no FAIL_TO_PASS test")
 	// ErrTestsDoNotRun: validation found no test that passes on the fixed
 	// tree (the repository as it was before the bug): the test command
-	// does not run there at all (a missing PYTHONPATH, an import error, a
+	// does not run there at all (a missing module search path, an import error, a
 	// runner that is not installed), so no candidate of the environment can
 	// be validated until the command is fixed. A ValidationError carries the
 	// run's log.

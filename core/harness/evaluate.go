@@ -443,7 +443,7 @@ func applyTestPatch(ctx context.Context, sb Sandbox, testPatch string) error {
 // harnessFilesIn returns the paths of patch whose base names are among
 // names: the files through which code changes how the test runner
 // collects, runs and reports tests rather than what the code under test
-// does (a language's HarnessFiles, pytest's conftest.py say). A model
+// does (a language's HarnessFiles). A model
 // patch's changes to them are undone before the tests run. SWE-bench's
 // split of a pull request puts them in the test_patch, so a gold patch
 // never needs them; a patch that adds one to skip tests, rewrite reports
@@ -538,8 +538,8 @@ var nonTestExts = []string{".json", ".png", "csv", ".txt", ".md", ".jpg", ".jpeg
 // testPatchFiles are the files of a test_patch that validation asks the
 // language to run besides the task's test ids, as SWE-bench's test
 // directives are: every changed path but SWE-bench's NON_TEST_EXTS. A
-// language whose runner selects tests by file runs those files (a pytest
-// node id may be a file); one that does not ignores paths it cannot run.
+// language whose runner selects tests by file runs those files (a test id
+// may name a file); one that does not ignores paths it cannot run.
 func testPatchFiles(testPatch string) []string {
 	if testPatch == "" {
 		return nil

@@ -59,8 +59,8 @@ type Result struct {
 	PassToPass  map[string]Status `json:"PASS_TO_PASS,omitempty"`
 	TestsStatus *TestsStatus      `json:"tests_status,omitempty"`
 	// Invalid says why the test run as a whole was not trusted (a missing
-	// or broken JUnit report, a go test package that failed with no
-	// failing test, a non-zero exit with no failing test): every expected
+	// or broken runner report, a package that failed with no failing
+	// test, a non-zero exit with no failing test): every expected
 	// test then fails. FailToPass and PassToPass still show what the run
 	// reported.
 	Invalid string `json:"invalid_run,omitempty"`
@@ -74,8 +74,8 @@ type Result struct {
 	// prediction and must not be stored as its final grade.
 	Infra bool `json:"infra_error,omitempty"`
 	// Discarded lists the files of the model patch that were put back as
-	// the base has them before the tests ran (conftest.py and pytest's
-	// other hooks: see Evaluate).
+	// the base has them before the tests ran (the language's harness
+	// files: see Evaluate).
 	Discarded []string      `json:"discarded_files,omitempty"`
 	Duration  time.Duration `json:"duration,omitempty"`
 	// Log is the test run's output, cut to Options.MaxLogBytes in the middle.
@@ -97,8 +97,8 @@ type Rules struct {
 	// SkippedMaintains counts a skipped PASS_TO_PASS test as maintained,
 	// as SWE-bench v5's test_maintained does. Off by default: a
 	// PASS_TO_PASS test passed on both trees when the task was validated,
-	// so a skip now means something (often the patch: a conftest.py that
-	// skips, an import guard) stopped it from running, and a patch must
+	// so a skip now means something (often the patch: a harness file
+	// that skips, an import guard) stopped it from running, and a patch must
 	// not be able to skip its way to resolved.
 	SkippedMaintains bool
 }

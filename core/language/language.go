@@ -59,7 +59,7 @@ func New(ctx context.Context, impl sdk.Language, cfg sdk.Config) (*Language, err
 	return &Language{Spec: spec, impl: impl, config: cfg}, nil
 }
 
-// Name is the language's name ("python").
+// Name is the language's name, as its plugin describes it and tasks give it.
 func (l *Language) Name() string { return l.Spec.Name }
 
 // Is reports whether name is the language's name or one of its aliases
